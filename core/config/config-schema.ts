@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { parseDurationMs } from './parse-duration.js';
+
+/** A duration given as milliseconds or as a string such as `"250ms"`, `"5s"`, `"2m"`, `"1h"`. */
+const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const ms = parseDurationMs(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (e.g. 500ms, 5s, 2m, 1h)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/**
+ * The one configuration schema of every RESTfulSwarm process. Defaults live here and only here.
+ * Units are in the field names (`…Ms`, `…Bytes`); durations also accept strings such as `"5s"`.
+ */
+export const configSchema = z
+  .object({
+    /** Log level for pino. @defaultValue "info" */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    http: z
+      .object({
+        /** Address the FrontEnd binds. @defaultValue "127.0.0.1" */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** FrontEnd port; 5001 is the original's FE port. @defaultValue 5001 */
+        port: z.number().int().min(0).max(65535).default(5001),
+        /** Bearer token for /api/v1; empty means "generate one" (all-in-one) or "refuse to start". */
+        token: z.string().default(''),
+        /** Largest accepted request body. @defaultValue 1 MiB */
+        maxBodyBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024),
+      })
+      .prefault({}),
+    job: z
+      .object({
+        /** Host paths a task may mount; a volume outside every prefix is refused. */
+        volumeAllowList: z.array(z.string().startsWith('/')).default(['/nfs/RESTfulSwarm', '/tmp/rswarm']),
+        /** Most tasks one job may hold. @defaultValue 1000 */
+        maxTasksPerJob: z.number().int().positive().default(1000),
+        /** Smallest memory limit Docker accepts is 6 MiB. @defaultValue 6 MiB */
+        minMemoryBytes: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(6 * 1024 * 1024),
+      })
+      .prefault({}),
+    scheduler: z
+      .object({
+        /** Strategy used at start-up. @defaultValue "best-fit" */
+        strategy: z.string().min(1).default('best-fit'),
+        /** Priority points a waiting job gains per second (priority strategy). @defaultValue 0.1 */
+        agingPerSecond: z.number().nonnegative().default(0.1),
+      })
+      .prefault({}),
+    backends: z
+      .object({
+        /** Where jobs, workers and events are kept. @defaultValue "memory" */
+        store: z.enum(['memory', 'mongo']).default('memory'),
+        /** How jobs reach the JobManager. @defaultValue "memory" */
+        queue: z.enum(['memory', 'redis']).default('memory'),
+        mongoUrl: z.string().default('mongodb://127.0.0.1:27017/rswarm'),
+        redisUrl: z.string().default('redis://127.0.0.1:6379'),
+        /** Docker endpoint; empty means dockerode's default (DOCKER_HOST or the local socket). */
+        dockerHost: z.string().default(''),
+      })
+      .prefault({}),
+    cluster: z
+      .object({
+        /** ZeroMQ ROUTER address of the GlobalManager. @defaultValue "tcp://127.0.0.1:3100" */
+        managerEndpoint: z.string().default('tcp://127.0.0.1:3100'),
+        /** ZeroMQ address where Discovery receives worker reports. @defaultValue "tcp://127.0.0.1:4000" */
+        discoveryEndpoint: z.string().default('tcp://127.0.0.1:4000'),
+        /** Secret a worker presents to join. */
+        joinToken: z.string().default(''),
+        /** How often workers send heartbeats. @defaultValue 1 s */
+        heartbeatIntervalMs: duration.default(1000),
+        /** Silence after which a worker is marked lost. @defaultValue 5 s */
+        heartbeatTimeoutMs: duration.default(5000),
+      })
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.cluster.heartbeatTimeoutMs <= c.cluster.heartbeatIntervalMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'heartbeatTimeoutMs'],
+        message: 'must be greater than cluster.heartbeatIntervalMs',
+      });
+    }
+  });
+
+/** What a user may write in a config file or pass programmatically (everything optional). */
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** The validated, defaulted, frozen configuration. */
+export type Config = z.output<typeof configSchema>;

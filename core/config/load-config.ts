@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { configSchema, type Config, type ConfigInput } from './config-schema.js';
+import { deepFreeze } from './deep-freeze.js';
+
+/** Thrown when the configuration is invalid; the message names every bad field. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Environment variables read by {@link loadConfig} and the field each sets. This table is the
+ * only place the process environment maps onto configuration.
+ */
+export const ENV_BINDINGS: Readonly<Record<string, { path: readonly string[]; kind: 'string' | 'number' }>> =
+  {
+    RSWARM_LOG_LEVEL: { path: ['logLevel'], kind: 'string' },
+    RSWARM_HOST: { path: ['http', 'host'], kind: 'string' },
+    RSWARM_PORT: { path: ['http', 'port'], kind: 'number' },
+    RSWARM_TOKEN: { path: ['http', 'token'], kind: 'string' },
+    RSWARM_STRATEGY: { path: ['scheduler', 'strategy'], kind: 'string' },
+    RSWARM_STORE: { path: ['backends', 'store'], kind: 'string' },
+    RSWARM_QUEUE: { path: ['backends', 'queue'], kind: 'string' },
+    MONGO_URL: { path: ['backends', 'mongoUrl'], kind: 'string' },
+    REDIS_URL: { path: ['backends', 'redisUrl'], kind: 'string' },
+    DOCKER_HOST: { path: ['backends', 'dockerHost'], kind: 'string' },
+    RSWARM_JOIN_TOKEN: { path: ['cluster', 'joinToken'], kind: 'string' },
+    RSWARM_MANAGER_ENDPOINT: { path: ['cluster', 'managerEndpoint'], kind: 'string' },
+    RSWARM_DISCOVERY_ENDPOINT: { path: ['cluster', 'discoveryEndpoint'], kind: 'string' },
+  };
+
+/** Sources merged by {@link loadConfig}, lowest precedence first: defaults < file < env < flags. */
+export interface ConfigSources {
+  /** Path of a JSON or YAML config file (also `RSWARM_CONFIG`). */
+  readonly file?: string;
+  /** Environment to read; pass `{}` in tests to ignore the real one. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Values from command-line flags or code, highest precedence. */
+  readonly overrides?: ConfigInput;
+}
+
+type Tree = Record<string, unknown>;
+
+function isTree(v: unknown): v is Tree {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    const prev = out[k];
+    out[k] = isTree(prev) && isTree(v) ? merge(prev, v) : v;
+  }
+  return out;
+}
+
+function setPath(tree: Tree, path: readonly string[], value: unknown): void {
+  let node = tree;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    node = isTree(next) ? next : (node[key] = {});
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function fromEnv(env: Readonly<Record<string, string | undefined>>): Tree {
+  const out: Tree = {};
+  for (const [name, binding] of Object.entries(ENV_BINDINGS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    if (binding.kind === 'number') {
+      const n = Number(raw);
+      if (!Number.isFinite(n)) throw new ConfigError(`${name}="${raw}" is not a number`);
+      setPath(out, binding.path, n);
+    } else {
+      setPath(out, binding.path, raw);
+    }
+  }
+  return out;
+}
+
+function fromFile(file: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  const parsed: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  if (parsed == null) return {};
+  if (!isTree(parsed)) throw new ConfigError(`config file ${file} must hold an object`);
+  return parsed;
+}
+
+/**
+ * Merges defaults, an optional file, the environment and overrides; validates once; freezes.
+ * @throws ConfigError naming each invalid field
+ */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const file = sources.file ?? env['RSWARM_CONFIG'];
+  let raw: Tree = {};
+  if (file) raw = merge(raw, fromFile(file));
+  raw = merge(raw, fromEnv(env));
+  if (sources.overrides) raw = merge(raw, sources.overrides);
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return deepFreeze(result.data);
+}

@@ -1,0 +1,42 @@
+/**
+ * The one catalogue of errors the outside world can see.
+ *
+ * Every entry has a stable code (never reused, never renamed), the HTTP status it maps to and a
+ * short title. `test/pure/error-catalogue.test.ts` checks that the codes here and the `ErrorCode`
+ * enum in openapi/openapi.yaml are the same set, in both directions.
+ */
+export const ERROR_CATALOGUE = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is malformed; see details for each field.' },
+  MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON.' },
+  UNKNOWN_STRATEGY: { status: 400, title: 'No scheduling strategy has that name.' },
+  UNAUTHORIZED: { status: 401, title: 'A valid bearer token is required.' },
+  NOT_FOUND: { status: 404, title: 'No such route.' },
+  JOB_NOT_FOUND: { status: 404, title: 'No job has that name.' },
+  TASK_NOT_FOUND: { status: 404, title: 'No task has that name.' },
+  WORKER_NOT_FOUND: { status: 404, title: 'No worker has that id.' },
+  JOB_EXISTS: { status: 409, title: 'A job with that name already exists.' },
+  JOB_FINISHED: { status: 409, title: 'The job has already ended.' },
+  WORKER_BUSY: { status: 409, title: 'The worker still runs tasks; drain it or force the removal.' },
+  NO_CAPACITY: { status: 409, title: 'No worker has room for the request.' },
+  CONFLICT: { status: 409, title: 'The state changed concurrently; retry.' },
+  BODY_TOO_LARGE: { status: 413, title: 'The request body exceeds the configured size.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json.' },
+  INTERNAL: { status: 500, title: 'An unexpected error occurred; it has been logged.' },
+  NOT_IMPLEMENTED: { status: 501, title: 'This operation is specified but not available in this build.' },
+  CHECKPOINT_UNSUPPORTED: {
+    status: 501,
+    title: 'The container engine cannot checkpoint (CRIU unavailable).',
+  },
+  STORE_UNAVAILABLE: { status: 503, title: 'A backing service (store or queue) is unreachable.' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+/** A stable, public error code. */
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** All catalogue codes, in declaration order. */
+export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+
+/** The HTTP status a code maps to. */
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CATALOGUE[code].status;
+}

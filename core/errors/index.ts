@@ -1,0 +1,3 @@
+export * from './error-catalogue.js';
+export * from './field-issue.js';
+export * from './app-error.js';

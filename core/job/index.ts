@@ -1,0 +1,5 @@
+export * from './job-model.js';
+export * from './job-state.js';
+export * from './memory-size.js';
+export * from './cpuset.js';
+export * from './validate-job.js';

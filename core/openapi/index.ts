@@ -1,0 +1,3 @@
+export * from './load-spec.js';
+export * from './spec-operations.js';
+export * from './schema-validator.js';

@@ -1,0 +1,61 @@
+import express, { type Express } from 'express';
+import swaggerUi from 'swagger-ui-express';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { JobRules } from '../core/job/index.js';
+import type { Logger } from '../core/log/logger.js';
+import { loadSpec } from '../core/openapi/index.js';
+import { errorHandler, notFoundHandler, requireJson } from './error-handler.js';
+import type { OperationHandlers } from './operation-handler.js';
+import { createSpecRouter } from './spec-router.js';
+
+/** Everything the FrontEnd's HTTP app is built from. */
+export interface FrontEndDeps {
+  readonly token: string;
+  readonly jobRules: JobRules;
+  readonly logger: Logger;
+  /** Implementations by operationId; `getHealth` and `getMetrics` have defaults. */
+  readonly handlers: OperationHandlers;
+  /** Prometheus registry; a fresh one with default metrics when absent. */
+  readonly metrics?: Registry;
+  /** Extra readiness checks reported by /healthz; any non-"ok" value makes it 503. */
+  readonly healthChecks?: () => Promise<Record<string, string>>;
+}
+
+/** Routes the app serves outside the spec: the spec itself and its UI. */
+export const INFRASTRUCTURE_ROUTES = ['GET /openapi.json', 'GET /docs'] as const;
+
+/**
+ * Builds the FrontEnd's express app without listening, so tests can drive it in process.
+ * Routes come from openapi/openapi.yaml; `/docs` serves Swagger UI and `/openapi.json` the spec.
+ */
+export function createApp(deps: FrontEndDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  const metrics = deps.metrics ?? new Registry();
+  if (!deps.metrics) collectDefaultMetrics({ register: metrics });
+  const spec = loadSpec();
+
+  app.get('/openapi.json', (_req, res) => {
+    res.json(spec);
+  });
+  app.use('/docs', swaggerUi.serve);
+  app.get('/docs', swaggerUi.setup(spec as object, { customSiteTitle: 'RESTfulSwarm API' }));
+
+  app.use(requireJson);
+  app.use(express.json({ limit: deps.jobRules.maxBodyBytes, strict: false }));
+
+  const handlers: OperationHandlers = {
+    getHealth: async () => {
+      const checks = deps.healthChecks ? await deps.healthChecks() : {};
+      const ok = Object.values(checks).every((v) => v === 'ok');
+      return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'degraded', checks } };
+    },
+    getMetrics: async () => ({ status: 200, body: await metrics.metrics(), contentType: 'text/plain' }),
+    ...deps.handlers,
+  };
+  app.use(createSpecRouter({ token: deps.token, jobRules: deps.jobRules, handlers }));
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

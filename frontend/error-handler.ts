@@ -1,0 +1,61 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, isAppError } from '../core/errors/index.js';
+import type { Logger } from '../core/log/logger.js';
+
+interface HttpParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Maps body-parser failures onto catalogue codes, so a client mistake is never a 500. */
+function fromParser(err: HttpParserError & Error): AppError | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return new AppError(
+        'BODY_TOO_LARGE',
+        `the body exceeds the limit of ${String((err as { limit?: number }).limit ?? '')} bytes`,
+      );
+    case 'entity.parse.failed':
+      return new AppError('MALFORMED_JSON', `the body is not valid JSON: ${err.message}`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', err.message);
+    default:
+      return undefined;
+  }
+}
+
+/** The one error middleware: every error leaves as an `ErrorResponse` with a catalogue code. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const appError = isAppError(err) ? err : fromParser(err as HttpParserError & Error);
+    if (appError) {
+      if (appError.status >= 500) logger.error({ err, path: req.path }, appError.message);
+      res.status(appError.status).json(appError.toBody());
+      return;
+    }
+    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    res.status(500).json(new AppError('INTERNAL').toBody());
+  };
+}
+
+/** Answers unknown routes with `NOT_FOUND` in the common error body. */
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new AppError('NOT_FOUND', `no route ${req.method} ${req.path}`));
+};
+
+/** Refuses bodies that are not JSON on methods that carry one. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody =
+    Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is('application/json')) {
+    next(
+      new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `content-type ${req.headers['content-type'] ?? '(none)'} is not application/json`,
+      ),
+    );
+    return;
+  }
+  next();
+};

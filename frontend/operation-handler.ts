@@ -1,0 +1,28 @@
+import type { operations } from '../openapi/schema.js';
+import type { JobSpec } from '../core/job/index.js';
+
+/** Every operationId in openapi/openapi.yaml (generated types). */
+export type OperationId = keyof operations;
+
+/** A request after spec-driven validation: typed params, coerced query, checked body. */
+export interface ValidatedRequest {
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly body: unknown;
+  /** Set for operations whose body is a job (`x-rswarm-body-validator: job`). */
+  readonly job: JobSpec | undefined;
+}
+
+/** What a handler returns; the router writes it. */
+export interface HandlerResult {
+  readonly status: number;
+  readonly body?: unknown;
+  /** Defaults to JSON; `text/plain` sends `body` as a string. */
+  readonly contentType?: 'application/json' | 'text/plain';
+}
+
+/** One operation's implementation. Throw an AppError for expected failures. */
+export type OperationHandler = (req: ValidatedRequest) => Promise<HandlerResult>;
+
+/** Implementations by operationId; an absent entry answers 501 NOT_IMPLEMENTED. */
+export type OperationHandlers = Partial<Record<OperationId, OperationHandler>>;
