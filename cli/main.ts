@@ -1,18 +1,29 @@
 /**
  * The `rswarm` command: thin wiring only. Each subcommand loads the configuration once and hands
- * it to the component it starts.
+ * it to what it starts; nothing below reads the environment.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
-import { loadConfig, type Config } from '../core/config/index.js';
-import { validateJob, type JobRules } from '../core/job/index.js';
-import { createLogger } from '../core/log/logger.js';
-import { createApp } from '../frontend/create-app.js';
+import { loadConfig, type Config, type ConfigInput } from '../core/config/index.js';
+import { validateJob } from '../core/job/index.js';
+import { createLogger, type Logger } from '../core/log/logger.js';
+import { startWorker } from '../worker/main.js';
+import { startControlPlane, type ComponentName } from './control-plane.js';
+import { dockerReachable, localWorkerOptions, standaloneWorkerOptions } from './local-workers.js';
 
-function jobRules(config: Config): JobRules {
-  return { ...config.job, maxBodyBytes: config.http.maxBodyBytes };
+interface GlobalOpts {
+  config?: string;
+}
+
+const program = new Command('rswarm')
+  .description('RESTfulSwarm: container-scheduling control plane')
+  .option('-c, --config <file>', 'config file (JSON or YAML); also RSWARM_CONFIG');
+
+function config(overrides: ConfigInput = {}): Config {
+  const file = program.opts<GlobalOpts>().config;
+  return loadConfig({ ...(file ? { file } : {}), overrides });
 }
 
 function writeTokenFile(token: string): string {
@@ -22,55 +33,131 @@ function writeTokenFile(token: string): string {
   return file;
 }
 
-const program = new Command('rswarm')
-  .description('RESTfulSwarm control plane')
-  .option('-c, --config <file>', 'config file (JSON or YAML)');
+/** Closes `close` on SIGINT/SIGTERM, then exits. */
+function onSignal(logger: Logger, close: () => Promise<void>): void {
+  let closing = false;
+  const stop = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
 
 program
   .command('validate')
   .description('validate a job document (original or native format) and print it normalised')
   .argument('<file>', 'job document, JSON')
   .action((file: string) => {
-    const config = loadConfig({
-      ...(program.opts<{ config?: string }>().config
-        ? { file: program.opts<{ config: string }>().config }
-        : {}),
-    });
+    const c = config();
     const text = readFileSync(file, 'utf8');
-    const result = validateJob(JSON.parse(text), jobRules(config), { bodyBytes: Buffer.byteLength(text) });
+    const result = validateJob(
+      JSON.parse(text),
+      { ...c.job, maxBodyBytes: c.http.maxBodyBytes },
+      { bodyBytes: Buffer.byteLength(text) },
+    );
     if (result.ok) {
       console.log(JSON.stringify(result.job, null, 2));
-    } else {
-      for (const i of result.issues) console.error(`${i.code} ${i.pointer || '(body)'}: ${i.message}`);
-      process.exitCode = 1;
+      return;
     }
+    for (const i of result.issues) console.error(`${i.code} ${i.pointer || '(body)'}: ${i.message}`);
+    process.exitCode = 1;
   });
 
 program
   .command('all-in-one')
-  .description('every component in one process on the embedded defaults')
-  .option('-p, --port <port>', 'HTTP port (also RSWARM_PORT)', (v) => Number(v))
-  .action((opts: { port?: number }) => {
-    const configFile = program.opts<{ config?: string }>().config;
-    const config = loadConfig({
-      ...(configFile ? { file: configFile } : {}),
-      overrides: opts.port !== undefined ? { http: { port: opts.port } } : {},
-    });
-    const logger = createLogger(config.logLevel);
-    const token = config.http.token || randomBytes(24).toString('base64url');
-    const tokenFile = writeTokenFile(token);
-    const app = createApp({ token, jobRules: jobRules(config), logger, handlers: {} });
-    const server = app.listen(config.http.port, config.http.host, () => {
-      const base = `http://${config.http.host}:${config.http.port}`;
-      console.log(`RESTfulSwarm API   ${base}/api/v1`);
-      console.log(`Swagger UI         ${base}/docs`);
+  .description(
+    'every component and a few local workers in one process (in-memory store and queue by default)',
+  )
+  .option('-p, --port <port>', 'HTTP port (also RSWARM_PORT)', Number)
+  .option('-w, --workers <n>', 'local workers (also RSWARM_WORKERS)', Number)
+  .option('--runtime <kind>', 'auto | docker | simulated (also RSWARM_RUNTIME)')
+  .option(
+    '--real-backends',
+    'use MongoDB (MONGO_URL) and Redis (REDIS_URL) instead of the embedded store and queue',
+  )
+  .action(
+    async (opts: {
+      port?: number;
+      workers?: number;
+      runtime?: 'auto' | 'docker' | 'simulated';
+      realBackends?: boolean;
+    }) => {
+      const c = config({
+        ...(opts.port !== undefined ? { http: { port: opts.port } } : {}),
+        allInOne: {
+          ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+          ...(opts.runtime ? { runtime: opts.runtime } : {}),
+        },
+        ...(opts.realBackends ? { backends: { store: 'mongo', queue: 'redis' } } : {}),
+      });
+      const logger = createLogger(c.logLevel);
+      const token = c.http.token || randomBytes(24).toString('base64url');
+      const tokenFile = writeTokenFile(token);
+      const plane = await startControlPlane(
+        c,
+        ['frontend', 'job-manager', 'global-manager', 'discovery'],
+        logger,
+        { token },
+      );
+      let runtime: 'docker' | 'simulated' = c.allInOne.runtime === 'auto' ? 'simulated' : c.allInOne.runtime;
+      if (c.allInOne.runtime === 'auto' && (await dockerReachable(c.backends.dockerHost))) runtime = 'docker';
+      const workers = await Promise.all(
+        localWorkerOptions(c, runtime, c.allInOne.workers).map((o) =>
+          startWorker(o, logger.child({ component: 'worker', worker: o.workerId })),
+        ),
+      );
+      console.log(`RESTfulSwarm API   ${plane.url}/api/v1`);
+      console.log(`Swagger UI         ${plane.url}/docs`);
       console.log(`Bearer token       ${token}  (also in ${tokenFile})`);
+      console.log(
+        `Workers            ${workers.length} local ${runtime} worker(s); store ${c.backends.store}, queue ${c.backends.queue}`,
+      );
+      onSignal(logger, async () => {
+        await Promise.all(workers.map((w) => w.close()));
+        await plane.close();
+      });
+    },
+  );
+
+for (const name of [
+  'frontend',
+  'job-manager',
+  'global-manager',
+  'discovery',
+] as const satisfies readonly ComponentName[]) {
+  program
+    .command(name)
+    .description(`run the ${name} alone (needs MongoDB and Redis: RSWARM_STORE=mongo RSWARM_QUEUE=redis)`)
+    .action(async () => {
+      const c = config();
+      const logger = createLogger(c.logLevel).child({ component: name });
+      if (name === 'frontend' && !c.http.token)
+        throw new Error('the FrontEnd needs a bearer token: set RSWARM_TOKEN');
+      const plane = await startControlPlane(c, [name], logger, { token: c.http.token });
+      logger.info({ url: plane.url }, `${name} running`);
+      onSignal(logger, () => plane.close());
     });
-    const stop = (): void => {
-      server.close(() => process.exit(0));
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+}
+
+program
+  .command('worker')
+  .description(
+    'run a worker agent (RSWARM_WORKER_ID, RSWARM_WORKER_RUNTIME, RSWARM_WORKER_CPUSET, RSWARM_WORKER_MEMORY)',
+  )
+  .action(async () => {
+    const c = config();
+    const logger = createLogger(c.logLevel).child({ component: 'worker' });
+    const agent = await startWorker(standaloneWorkerOptions(c, logger), logger);
+    onSignal(logger, () => agent.close());
   });
 
-program.parse();
+await program.parseAsync();

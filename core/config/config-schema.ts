@@ -76,12 +76,42 @@ export const configSchema = z
         managerEndpoint: z.string().default('tcp://127.0.0.1:3100'),
         /** ZeroMQ address where Discovery receives worker reports. @defaultValue "tcp://127.0.0.1:4000" */
         discoveryEndpoint: z.string().default('tcp://127.0.0.1:4000'),
+        /** ZeroMQ address where the JobManager receives nudges; 2990 was the original JM port. */
+        jobManagerEndpoint: z.string().default('tcp://127.0.0.1:2990'),
         /** Secret a worker presents to join. */
         joinToken: z.string().default(''),
         /** How often workers send heartbeats. @defaultValue 1 s */
         heartbeatIntervalMs: duration.default(1000),
         /** Silence after which a worker is marked lost. @defaultValue 5 s */
         heartbeatTimeoutMs: duration.default(5000),
+        /** JobManager safety round interval: covers lost nudges; not a busy poll. @defaultValue 5 s */
+        safetyIntervalMs: duration.default(5000),
+        /** Booking younger than this is never reclaimed as orphaned. @defaultValue 10 s */
+        bookingGraceMs: duration.default(10_000),
+      })
+      .prefault({}),
+    worker: z
+      .object({
+        /** This worker's id; defaults to the host name. */
+        id: z.string().default(''),
+        /** How tasks run. @defaultValue "docker" */
+        runtime: z.enum(['docker', 'simulated']).default('docker'),
+        /** Cores this worker hands out, as a cpuset ("0-3"); empty means every host core. */
+        cpuset: z.string().default(''),
+        /** Memory this worker hands out ("8g"); empty means the host's total memory. */
+        memory: z.string().default(''),
+      })
+      .prefault({}),
+    allInOne: z
+      .object({
+        /** Local workers started by `rswarm all-in-one`. @defaultValue 2 */
+        workers: z.number().int().min(0).max(10_000).default(2),
+        /** `auto` uses Docker when an engine answers, else simulated workers. @defaultValue "auto" */
+        runtime: z.enum(['auto', 'docker', 'simulated']).default('auto'),
+        /** Cores per simulated worker. @defaultValue 32 */
+        simulatedCores: z.number().int().min(1).max(4096).default(32),
+        /** Memory per simulated worker. @defaultValue "64g" */
+        simulatedMemory: z.string().default('64g'),
       })
       .prefault({}),
   })

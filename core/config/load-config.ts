@@ -30,6 +30,13 @@ export const ENV_BINDINGS: Readonly<Record<string, { path: readonly string[]; ki
     RSWARM_JOIN_TOKEN: { path: ['cluster', 'joinToken'], kind: 'string' },
     RSWARM_MANAGER_ENDPOINT: { path: ['cluster', 'managerEndpoint'], kind: 'string' },
     RSWARM_DISCOVERY_ENDPOINT: { path: ['cluster', 'discoveryEndpoint'], kind: 'string' },
+    RSWARM_WORKER_ID: { path: ['worker', 'id'], kind: 'string' },
+    RSWARM_WORKER_RUNTIME: { path: ['worker', 'runtime'], kind: 'string' },
+    RSWARM_WORKER_CPUSET: { path: ['worker', 'cpuset'], kind: 'string' },
+    RSWARM_WORKER_MEMORY: { path: ['worker', 'memory'], kind: 'string' },
+    RSWARM_WORKERS: { path: ['allInOne', 'workers'], kind: 'number' },
+    RSWARM_RUNTIME: { path: ['allInOne', 'runtime'], kind: 'string' },
+    RSWARM_JOB_MANAGER_ENDPOINT: { path: ['cluster', 'jobManagerEndpoint'], kind: 'string' },
   };
 
 /** Sources merged by {@link loadConfig}, lowest precedence first: defaults < file < env < flags. */

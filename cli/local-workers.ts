@@ -1,0 +1,79 @@
+import { cpus, totalmem, hostname } from 'node:os';
+import Docker from 'dockerode';
+import type { Config } from '../core/config/index.js';
+import { parseCpuset, parseMemorySize } from '../core/job/index.js';
+import type { Logger } from '../core/log/logger.js';
+import type { WorkerOptionsInput } from '../worker/worker-options.js';
+
+/** True when a Docker engine answers within `timeoutMs`. */
+export async function dockerReachable(dockerHost: string, timeoutMs = 1500): Promise<boolean> {
+  const docker = dockerHost ? new Docker({ host: dockerHost }) : new Docker();
+  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+  return Promise.race([
+    docker.ping().then(
+      () => true,
+      () => false,
+    ),
+    timeout,
+  ]);
+}
+
+/**
+ * Options of the local workers of the all-in-one mode. Docker workers share the host: each gets
+ * every host core (the books are per worker; on one engine they overlap) and an equal share of
+ * memory. Simulated workers get the configured size each.
+ */
+export function localWorkerOptions(
+  config: Config,
+  runtime: 'docker' | 'simulated',
+  count: number,
+): WorkerOptionsInput[] {
+  const base = {
+    joinToken: config.cluster.joinToken,
+    managerEndpoint: config.cluster.managerEndpoint,
+    discoveryEndpoint: config.cluster.discoveryEndpoint,
+    heartbeatIntervalMs: config.cluster.heartbeatIntervalMs,
+    dockerHost: config.backends.dockerHost,
+    runtime,
+  } as const;
+  return Array.from({ length: count }, (_, i) => {
+    if (runtime === 'docker') {
+      return {
+        ...base,
+        workerId: `local-${i + 1}`,
+        coreIds: cpus().map((_c, id) => id),
+        memoryBytes: Math.floor(totalmem() / 2 / Math.max(count, 1) / 1048576) * 1048576,
+      };
+    }
+    const cores = config.allInOne.simulatedCores;
+    return {
+      ...base,
+      workerId: `sim-${i + 1}`,
+      coreIds: Array.from({ length: cores }, (_c, id) => id),
+      memoryBytes: parseMemorySize(config.allInOne.simulatedMemory) ?? 64 * 1024 ** 3,
+    };
+  });
+}
+
+/** Options of a standalone worker (`rswarm worker`), from the `worker` config section. */
+export function standaloneWorkerOptions(config: Config, logger: Logger): WorkerOptionsInput {
+  const w = config.worker;
+  const coreIds = w.cpuset ? parseCpuset(w.cpuset) : undefined;
+  if (w.cpuset && !coreIds) throw new Error(`worker.cpuset "${w.cpuset}" is not a cpuset list such as "0-3"`);
+  const memoryBytes = w.memory ? parseMemorySize(w.memory) : undefined;
+  if (w.memory && memoryBytes === undefined)
+    throw new Error(`worker.memory "${w.memory}" is not a size such as "8g"`);
+  const workerId = w.id || hostname().replace(/[^A-Za-z0-9_.-]/g, '-');
+  logger.info({ workerId, runtime: w.runtime }, 'worker options');
+  return {
+    workerId,
+    joinToken: config.cluster.joinToken,
+    managerEndpoint: config.cluster.managerEndpoint,
+    discoveryEndpoint: config.cluster.discoveryEndpoint,
+    heartbeatIntervalMs: config.cluster.heartbeatIntervalMs,
+    dockerHost: config.backends.dockerHost,
+    runtime: w.runtime,
+    ...(coreIds ? { coreIds } : {}),
+    ...(memoryBytes ? { memoryBytes } : {}),
+  };
+}

@@ -1,0 +1,45 @@
+import type { JobRecord, WorkerRecord } from '../model/records.js';
+import { freeCoreIds, freeMemoryBytes } from '../model/records.js';
+import type { ClusterSnapshot, JobRequest } from '../scheduler/types.js';
+
+/**
+ * Builds the scheduler's immutable input from stored workers: free resources are capacity minus
+ * bookings; only `ready` workers take placements (draining, lost and left ones are kept in the
+ * snapshot, not ready, so reasons can count them).
+ */
+export function snapshotOf(workers: readonly WorkerRecord[], version: number): ClusterSnapshot {
+  const sorted = [...workers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return {
+    version,
+    workers: sorted
+      .filter((w) => w.state !== 'left')
+      .map((w) => ({
+        id: w.id,
+        ready: w.state === 'ready',
+        totalCores: w.coreIds.length,
+        freeCoreIds: freeCoreIds(w),
+        totalMemoryBytes: w.totalMemoryBytes,
+        freeMemoryBytes: Math.max(0, freeMemoryBytes(w)),
+      })),
+  };
+}
+
+/**
+ * The scheduler's view of waiting jobs. Pinned core ids are translated from the client's
+ * numbering, which is the worker's own core ids, unchanged.
+ */
+export function requestsOf(jobs: readonly JobRecord[]): JobRequest[] {
+  return jobs.map((j) => ({
+    jobId: j.name,
+    priority: j.priority,
+    submittedAtMs: j.submittedAt,
+    tasks: j.spec.tasks.map((t) => ({
+      taskId: t.name,
+      cores: t.cores,
+      memoryBytes: t.memoryBytes,
+      ...(t.pin
+        ? { pin: { workerId: t.pin.workerId, ...(t.pin.coreIds ? { coreIds: t.pin.coreIds } : {}) } }
+        : {}),
+    })),
+  }));
+}

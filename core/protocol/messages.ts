@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+/**
+ * The manager↔worker and worker→Discovery wire protocol. Messages are JSON in one ZeroMQ frame,
+ * carry the protocol version `v`, and are validated on receipt ({@link decodeMessage}); a message
+ * of another major version or of the wrong shape is refused, never half-read.
+ *
+ * Sockets: the GlobalManager binds a ROUTER (`cluster.managerEndpoint`); workers connect a
+ * DEALER whose routing id is their worker id. Discovery binds a ROUTER
+ * (`cluster.discoveryEndpoint`); workers connect a second DEALER for reports. The JobManager
+ * connects a DEALER to the GlobalManager for dispatch and binds nothing else; nudges to the
+ * JobManager travel on the GlobalManager's and Discovery's own control sockets (see
+ * {@link Nudge}).
+ */
+export const PROTOCOL_VERSION = 1;
+
+const name = z.string().min(1).max(128);
+const v = z.literal(PROTOCOL_VERSION);
+
+/** One attempt of one task: the idempotency key of every command and report. */
+export const taskRefSchema = z.object({ job: name, task: name, attempt: z.number().int().nonnegative() });
+export type TaskRef = z.infer<typeof taskRefSchema>;
+
+/** Everything a worker needs to run one attempt of a task. */
+export const taskAssignmentSchema = taskRefSchema.extend({
+  containerName: z.string().min(1).max(256),
+  image: z.string().min(1),
+  command: z.array(z.string()).nullable(),
+  coreIds: z.array(z.number().int().nonnegative()).min(1),
+  memoryBytes: z.number().int().nonnegative(),
+  env: z.record(z.string(), z.string()),
+  ports: z.array(z.object({ containerPort: z.string(), hostIp: z.string(), hostPort: z.number().int() })),
+  volumes: z.array(z.object({ hostPath: z.string(), containerPath: z.string(), readOnly: z.boolean() })),
+  network: z.object({ name: z.string(), driver: z.enum(['auto', 'bridge', 'overlay']) }).nullable(),
+  /** Simulated runtime only: how long the task runs; a failing exit code can be forced. */
+  runSeconds: z.number().nonnegative().nullable(),
+});
+export type TaskAssignment = z.infer<typeof taskAssignmentSchema>;
+
+/** Worker → GlobalManager: join (or re-join) with capacity and what it currently runs. */
+export const joinSchema = z.object({
+  type: z.literal('join'),
+  v,
+  workerId: name,
+  joinToken: z.string(),
+  runtime: z.enum(['docker', 'simulated']),
+  coreIds: z.array(z.number().int().nonnegative()).min(1),
+  memoryBytes: z.number().int().positive(),
+  running: z.array(taskRefSchema),
+});
+export type Join = z.infer<typeof joinSchema>;
+
+/** Worker → GlobalManager: liveness. */
+export const heartbeatSchema = z.object({ type: z.literal('heartbeat'), v, workerId: name, at: z.number() });
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
+
+/** GlobalManager → worker: the full desired set; the worker converges to exactly this. */
+export const syncSchema = z.object({ type: z.literal('sync'), v, desired: z.array(taskAssignmentSchema) });
+export type Sync = z.infer<typeof syncSchema>;
+
+/** GlobalManager → worker: run these too (idempotent by task ref). */
+export const assignSchema = z.object({ type: z.literal('assign'), v, tasks: z.array(taskAssignmentSchema) });
+export type Assign = z.infer<typeof assignSchema>;
+
+/** GlobalManager → worker: stop and remove these (idempotent). */
+export const stopSchema = z.object({ type: z.literal('stop'), v, tasks: z.array(taskRefSchema) });
+export type Stop = z.infer<typeof stopSchema>;
+
+/** GlobalManager → worker: join refused or unknown session; `rejoin` asks for a fresh join. */
+export const rejectSchema = z.object({
+  type: z.literal('reject'),
+  v,
+  reason: z.string(),
+  rejoin: z.boolean(),
+});
+export type Reject = z.infer<typeof rejectSchema>;
+
+/** GlobalManager → worker: leave the cluster (stop everything, exit). */
+export const leaveSchema = z.object({ type: z.literal('leave'), v });
+export type Leave = z.infer<typeof leaveSchema>;
+
+/** Task states a worker reports; only forward moves are applied. */
+export const REPORTED_STATES = ['starting', 'running', 'finished', 'failed', 'cancelled'] as const;
+
+/** Worker → Discovery: a task changed state. Retried until acknowledged; `id` deduplicates. */
+export const reportSchema = taskRefSchema.extend({
+  type: z.literal('report'),
+  v,
+  id: z.string().min(1).max(128),
+  workerId: name,
+  state: z.enum(REPORTED_STATES),
+  exitCode: z.number().int().nullable(),
+  reason: z.string().max(4096).nullable(),
+  at: z.number(),
+});
+export type Report = z.infer<typeof reportSchema>;
+
+/** Discovery → worker: these reports are durably applied. */
+export const ackSchema = z.object({ type: z.literal('ack'), v, ids: z.array(z.string()) });
+export type Ack = z.infer<typeof ackSchema>;
+
+/** JobManager → GlobalManager: tell these workers to run / stop these task attempts. */
+export const dispatchSchema = z.object({
+  type: z.literal('dispatch'),
+  v,
+  assign: z.array(taskAssignmentSchema.extend({ workerId: name })),
+  stop: z.array(taskRefSchema.extend({ workerId: name })),
+});
+export type Dispatch = z.infer<typeof dispatchSchema>;
+
+/** GlobalManager / Discovery → JobManager: capacity or membership changed; schedule again. */
+export const nudgeSchema = z.object({ type: z.literal('nudge'), v, reason: z.string() });
+export type Nudge = z.infer<typeof nudgeSchema>;
+
+/** Every message of the protocol. */
+export const messageSchema = z.discriminatedUnion('type', [
+  joinSchema,
+  heartbeatSchema,
+  syncSchema,
+  assignSchema,
+  stopSchema,
+  rejectSchema,
+  leaveSchema,
+  reportSchema,
+  ackSchema,
+  dispatchSchema,
+  nudgeSchema,
+]);
+export type Message = z.infer<typeof messageSchema>;
+export type MessageType = Message['type'];

@@ -1,0 +1,10 @@
+export type * from './store-ports.js';
+export * from './create-stores.js';
+export * from './memory-stores.js';
+export * from './memory-job-store.js';
+export * from './mongo-stores.js';
+export * from './mongo-job-store.js';
+export * from './mongo-worker-store.js';
+export * from './mongo-log-stores.js';
+export * from './job-order.js';
+export * from './mongo-url.js';

@@ -1,0 +1,185 @@
+import type { ClusterEvent, EventKind, UsageSample, WorkerRecord } from '../model/records.js';
+import { assertLimit } from './job-order.js';
+import { MemoryJobStore } from './memory-job-store.js';
+import { plainCopy } from './plain-copy.js';
+import { settle } from './settle.js';
+import type {
+  EventStore,
+  SettingsStore,
+  Stores,
+  UsageStore,
+  WorkerJoin,
+  WorkerStore,
+} from './store-ports.js';
+import { joinedWorker, replacedWorker } from './worker-updates.js';
+
+/**
+ * The in-memory adapter of every storage port: tests, and the single-process mode where nothing
+ * has to survive a restart. It answers exactly as the MongoDB adapter does; the shared contract
+ * suite (test/support/store-contract.ts) holds both to that. Semantics the ports leave open and
+ * both adapters share:
+ *
+ * - properties whose value is `undefined` are not stored (BSON semantics, see plainCopy);
+ * - failures (a bad cursor or limit) are rejections, never synchronous throws;
+ * - workers are listed by id; a replace never moves `lastHeartbeatAt` backwards;
+ * - events are listed oldest first: the latest `limit` matches, ties in append order;
+ * - usage ranges are half-open, `fromMs <= at < toMs`, ascending by time;
+ * - every `deleteBefore` deletes entries with `at < beforeMs`.
+ */
+export function createMemoryStores(): Stores {
+  let closed = false;
+  return {
+    jobs: new MemoryJobStore(),
+    workers: new MemoryWorkerStore(),
+    settings: new MemorySettingsStore(),
+    events: new MemoryEventStore(),
+    usage: new MemoryUsageStore(),
+    ping: () => settle(() => (closed ? 'memory store closed' : 'ok')),
+    close: () =>
+      settle(() => {
+        closed = true;
+      }),
+  };
+}
+
+/** {@link WorkerStore} in process memory; each call is atomic (no `await` inside). */
+export class MemoryWorkerStore implements WorkerStore {
+  readonly #workers = new Map<string, WorkerRecord>();
+
+  /** Registers or re-registers a worker (see joinedWorker). */
+  join(join: WorkerJoin): Promise<WorkerRecord> {
+    return settle(() => {
+      const next = joinedWorker(this.#workers.get(join.id), plainCopy(join));
+      this.#workers.set(next.id, next);
+      return plainCopy(next);
+    });
+  }
+
+  /** The worker with `id`, if any. */
+  get(id: string): Promise<WorkerRecord | undefined> {
+    return settle(() => {
+      const worker = this.#workers.get(id);
+      return worker && plainCopy(worker);
+    });
+  }
+
+  /** Every worker, by id. */
+  list(): Promise<WorkerRecord[]> {
+    return settle(() =>
+      [...this.#workers.values()]
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((w) => plainCopy(w)),
+    );
+  }
+
+  /** Sets `lastHeartbeatAt`; the version is untouched. */
+  heartbeat(id: string, at: number): Promise<boolean> {
+    return settle(() => {
+      const worker = this.#workers.get(id);
+      if (!worker) return false;
+      this.#workers.set(id, { ...worker, lastHeartbeatAt: at });
+      return true;
+    });
+  }
+
+  /** Conditional replace by version (see replacedWorker). */
+  replace(worker: WorkerRecord, expectedVersion: number): Promise<boolean> {
+    return settle(() => {
+      const stored = this.#workers.get(worker.id);
+      if (!stored || stored.version !== expectedVersion) return false;
+      this.#workers.set(worker.id, replacedWorker(stored, plainCopy(worker), expectedVersion));
+      return true;
+    });
+  }
+
+  /** Forgets the worker; false when unknown. */
+  remove(id: string): Promise<boolean> {
+    return settle(() => this.#workers.delete(id));
+  }
+}
+
+/** {@link SettingsStore} in process memory. */
+export class MemorySettingsStore implements SettingsStore {
+  #strategy: string | undefined;
+
+  /** The stored strategy name, if one was set. */
+  getStrategy(): Promise<string | undefined> {
+    return settle(() => this.#strategy);
+  }
+
+  /** Stores the strategy name. */
+  setStrategy(name: string): Promise<void> {
+    return settle(() => {
+      this.#strategy = name;
+    });
+  }
+}
+
+/** {@link EventStore} in process memory: an array in append order. */
+export class MemoryEventStore implements EventStore {
+  #events: ClusterEvent[] = [];
+
+  /** Appends copies of `events`. */
+  append(events: readonly ClusterEvent[]): Promise<void> {
+    return settle(() => {
+      this.#events.push(...events.map((e) => plainCopy(e)));
+    });
+  }
+
+  /** The latest `limit` matching events, oldest first. */
+  list(filter: { readonly job?: string; readonly kind?: EventKind }, limit: number): Promise<ClusterEvent[]> {
+    return settle(() => {
+      assertLimit(limit);
+      const matching = this.#events.filter(
+        (e) =>
+          (filter.job === undefined || e.job === filter.job) &&
+          (filter.kind === undefined || e.kind === filter.kind),
+      );
+      // Array#sort is stable, so equal times keep append order.
+      return matching
+        .sort((a, b) => a.at - b.at)
+        .slice(-limit)
+        .map((e) => plainCopy(e));
+    });
+  }
+
+  /** Deletes events with `at < beforeMs`. */
+  deleteBefore(beforeMs: number): Promise<number> {
+    return settle(() => {
+      const before = this.#events.length;
+      this.#events = this.#events.filter((e) => e.at >= beforeMs);
+      return before - this.#events.length;
+    });
+  }
+}
+
+/** {@link UsageStore} in process memory: an array of samples in append order. */
+export class MemoryUsageStore implements UsageStore {
+  #samples: UsageSample[] = [];
+
+  /** Appends copies of `samples`. */
+  append(samples: readonly UsageSample[]): Promise<void> {
+    return settle(() => {
+      this.#samples.push(...samples.map((s) => plainCopy(s)));
+    });
+  }
+
+  /** Samples of `workerId` with `fromMs <= at < toMs`, ascending by time (stable for ties). */
+  range(workerId: string, fromMs: number, toMs: number): Promise<UsageSample[]> {
+    return settle(() =>
+      this.#samples
+        .filter((s) => s.workerId === workerId && s.at >= fromMs && s.at < toMs)
+        .sort((a, b) => a.at - b.at)
+        .map((s) => plainCopy(s)),
+    );
+  }
+
+  /** Deletes samples with `at < beforeMs`. */
+  deleteBefore(beforeMs: number): Promise<number> {
+    return settle(() => {
+      const before = this.#samples.length;
+      this.#samples = this.#samples.filter((s) => s.at >= beforeMs);
+      return before - this.#samples.length;
+    });
+  }
+}

@@ -1,0 +1,121 @@
+import type { Collection, Db, Filter, ObjectId } from 'mongodb';
+import type { ClusterEvent, EventKind, UsageSample } from '../model/records.js';
+import { assertLimit } from './job-order.js';
+import { plainCopy } from './plain-copy.js';
+import type { EventStore, SettingsStore, UsageStore } from './store-ports.js';
+
+/**
+ * The MongoDB stores that are append-only logs (events, usage samples) or a single value
+ * (settings). Log entries are one document each with a driver-made ObjectId, whose counter
+ * orders entries written by one process at the same millisecond.
+ */
+
+type EventDocument = ClusterEvent & { _id?: ObjectId };
+type UsageDocument = UsageSample & { _id?: ObjectId };
+interface SettingDocument {
+  _id: string;
+  value: string;
+}
+
+/** Creates the indexes the log stores query by; idempotent (one call per index, see ensureJobIndexes). */
+export async function ensureLogIndexes(db: Db): Promise<void> {
+  const events = db.collection<EventDocument>('events');
+  await events.createIndex({ job: 1, at: 1 });
+  await events.createIndex({ at: 1 });
+  const usage = db.collection<UsageDocument>('usage');
+  await usage.createIndex({ workerId: 1, at: 1 });
+  await usage.createIndex({ at: 1 });
+}
+
+/** {@link SettingsStore} on MongoDB: one document per setting in `settings`. */
+export class MongoSettingsStore implements SettingsStore {
+  readonly #settings: Collection<SettingDocument>;
+
+  constructor(db: Db) {
+    this.#settings = db.collection<SettingDocument>('settings');
+  }
+
+  /** The stored strategy name, if one was set. */
+  async getStrategy(): Promise<string | undefined> {
+    return (await this.#settings.findOne({ _id: 'strategy' }))?.value;
+  }
+
+  /** Stores the strategy name (upsert). */
+  async setStrategy(name: string): Promise<void> {
+    await this.#settings.replaceOne({ _id: 'strategy' }, { value: name }, { upsert: true });
+  }
+}
+
+/** {@link EventStore} on MongoDB: one document per event in `events`. */
+export class MongoEventStore implements EventStore {
+  readonly #events: Collection<EventDocument>;
+
+  constructor(db: Db) {
+    this.#events = db.collection<EventDocument>('events');
+  }
+
+  /** Appends the events, one document each (copies: the driver would add `_id` to its input). */
+  async append(events: readonly ClusterEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.#events.insertMany(
+      events.map((e) => plainCopy(e)),
+      { ordered: true },
+    );
+  }
+
+  /** The latest `limit` matching events, oldest first: read newest first, then reversed. */
+  async list(
+    filter: { readonly job?: string; readonly kind?: EventKind },
+    limit: number,
+  ): Promise<ClusterEvent[]> {
+    assertLimit(limit);
+    const query: Filter<EventDocument> = {
+      ...(filter.job !== undefined && { job: filter.job }),
+      ...(filter.kind !== undefined && { kind: filter.kind }),
+    };
+    const docs = await this.#events.find(query).sort({ at: -1, _id: -1 }).limit(limit).toArray();
+    return docs.reverse().map(stripId);
+  }
+
+  /** Deletes events with `at < beforeMs`. */
+  async deleteBefore(beforeMs: number): Promise<number> {
+    return (await this.#events.deleteMany({ at: { $lt: beforeMs } })).deletedCount;
+  }
+}
+
+/** {@link UsageStore} on MongoDB: one document per sample in `usage`, never a rewritten array. */
+export class MongoUsageStore implements UsageStore {
+  readonly #usage: Collection<UsageDocument>;
+
+  constructor(db: Db) {
+    this.#usage = db.collection<UsageDocument>('usage');
+  }
+
+  /** Appends the samples, one document each. */
+  async append(samples: readonly UsageSample[]): Promise<void> {
+    if (samples.length === 0) return;
+    await this.#usage.insertMany(
+      samples.map((s) => plainCopy(s)),
+      { ordered: true },
+    );
+  }
+
+  /** Samples of `workerId` with `fromMs <= at < toMs`, ascending by time. */
+  async range(workerId: string, fromMs: number, toMs: number): Promise<UsageSample[]> {
+    const docs = await this.#usage
+      .find({ workerId, at: { $gte: fromMs, $lt: toMs } })
+      .sort({ at: 1, _id: 1 })
+      .toArray();
+    return docs.map(stripId);
+  }
+
+  /** Deletes samples with `at < beforeMs`. */
+  async deleteBefore(beforeMs: number): Promise<number> {
+    return (await this.#usage.deleteMany({ at: { $lt: beforeMs } })).deletedCount;
+  }
+}
+
+function stripId<T extends { _id?: ObjectId }>(doc: T): Omit<T, '_id'> {
+  const { _id, ...rest } = doc;
+  return rest;
+}

@@ -1,0 +1,103 @@
+import type { JobState } from '../job/job-state.js';
+import type {
+  ClusterEvent,
+  EventKind,
+  JobRecord,
+  RuntimeKind,
+  UsageSample,
+  WorkerRecord,
+} from '../model/records.js';
+
+/**
+ * Storage ports. Each has a MongoDB adapter (`mongo-stores.ts`) and an in-memory adapter
+ * (`memory-stores.ts`); one contract suite (`test/component/store-contract.test.ts`) runs against
+ * both. Conditional writes take the version the caller read and fail (return false) when the
+ * stored version differs: that is how concurrent JobManagers avoid double booking without
+ * multi-document transactions.
+ */
+
+/** A page of results and the cursor for the next one (null at the end). */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor: string | null;
+}
+
+/** Jobs: one document per job, indexed by name, state, submit time and task placement. */
+export interface JobStore {
+  /** Stores a new job. @returns false when a job with that name exists (nothing written). */
+  insert(job: JobRecord): Promise<boolean>;
+  get(name: string): Promise<JobRecord | undefined>;
+  /** Several jobs by name, in no particular order; unknown names are skipped. */
+  getMany(names: readonly string[]): Promise<JobRecord[]>;
+  /** Jobs ordered by (submittedAt, name), optionally of one state; `cursor` from the previous page. */
+  list(filter: { readonly state?: JobState }, limit: number, cursor?: string): Promise<Page<JobRecord>>;
+  /** Every job in `states`, ordered by (submittedAt, name), at most `limit`. */
+  listByStates(states: readonly JobState[], limit: number): Promise<JobRecord[]>;
+  /** Jobs with a task of a non-terminal state placed on `workerId`. */
+  listActiveOnWorker(workerId: string): Promise<JobRecord[]>;
+  /**
+   * Replaces the job if its stored version is `expectedVersion`; the stored copy gets
+   * `expectedVersion + 1`. @returns false on a version conflict or when the job is gone.
+   */
+  replace(job: JobRecord, expectedVersion: number): Promise<boolean>;
+  countByState(): Promise<Readonly<Record<JobState, number>>>;
+  /** Deletes ended jobs that finished before `beforeMs`. @returns how many were deleted. */
+  deleteEndedBefore(beforeMs: number): Promise<number>;
+}
+
+/** What a worker reports when it joins. */
+export interface WorkerJoin {
+  readonly id: string;
+  readonly runtime: RuntimeKind;
+  readonly coreIds: readonly number[];
+  readonly totalMemoryBytes: number;
+  readonly now: number;
+}
+
+/** Workers: one document per worker; bookings live on the worker so one write books atomically. */
+export interface WorkerStore {
+  /**
+   * Registers a worker or re-registers a returning one: capacity and runtime are updated, state
+   * becomes `ready` unless it was `draining`, bookings are kept, version is incremented.
+   */
+  join(join: WorkerJoin): Promise<WorkerRecord>;
+  get(id: string): Promise<WorkerRecord | undefined>;
+  list(): Promise<WorkerRecord[]>;
+  /** Records a heartbeat (does not change the version). @returns false for an unknown worker. */
+  heartbeat(id: string, at: number): Promise<boolean>;
+  /** Conditional replace, as {@link JobStore.replace}. */
+  replace(worker: WorkerRecord, expectedVersion: number): Promise<boolean>;
+  remove(id: string): Promise<boolean>;
+}
+
+/** Cluster-wide settings that must survive restarts (e.g. the strategy). */
+export interface SettingsStore {
+  getStrategy(): Promise<string | undefined>;
+  setStrategy(name: string): Promise<void>;
+}
+
+/** Append-only event log. */
+export interface EventStore {
+  append(events: readonly ClusterEvent[]): Promise<void>;
+  list(filter: { readonly job?: string; readonly kind?: EventKind }, limit: number): Promise<ClusterEvent[]>;
+  deleteBefore(beforeMs: number): Promise<number>;
+}
+
+/** Utilisation time series: appended samples, never a rewritten array. */
+export interface UsageStore {
+  append(samples: readonly UsageSample[]): Promise<void>;
+  range(workerId: string, fromMs: number, toMs: number): Promise<UsageSample[]>;
+  deleteBefore(beforeMs: number): Promise<number>;
+}
+
+/** All stores of one backend, with one lifecycle. */
+export interface Stores {
+  readonly jobs: JobStore;
+  readonly workers: WorkerStore;
+  readonly settings: SettingsStore;
+  readonly events: EventStore;
+  readonly usage: UsageStore;
+  /** Answers "ok" or a reason; used by /healthz. */
+  ping(): Promise<string>;
+  close(): Promise<void>;
+}

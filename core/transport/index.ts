@@ -1,0 +1,3 @@
+export * from './control-links.js';
+export * from './serial-sender.js';
+export * from './zmq-links.js';

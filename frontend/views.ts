@@ -1,0 +1,53 @@
+import { freeCoreIds, freeMemoryBytes, type JobRecord, type WorkerRecord } from '../core/model/records.js';
+import { formatCpuset, toOriginalStatus } from '../core/job/index.js';
+import type { components } from '../openapi/schema.js';
+
+type JobView = components['schemas']['JobView'];
+type WorkerView = components['schemas']['WorkerView'];
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The API's view of a stored job (schema `JobView`). */
+export function jobView(j: JobRecord): JobView {
+  return {
+    name: j.name,
+    state: j.state,
+    originalStatus: toOriginalStatus(j.state),
+    priority: j.priority,
+    submittedAt: iso(j.submittedAt),
+    scheduledAt: iso(j.scheduledAt),
+    startedAt: iso(j.startedAt),
+    finishedAt: iso(j.finishedAt),
+    unplacedReason: j.unplacedReason,
+    failureReason: j.failureReason,
+    tasks: j.tasks.map((t) => ({
+      name: t.name,
+      state: t.state,
+      originalStatus: toOriginalStatus(t.state),
+      image: j.spec.tasks.find((s) => s.name === t.name)?.image ?? '',
+      cores: t.cores,
+      memoryBytes: t.memoryBytes,
+      worker: t.workerId,
+      cpuset: t.coreIds.length > 0 ? formatCpuset(t.coreIds) : null,
+      exitCode: t.exitCode,
+      reason: t.reason,
+      attempts: j.attempt + 1,
+    })),
+  };
+}
+
+/** The API's view of a stored worker (schema `WorkerView`). */
+export function workerView(w: WorkerRecord): WorkerView {
+  return {
+    id: w.id,
+    state: w.state,
+    runtime: w.runtime,
+    totalCores: w.coreIds.length,
+    coreIds: [...w.coreIds],
+    freeCores: freeCoreIds(w),
+    totalMemoryBytes: w.totalMemoryBytes,
+    freeMemoryBytes: freeMemoryBytes(w),
+    tasks: w.bookings.map((b) => `${b.job}/${b.task}`),
+    lastHeartbeatAt: iso(w.lastHeartbeatAt),
+  };
+}

@@ -1,0 +1,374 @@
+import Docker from 'dockerode';
+import type { Clock } from '../core/clock/clock.js';
+import type { Logger } from '../core/log/logger.js';
+import { LABELS } from '../core/model/index.js';
+import { taskRefKey, type TaskAssignment, type TaskRef } from '../core/protocol/index.js';
+import {
+  exitEvent,
+  REASON_OOM,
+  refFromLabels,
+  runtimeEventOf,
+  sameRef,
+  type ContainerRuntime,
+  type RuntimeEvent,
+  type RuntimeEventListener,
+  type RuntimeTask,
+} from './container-runtime.js';
+import { ContainerEvents, type ContainerEvent } from './docker/container-events.js';
+import { containerSpecOf } from './docker/container-spec.js';
+import { engineMessage, ignoringAlreadyDone, isNotFound, TaskStartError } from './docker/docker-errors.js';
+import { JobNetworks } from './docker/job-networks.js';
+
+/** Container states counted as running (paused or restarting containers still hold their booking). */
+const RUNNING_STATES = new Set(['running', 'paused', 'restarting']);
+
+/**
+ * Cap of the recently-stopped refs (whose `die` is ignored) and of containers with a pending `oom`
+ * event. Both only matter for the moments until the matching `die` arrives, so a bound of the
+ * latest thousand keeps memory flat on a long-lived worker.
+ */
+const MAX_REMEMBERED = 1000;
+
+/** Exit code of a process ended by SIGKILL (128 + 9): how an OOM kill looks from outside. */
+const SIGKILL_EXIT_CODE = 137;
+
+/**
+ * How long a SIGKILL exit waits for a late `oom` event before it is reported as a plain exit 137.
+ * Short: only SIGKILLed containers wait, and the event normally precedes the `die`.
+ */
+const OOM_GRACE_MS = 250;
+
+/** Reason for a container found created but never started (the agent died in between). */
+export const REASON_NEVER_STARTED = 'container was created but never started';
+
+export interface DockerRuntimeOptions {
+  readonly workerId: string;
+  /** Engine address (`unix:///var/run/docker.sock`, `tcp://host:2375`); empty: dockerode's default. */
+  readonly dockerHost?: string;
+  /** A ready client instead of `dockerHost` (tests). */
+  readonly docker?: Docker;
+  /** Longest wait for pulling a missing image, in ms. */
+  readonly pullTimeoutMs: number;
+  /** Grace between SIGTERM and SIGKILL on stop, in s. */
+  readonly stopTimeoutSeconds: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** A dockerode client for an engine address as written in configuration. */
+export function dockerClientFor(host: string): Docker {
+  if (host === '') return new Docker();
+  const url = new URL(host);
+  if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });
+  const protocol = url.protocol === 'https:' ? 'https' : 'http';
+  return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol });
+}
+
+const rank = (s: RuntimeEvent['state']): number => (s === 'running' ? 1 : 2);
+
+/**
+ * The Docker implementation of {@link ContainerRuntime}. Containers carry the `rswarm.*` labels
+ * (job, task, attempt, worker), so the worker's tasks are found again by label after a restart,
+ * and state changes arrive as a push stream of engine events filtered on `rswarm.worker`
+ * ({@link ContainerEvents}): `start` → running, `die` → inspect → finished, or failed with the
+ * exit code or "killed: out of memory" (`oom` events back up the engine's OOMKilled flag).
+ */
+export class DockerRuntime implements ContainerRuntime {
+  readonly kind = 'docker' as const;
+  private readonly listeners: RuntimeEventListener[] = [];
+  /** Last state emitted per ref: events are emitted only forward, once each. */
+  private readonly emitted = new Map<string, RuntimeEvent['state']>();
+  private readonly stopped = new Set<string>();
+  /** Containers with an `oom` event whose `die` has not been handled yet. */
+  private readonly oomSeen = new Set<string>();
+  private readonly pulls = new Map<string, Promise<void>>();
+  private readonly closing = new AbortController();
+  private readonly networks: JobNetworks;
+  private events: ContainerEvents | undefined;
+
+  private constructor(
+    private readonly docker: Docker,
+    private readonly options: DockerRuntimeOptions,
+    private readonly logger: Logger,
+  ) {
+    this.networks = new JobNetworks(docker, options.workerId, logger);
+  }
+
+  /**
+   * Connects to the engine and subscribes to this worker's container events.
+   * @throws when the engine does not answer
+   */
+  static async create(options: DockerRuntimeOptions): Promise<DockerRuntime> {
+    const docker = options.docker ?? dockerClientFor(options.dockerHost ?? '');
+    const logger = options.logger.child({ component: 'docker-runtime' });
+    await docker.ping();
+    const runtime = new DockerRuntime(docker, options, logger);
+    runtime.events = await ContainerEvents.open(
+      docker,
+      {
+        labels: [`${LABELS.worker}=${options.workerId}`],
+        onEvent: (e) => runtime.onContainerEvent(e),
+        onReconnect: () => void runtime.resync(),
+      },
+      { clock: options.clock, logger },
+    );
+    return runtime;
+  }
+
+  async start(a: TaskAssignment): Promise<void> {
+    const ref: TaskRef = { job: a.job, task: a.task, attempt: a.attempt };
+    this.stopped.delete(taskRefKey(ref));
+    try {
+      if (await this.adoptExisting(a, ref)) return;
+      await this.ensureImage(a.image);
+      if (a.network) await this.networks.ensure(a.network, a.job);
+      const container = await this.docker.createContainer(containerSpecOf(a, this.options.workerId));
+      await container.start();
+      this.emit({ ref, state: 'running', exitCode: null, reason: null });
+    } catch (err) {
+      if (this.closing.signal.aborted) return;
+      const reason = err instanceof TaskStartError ? err.message : engineMessage(err);
+      this.logger.warn({ ref, reason }, 'task failed to start');
+      this.emit({ ref, state: 'failed', exitCode: null, reason });
+    }
+  }
+
+  async stop(ref: TaskRef): Promise<void> {
+    this.rememberStop(taskRefKey(ref));
+    for (const info of await this.containersOf(ref)) {
+      const container = this.docker.getContainer(info.Id);
+      await ignoringAlreadyDone(() => container.stop({ t: this.options.stopTimeoutSeconds }));
+      await ignoringAlreadyDone(() => container.remove({ force: true }));
+      await this.networks.releaseIfUnused(info.HostConfig.NetworkMode, ref.job);
+    }
+    this.emitted.delete(taskRefKey(ref));
+  }
+
+  async remove(ref: TaskRef): Promise<void> {
+    for (const info of await this.containersOf(ref)) {
+      await ignoringAlreadyDone(() => this.docker.getContainer(info.Id).remove({ force: true }));
+      await this.networks.releaseIfUnused(info.HostConfig.NetworkMode, ref.job);
+    }
+    this.emitted.delete(taskRefKey(ref));
+  }
+
+  async list(): Promise<RuntimeTask[]> {
+    const infos = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.worker}=${this.options.workerId}`] },
+    });
+    const tasks: RuntimeTask[] = [];
+    for (const info of infos) {
+      const ref = refFromLabels(info.Labels);
+      if (!ref || info.State === 'removing') continue;
+      if (RUNNING_STATES.has(info.State)) {
+        tasks.push({ ref, state: 'running', exitCode: null, reason: null });
+      } else if (info.State === 'created') {
+        tasks.push({ ref, state: 'exited', exitCode: null, reason: REASON_NEVER_STARTED });
+      } else {
+        const ended = await this.exitOf(info.Id, ref, undefined);
+        if (ended) tasks.push({ ref, state: 'exited', exitCode: ended.exitCode, reason: ended.reason });
+      }
+    }
+    return tasks;
+  }
+
+  onEvent(listener: RuntimeEventListener): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    await this.events?.close();
+  }
+
+  /**
+   * A container with the assignment's name exists: adopt it when it is this very attempt on this
+   * worker (re-emitting its state, starting it if it was only created); otherwise it is a
+   * leftover of another attempt and is removed so the name is free.
+   * @returns true when adopted
+   */
+  private async adoptExisting(a: TaskAssignment, ref: TaskRef): Promise<boolean> {
+    const container = this.docker.getContainer(a.containerName);
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await container.inspect();
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+    const labels = info.Config.Labels ?? {};
+    const owner = refFromLabels(labels);
+    if (!owner || !sameRef(owner, ref) || labels[LABELS.worker] !== this.options.workerId) {
+      this.logger.warn(
+        { ref, container: a.containerName, owner },
+        'removing a leftover container with this name',
+      );
+      await ignoringAlreadyDone(() => container.remove({ force: true }));
+      return false;
+    }
+    this.logger.info({ ref, status: info.State.Status }, 'adopting the existing container');
+    if (info.State.Status === 'created') {
+      await container.start();
+      this.emit({ ref, state: 'running', exitCode: null, reason: null });
+    } else if (RUNNING_STATES.has(info.State.Status)) {
+      this.emit({ ref, state: 'running', exitCode: null, reason: null });
+    } else {
+      this.emit(exitEvent(ref, info.State.ExitCode, info.State.OOMKilled));
+    }
+    return true;
+  }
+
+  /** Inspects the image; pulls it, within pullTimeoutMs, when missing. One pull per image at a time. */
+  private async ensureImage(image: string): Promise<void> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return;
+    } catch (err) {
+      if (!isNotFound(err)) throw new TaskStartError(`image ${image}: ${engineMessage(err)}`, { cause: err });
+    }
+    let pull = this.pulls.get(image);
+    if (!pull) {
+      pull = this.pull(image).finally(() => this.pulls.delete(image));
+      this.pulls.set(image, pull);
+    }
+    await pull;
+  }
+
+  private async pull(image: string): Promise<void> {
+    this.logger.info({ image }, 'pulling a missing image');
+    const abort = new AbortController();
+    const onClose = (): void => abort.abort();
+    this.closing.signal.addEventListener('abort', onClose, { once: true });
+    // Rejects on timeout, or when the runtime closes; the race below settles on whichever is first.
+    const deadline = new Promise<never>((_, reject) => {
+      this.options.clock.sleep(this.options.pullTimeoutMs, abort.signal).then(
+        () => reject(new Error(`pull timed out after ${this.options.pullTimeoutMs} ms`)),
+        () => reject(new Error('the worker is closing')),
+      );
+    });
+    deadline.catch(() => undefined); // handled by the race; this only marks the loser as handled
+    const pulled = (async () => {
+      const stream = await this.docker.pull(image, { abortSignal: abort.signal });
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())),
+      );
+    })();
+    try {
+      await Promise.race([pulled, deadline]);
+    } catch (err) {
+      throw new TaskStartError(
+        `image ${image} is not present and could not be pulled: ${engineMessage(err)}`,
+        {
+          cause: err,
+        },
+      );
+    } finally {
+      abort.abort();
+      this.closing.signal.removeEventListener('abort', onClose);
+      pulled.catch(() => undefined); // the loser of the race settles later
+    }
+  }
+
+  private onContainerEvent(e: ContainerEvent): void {
+    const ref = refFromLabels(e.attributes);
+    if (!ref || this.stopped.has(taskRefKey(ref))) return;
+    if (e.action === 'start') {
+      this.emit({ ref, state: 'running', exitCode: null, reason: null });
+    } else if (e.action === 'oom') {
+      this.rememberOom(e.containerId);
+    } else {
+      const reported = Number(e.attributes['exitCode']);
+      void this.onDie(e.containerId, ref, Number.isInteger(reported) ? reported : undefined);
+    }
+  }
+
+  /**
+   * A container exited. The engine's `OOMKilled` flag can lose a race with the exit status (seen
+   * on Docker 20.10 under load: exit 137, flag false), so an `oom` event for the container also
+   * counts, and a SIGKILL exit without either waits {@link OOM_GRACE_MS} for a late `oom` event.
+   */
+  private async onDie(id: string, ref: TaskRef, eventExitCode: number | undefined): Promise<void> {
+    let ended = await this.exitOf(id, ref, eventExitCode);
+    if (ended?.exitCode === SIGKILL_EXIT_CODE && ended.reason !== REASON_OOM) {
+      if (!this.oomSeen.has(id)) {
+        await this.options.clock.sleep(OOM_GRACE_MS, this.closing.signal).catch(() => undefined);
+      }
+      if (this.oomSeen.has(id)) ended = exitEvent(ref, SIGKILL_EXIT_CODE, true);
+    }
+    this.oomSeen.delete(id);
+    if (ended && !this.stopped.has(taskRefKey(ref))) this.emit(ended);
+  }
+
+  /**
+   * How an exited container ended: inspect gives the exit code and whether the kernel's OOM
+   * killer ended it; if the container is already gone, the code from the die event is used.
+   */
+  private async exitOf(
+    id: string,
+    ref: TaskRef,
+    eventExitCode: number | undefined,
+  ): Promise<RuntimeEvent | undefined> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return exitEvent(ref, info.State.ExitCode, info.State.OOMKilled);
+    } catch (err) {
+      if (eventExitCode !== undefined) return exitEvent(ref, eventExitCode);
+      this.logger.warn({ ref, err: engineMessage(err) }, 'could not inspect an exited container');
+      return undefined;
+    }
+  }
+
+  /** After the event stream was reopened: re-emit every task's current state (duplicates are dropped). */
+  private async resync(): Promise<void> {
+    try {
+      for (const t of await this.list()) {
+        if (this.stopped.has(taskRefKey(t.ref))) continue;
+        if (t.state === 'running') this.emit({ ref: t.ref, state: 'running', exitCode: null, reason: null });
+        // A created container may be one start() is about to start: leave it to start().
+        else if (t.reason !== REASON_NEVER_STARTED) this.emit(runtimeEventOf(t));
+      }
+    } catch (err) {
+      this.logger.warn({ err: engineMessage(err) }, 'resynchronising after an event-stream gap failed');
+    }
+  }
+
+  private containersOf(ref: TaskRef): Promise<Docker.ContainerInfo[]> {
+    return this.docker.listContainers({
+      all: true,
+      filters: {
+        label: [
+          `${LABELS.worker}=${this.options.workerId}`,
+          `${LABELS.job}=${ref.job}`,
+          `${LABELS.task}=${ref.task}`,
+          `${LABELS.attempt}=${ref.attempt}`,
+        ],
+      },
+    });
+  }
+
+  private rememberOom(containerId: string): void {
+    this.oomSeen.add(containerId);
+    if (this.oomSeen.size > MAX_REMEMBERED) {
+      const oldest = this.oomSeen.values().next().value;
+      if (oldest !== undefined) this.oomSeen.delete(oldest);
+    }
+  }
+
+  private rememberStop(key: string): void {
+    this.stopped.add(key);
+    if (this.stopped.size > MAX_REMEMBERED) {
+      const oldest = this.stopped.values().next().value;
+      if (oldest !== undefined) this.stopped.delete(oldest);
+    }
+  }
+
+  private emit(event: RuntimeEvent): void {
+    if (this.closing.signal.aborted) return;
+    const key = taskRefKey(event.ref);
+    const previous = this.emitted.get(key);
+    if (previous !== undefined && rank(event.state) <= rank(previous)) return;
+    this.emitted.set(key, event.state);
+    for (const l of this.listeners) l(event);
+  }
+}

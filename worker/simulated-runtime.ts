@@ -1,0 +1,130 @@
+import type { Clock } from '../core/clock/clock.js';
+import { taskRefKey, type TaskAssignment, type TaskRef } from '../core/protocol/index.js';
+import {
+  exitEvent,
+  runtimeEventOf,
+  type ContainerRuntime,
+  type RuntimeEvent,
+  type RuntimeEventListener,
+  type RuntimeTask,
+} from './container-runtime.js';
+
+/** Assignment env var that forces a simulated task's exit code (non-zero → `failed`). */
+export const SIM_EXIT_CODE_ENV = 'RSWARM_SIM_EXIT_CODE';
+/** Assignment env var that makes a simulated task fail to start, with its value as the reason. */
+export const SIM_START_ERROR_ENV = 'RSWARM_SIM_START_ERROR';
+
+interface SimTask {
+  readonly ref: TaskRef;
+  state: 'running' | 'exited';
+  exitCode: number | null;
+  reason: string | null;
+  /** Cancels the run timer; absent for tasks that run until stopped or have ended. */
+  timer: AbortController | undefined;
+}
+
+/**
+ * A runtime with no containers: a task "runs" for its assignment's `runSeconds` on the injected
+ * clock (null = until stopped) and then exits 0, or with {@link SIM_EXIT_CODE_ENV}. Each task is a
+ * map entry plus at most one clock timer, so one process can simulate thousands of workers' tasks.
+ */
+export class SimulatedRuntime implements ContainerRuntime {
+  readonly kind = 'simulated' as const;
+  private readonly tasks = new Map<string, SimTask>();
+  private readonly listeners: RuntimeEventListener[] = [];
+  private closed = false;
+
+  constructor(private readonly clock: Clock) {}
+
+  start(a: TaskAssignment): Promise<void> {
+    const ref: TaskRef = { job: a.job, task: a.task, attempt: a.attempt };
+    const existing = this.tasks.get(taskRefKey(ref));
+    if (existing) {
+      // Adopt: say again where it is, as Docker does for an existing container.
+      this.emitLater(runtimeEventOf(existing));
+      return Promise.resolve();
+    }
+    const startError = a.env[SIM_START_ERROR_ENV];
+    if (startError !== undefined) {
+      this.emitLater({ ref, state: 'failed', exitCode: null, reason: startError });
+      return Promise.resolve();
+    }
+    const task: SimTask = { ref, state: 'running', exitCode: null, reason: null, timer: undefined };
+    this.tasks.set(taskRefKey(ref), task);
+    this.emitLater({ ref, state: 'running', exitCode: null, reason: null });
+    if (a.runSeconds !== null && !this.closed) {
+      const timer = new AbortController();
+      task.timer = timer;
+      this.clock.sleep(a.runSeconds * 1000, timer.signal).then(
+        () => this.exit(task, a.env[SIM_EXIT_CODE_ENV]),
+        () => undefined, // stopped or closed
+      );
+    }
+    return Promise.resolve();
+  }
+
+  stop(ref: TaskRef): Promise<void> {
+    const key = taskRefKey(ref);
+    this.tasks.get(key)?.timer?.abort();
+    this.tasks.delete(key);
+    return Promise.resolve();
+  }
+
+  remove(ref: TaskRef): Promise<void> {
+    return this.stop(ref);
+  }
+
+  list(): Promise<RuntimeTask[]> {
+    return Promise.resolve(
+      [...this.tasks.values()].map((t) => ({
+        ref: t.ref,
+        state: t.state,
+        exitCode: t.exitCode,
+        reason: t.reason,
+      })),
+    );
+  }
+
+  onEvent(listener: RuntimeEventListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Cancels every run timer (so the process can exit); the tasks' records stay listed. */
+  close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.tasks.values()) t.timer?.abort();
+    return Promise.resolve();
+  }
+
+  /** How many tasks are running now. */
+  runningCount(): number {
+    let n = 0;
+    for (const t of this.tasks.values()) if (t.state === 'running') n++;
+    return n;
+  }
+
+  private exit(task: SimTask, forcedExitCode: string | undefined): void {
+    if (this.tasks.get(taskRefKey(task.ref)) !== task) return;
+    task.timer = undefined;
+    task.state = 'exited';
+    if (forcedExitCode !== undefined && !/^-?\d+$/.test(forcedExitCode.trim())) {
+      task.exitCode = null;
+      task.reason = `${SIM_EXIT_CODE_ENV}="${forcedExitCode}" is not an integer`;
+    } else {
+      const event = exitEvent(task.ref, forcedExitCode === undefined ? 0 : Number(forcedExitCode));
+      task.exitCode = event.exitCode;
+      task.reason = event.reason;
+    }
+    this.emit(runtimeEventOf(task));
+  }
+
+  /** Emits after the caller's current step, as a real engine would: start() returns first. */
+  private emitLater(event: RuntimeEvent): void {
+    queueMicrotask(() => this.emit(event));
+  }
+
+  private emit(event: RuntimeEvent): void {
+    if (this.closed) return;
+    for (const l of this.listeners) l(event);
+  }
+}
