@@ -5,6 +5,7 @@ import { isTerminalJobState, isTerminalTaskState, JOB_STATES, type JobState } fr
 import type { JobQueue } from '../core/queue/job-queue.js';
 import { STRATEGY_NAMES, isStrategyName } from '../core/scheduler/index.js';
 import type { Stores } from '../core/store/store-ports.js';
+import type { WorkerState } from '../core/model/records.js';
 import type { HandlerResult, OperationHandlers } from './operation-handler.js';
 import { jobView, workerView } from './views.js';
 
@@ -111,8 +112,8 @@ export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers 
       () => stores.workers.get(id),
       (w) => {
         if (!w) return { next: undefined, result: undefined };
-        const target = draining ? 'draining' : 'ready';
-        const from = draining ? 'ready' : 'draining';
+        const target: WorkerState = draining ? 'draining' : 'ready';
+        const from: WorkerState = draining ? 'ready' : 'draining';
         return w.state === from
           ? { next: { ...w, state: target }, result: undefined }
           : { next: undefined, result: undefined };

@@ -77,6 +77,11 @@ export class JobManager {
     return this.state;
   }
 
+  /** Scheduling rounds run so far (experiments and tests read it to show there is no busy loop). */
+  get rounds(): number {
+    return this.roundNo;
+  }
+
   /** Frees orphaned bookings, re-dispatches scheduled jobs, then starts consuming. */
   async run(): Promise<void> {
     if (this.state !== 'created') throw new Error(`JobManager.run in state ${this.state}`);

@@ -121,8 +121,10 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       if (await this.adoptExisting(a, ref)) return;
       await this.ensureImage(a.image);
-      if (a.network) await this.networks.ensure(a.network, a.job);
-      const container = await this.docker.createContainer(containerSpecOf(a, this.options.workerId));
+      const networkRef = a.network ? await this.networks.ensure(a.network, a.job) : undefined;
+      const container = await this.docker.createContainer(
+        containerSpecOf(a, this.options.workerId, networkRef),
+      );
       await container.start();
       this.emit({ ref, state: 'running', exitCode: null, reason: null });
     } catch (err) {

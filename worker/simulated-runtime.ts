@@ -14,6 +14,18 @@ export const SIM_EXIT_CODE_ENV = 'RSWARM_SIM_EXIT_CODE';
 /** Assignment env var that makes a simulated task fail to start, with its value as the reason. */
 export const SIM_START_ERROR_ENV = 'RSWARM_SIM_START_ERROR';
 
+/**
+ * How long a simulated task runs: its `runSeconds`, else the N of a `sleep N` command (what the
+ * original stress clients send), else until stopped.
+ */
+export function simulatedRunSeconds(a: Pick<TaskAssignment, 'runSeconds' | 'command'>): number | null {
+  if (a.runSeconds !== null) return a.runSeconds;
+  const [cmd, arg] = a.command ?? [];
+  if (a.command?.length === 2 && cmd === 'sleep' && arg !== undefined && /^\d+(\.\d+)?$/.test(arg))
+    return Number(arg);
+  return null;
+}
+
 interface SimTask {
   readonly ref: TaskRef;
   state: 'running' | 'exited';
@@ -52,10 +64,11 @@ export class SimulatedRuntime implements ContainerRuntime {
     const task: SimTask = { ref, state: 'running', exitCode: null, reason: null, timer: undefined };
     this.tasks.set(taskRefKey(ref), task);
     this.emitLater({ ref, state: 'running', exitCode: null, reason: null });
-    if (a.runSeconds !== null && !this.closed) {
+    const runSeconds = simulatedRunSeconds(a);
+    if (runSeconds !== null && !this.closed) {
       const timer = new AbortController();
       task.timer = timer;
-      this.clock.sleep(a.runSeconds * 1000, timer.signal).then(
+      this.clock.sleep(runSeconds * 1000, timer.signal).then(
         () => this.exit(task, a.env[SIM_EXIT_CODE_ENV]),
         () => undefined, // stopped or closed
       );

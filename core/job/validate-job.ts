@@ -133,7 +133,9 @@ function fromOriginal(
   checkSubnet(info.network?.subnet, '/job_info/network/subnet', issues);
   const network: NetworkSpec = {
     name: info.network?.name ?? JOB_DEFAULTS.networkName(name),
-    driver: (info.network?.driver as NetworkSpec['driver'] | undefined) ?? JOB_DEFAULTS.networkDriver,
+    // The original always ran on Docker Swarm, so its documents always say "overlay": read it as
+    // "overlay when the engine is in swarm mode, bridge on a single engine".
+    driver: info.network?.driver === 'bridge' ? 'bridge' : 'auto',
     subnet: info.network?.subnet || undefined,
   };
   return {

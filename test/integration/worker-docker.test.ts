@@ -209,11 +209,13 @@ describe('worker agent on the real Docker engine', { timeout: 60_000 }, () => {
     assert.ok(info.Config.Env.includes('GREETING=hello world'));
     assert.deepEqual(info.HostConfig.Binds, ['/tmp:/data:ro']);
     assert.deepEqual(info.HostConfig.PortBindings, { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
-    assert.equal(info.HostConfig.NetworkMode, net);
     const network = (await docker.getNetwork(net).inspect()) as {
+      Id: string;
       Driver: string;
       Labels: Record<string, string>;
     };
+    // Attached by id: job network names can be duplicated by racing creators; the id is canonical.
+    assert.equal(info.HostConfig.NetworkMode, network.Id);
     assert.equal(network.Driver, 'bridge');
     assert.equal(network.Labels[LABELS.job], job);
 

@@ -484,7 +484,7 @@ describe('job validation: accepted documents', () => {
       ],
     );
     assert.deepEqual(job.tasks[0]?.command, ['sleep', '5']);
-    assert.equal(job.network.driver, 'overlay');
+    assert.equal(job.network.driver, 'auto', "the original's overlay means overlay-if-swarm");
     assert.equal(job.restartPolicy.mode, 'on-failure');
     assert.equal(job.tasks[0]?.pin, undefined);
   });

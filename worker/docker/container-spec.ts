@@ -13,7 +13,12 @@ export function portKey(containerPort: string): string {
  * (swap equal to memory, so the limit is not doubled by swap), ports, bind mounts, environment,
  * command (null keeps the image's default) and the job network.
  */
-export function containerSpecOf(a: TaskAssignment, workerId: string): Docker.ContainerCreateOptions {
+export function containerSpecOf(
+  a: TaskAssignment,
+  workerId: string,
+  /** The network id (or name) to attach to, as resolved by JobNetworks; defaults to the name. */
+  networkRef: string | undefined = a.network?.name,
+): Docker.ContainerCreateOptions {
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const p of a.ports) {
@@ -35,7 +40,7 @@ export function containerSpecOf(a: TaskAssignment, workerId: string): Docker.Con
       ...memory,
       PortBindings: bindings,
       Binds: a.volumes.map((v) => `${v.hostPath}:${v.containerPath}:${v.readOnly ? 'ro' : 'rw'}`),
-      ...(a.network ? { NetworkMode: a.network.name } : {}),
+      ...(networkRef ? { NetworkMode: networkRef } : {}),
     },
   };
 }

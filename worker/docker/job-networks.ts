@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Logger } from '../../core/log/logger.js';
 import { LABELS } from '../../core/model/index.js';
 import type { TaskAssignment } from '../../core/protocol/index.js';
-import { engineMessage, isNotFound, statusCodeOf, TaskStartError } from './docker-errors.js';
+import { engineMessage, statusCodeOf, TaskStartError } from './docker-errors.js';
 
 type NetworkRequest = NonNullable<TaskAssignment['network']>;
 
@@ -22,7 +22,7 @@ const swarmInfoSchema = z.object({
  * engine may still have containers on it.
  */
 export class JobNetworks {
-  private readonly creating = new Map<string, Promise<void>>();
+  private readonly creating = new Map<string, Promise<string>>();
   private swarmManager: Promise<boolean> | undefined;
 
   constructor(
@@ -34,9 +34,11 @@ export class JobNetworks {
   /**
    * Makes sure the network exists (or will be resolved by the engine, for an overlay created by
    * a swarm manager elsewhere).
+   * @returns the reference to attach containers to: the id of the canonical network, or the name
+   *   for an overlay another manager owns
    * @throws TaskStartError with the engine's reason when it cannot be created
    */
-  ensure(network: NetworkRequest, job: string): Promise<void> {
+  ensure(network: NetworkRequest, job: string): Promise<string> {
     let pending = this.creating.get(network.name);
     if (!pending) {
       pending = this.create(network, job).finally(() => this.creating.delete(network.name));
@@ -68,19 +70,47 @@ export class JobNetworks {
     }
   }
 
-  private async create(network: NetworkRequest, job: string): Promise<void> {
-    try {
-      await this.docker.getNetwork(network.name).inspect();
-      return; // exists: reuse
-    } catch (err) {
-      if (!isNotFound(err))
-        throw new TaskStartError(`network ${network.name}: ${engineMessage(err)}`, { cause: err });
+  /**
+   * Networks with exactly this name, canonical first. The engine's duplicate check is racy (two
+   * agents creating the same job network at once can both succeed), so every agent agrees on the
+   * oldest one (ties: lowest id) and attaches by id; the extra copies are removed best effort.
+   */
+  private async byName(name: string): Promise<{ Id: string; Created: string }[]> {
+    const list = (await this.docker.listNetworks({ filters: { name: [name] } })) as {
+      Id: string;
+      Name: string;
+      Created?: string;
+    }[];
+    return list
+      .filter((n) => n.Name === name)
+      .map((n) => ({ Id: n.Id, Created: n.Created ?? '' }))
+      .sort((a, b) => (a.Created === b.Created ? (a.Id < b.Id ? -1 : 1) : a.Created < b.Created ? -1 : 1));
+  }
+
+  private async canonical(name: string): Promise<string | undefined> {
+    const [first, ...extra] = await this.byName(name);
+    for (const n of extra) {
+      await this.docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined); // in use by another agent's container: leave it
     }
+    return first?.Id;
+  }
+
+  private async create(network: NetworkRequest, job: string): Promise<string> {
+    let existing: string | undefined;
+    try {
+      existing = await this.canonical(network.name);
+    } catch (err) {
+      throw new TaskStartError(`network ${network.name}: ${engineMessage(err)}`, { cause: err });
+    }
+    if (existing) return existing;
     const manager = network.driver === 'bridge' ? false : await this.isSwarmManager();
     if (network.driver === 'overlay' && !manager) {
       // Only a manager can create an overlay; on a swarm worker the engine resolves an attachable
       // overlay created elsewhere when the container joins it, or fails the create with its reason.
-      return;
+      return network.name;
     }
     const overlay = manager && network.driver !== 'bridge';
     try {
@@ -96,11 +126,16 @@ export class JobNetworks {
         'created the job network',
       );
     } catch (err) {
-      if (statusCodeOf(err) === 409) return; // created meanwhile by someone else: reuse
-      throw new TaskStartError(`could not create network ${network.name}: ${engineMessage(err)}`, {
-        cause: err,
-      });
+      // 409: created meanwhile by someone else; reuse it.
+      if (statusCodeOf(err) !== 409) {
+        throw new TaskStartError(`could not create network ${network.name}: ${engineMessage(err)}`, {
+          cause: err,
+        });
+      }
     }
+    const id = await this.canonical(network.name);
+    if (!id) throw new TaskStartError(`network ${network.name} vanished right after it was created`);
+    return id;
   }
 
   private isSwarmManager(): Promise<boolean> {

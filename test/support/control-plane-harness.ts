@@ -1,0 +1,175 @@
+import { createServer } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { loadConfig, type ConfigInput } from '../../core/config/index.js';
+import { silentLogger, createLogger } from '../../core/log/logger.js';
+import { startControlPlane, type RunningControlPlane } from '../../cli/control-plane.js';
+import { startWorker } from '../../worker/main.js';
+import type { WorkerAgent } from '../../worker/worker-agent.js';
+import type { WorkerOptionsInput } from '../../worker/worker-options.js';
+import { SERVICES } from './services.js';
+
+/** A free TCP port on loopback (closed again; a race with other processes is unlikely here). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Loopback endpoints for one control plane, all on fresh ports. */
+export async function freshEndpoints(): Promise<{
+  http: number;
+  manager: string;
+  discovery: string;
+  jobManager: string;
+}> {
+  return {
+    http: await freePort(),
+    manager: `tcp://127.0.0.1:${await freePort()}`,
+    discovery: `tcp://127.0.0.1:${await freePort()}`,
+    jobManager: `tcp://127.0.0.1:${await freePort()}`,
+  };
+}
+
+/** A control plane in this process plus workers, and a small authenticated HTTP client. */
+export interface Cluster {
+  readonly plane: RunningControlPlane;
+  readonly workers: WorkerAgent[];
+  readonly url: string;
+  readonly token: string;
+  readonly config: ReturnType<typeof loadConfig>;
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }>;
+  addWorker(options: Partial<WorkerOptionsInput> & { workerId: string }): Promise<WorkerAgent>;
+  close(): Promise<void>;
+}
+
+/** Options of {@link startCluster}. */
+export interface ClusterOptions {
+  /** Real MongoDB and Redis (from MONGO_URL / REDIS_URL) instead of the in-memory adapters. */
+  readonly realBackends?: boolean;
+  readonly overrides?: ConfigInput;
+  readonly workers?: readonly (Partial<WorkerOptionsInput> & { workerId: string })[];
+  readonly verbose?: boolean;
+}
+
+/** Starts FrontEnd, JobManager, GlobalManager and Discovery in process, then the workers. */
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const ep = await freshEndpoints();
+  const db = `rswarm_e2e_${randomUUID().slice(0, 8)}`;
+  const mongoUrl = SERVICES.mongoUrl.replace(/\/([^/?]*)(\?|$)/, `/${db}$2`);
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      logLevel: options.verbose ? 'debug' : 'silent',
+      http: { port: ep.http, token: 'e2e-token' },
+      backends: options.realBackends
+        ? {
+            store: 'mongo',
+            queue: 'redis',
+            mongoUrl,
+            redisUrl: SERVICES.redisUrl,
+            dockerHost: SERVICES.dockerHost,
+          }
+        : { store: 'memory', queue: 'memory', dockerHost: SERVICES.dockerHost },
+      cluster: {
+        managerEndpoint: ep.manager,
+        discoveryEndpoint: ep.discovery,
+        jobManagerEndpoint: ep.jobManager,
+        heartbeatIntervalMs: 200,
+        heartbeatTimeoutMs: 1500,
+        safetyIntervalMs: 60_000,
+      },
+      ...(options.overrides ?? {}),
+    },
+  });
+  const logger = options.verbose ? createLogger('debug') : silentLogger();
+  const plane = await startControlPlane(
+    config,
+    ['frontend', 'job-manager', 'global-manager', 'discovery'],
+    logger,
+    { token: 'e2e-token' },
+  );
+  const workers: WorkerAgent[] = [];
+  const addWorker = async (o: Partial<WorkerOptionsInput> & { workerId: string }): Promise<WorkerAgent> => {
+    const w = await startWorker(
+      {
+        managerEndpoint: ep.manager,
+        discoveryEndpoint: ep.discovery,
+        heartbeatIntervalMs: 200,
+        runtime: 'simulated',
+        coreIds: [0, 1, 2, 3],
+        memoryBytes: 4 * 1024 ** 3,
+        dockerHost: SERVICES.dockerHost,
+        ...o,
+      },
+      logger,
+    );
+    workers.push(w);
+    return w;
+  };
+  for (const o of options.workers ?? []) await addWorker(o);
+  const url = plane.url as string;
+  return {
+    plane,
+    workers,
+    url,
+    token: 'e2e-token',
+    config,
+    addWorker,
+    async api(method, path, body) {
+      const res = await fetch(url + path, {
+        method,
+        headers: {
+          authorization: 'Bearer e2e-token',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      return {
+        status: res.status,
+        text,
+        body: text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : undefined,
+      };
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      if (options.realBackends) {
+        const { MongoClient } = await import('mongodb');
+        const c = new MongoClient(mongoUrl);
+        await c
+          .db()
+          .dropDatabase()
+          .catch(() => undefined);
+        await c.close();
+      }
+      await plane.close();
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value (not undefined) or the deadline passes. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+}
