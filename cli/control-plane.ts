@@ -65,7 +65,11 @@ export async function startControlPlane(
   started.push({ name: 'stores', close: () => stores.close() });
   const queue =
     config.backends.queue === 'redis'
-      ? await createBullmqJobQueue({ redisUrl: config.backends.redisUrl, logger })
+      ? await createBullmqJobQueue({
+          redisUrl: config.backends.redisUrl,
+          name: config.backends.queueName,
+          logger,
+        })
       : createMemoryJobQueue();
   started.push({ name: 'queue', close: () => queue.close() });
   const closeAll = async (): Promise<void> => {

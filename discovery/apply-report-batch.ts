@@ -3,12 +3,11 @@ import {
   failJob,
   mayRetryAfterFailure,
   placedLiveTasks,
-  releaseBookings,
   requeueJob,
   updateWithRetry,
   type PlacedRef,
 } from '../core/control/index.js';
-import { isTerminalJobState } from '../core/job/job-state.js';
+import { isTerminalJobState, isTerminalTaskState } from '../core/job/job-state.js';
 import type { ClusterEvent, JobRecord } from '../core/model/records.js';
 import type { Report } from '../core/protocol/index.js';
 import type { Stores } from '../core/store/store-ports.js';
@@ -17,8 +16,12 @@ import type { Stores } from '../core/store/store-ports.js';
 export interface JobReportOutcome {
   /** Tasks to stop: survivors of a failed or re-queued attempt, or stale attempts still running. */
   readonly stops: PlacedRef[];
-  /** Bookings freed. */
-  readonly freed: number;
+  /**
+   * Bookings to free. The caller frees them for a whole batch at once (one write per worker),
+   * and only then acknowledges the reports: a crash in between makes the worker resend, and the
+   * resend frees them again (freeing is idempotent).
+   */
+  readonly release: PlacedRef[];
   readonly events: ClusterEvent[];
 }
 
@@ -94,8 +97,20 @@ export async function applyJobReports(
   );
   if (out.status === 'conflict')
     throw new Error(`could not apply reports of ${jobName}: too many concurrent writers`);
-  if (out.status === 'unchanged') return { stops: staleStops, freed: 0, events: [] };
-  const freed = await releaseBookings(stores.workers, out.result.release);
+  if (out.status === 'unchanged') {
+    // A resend after a crash: the job already shows the end, but the booking may not be freed yet.
+    const job = out.record;
+    const release: PlacedRef[] = reports
+      .filter((r) => r.state === 'finished' || r.state === 'failed' || r.state === 'cancelled')
+      .filter(
+        (r) =>
+          !job ||
+          r.attempt < job.attempt ||
+          isTerminalTaskState(job.tasks.find((t) => t.name === r.task)?.state ?? 'finished'),
+      )
+      .map((r) => ({ workerId: r.workerId, job: r.job, task: r.task, attempt: r.attempt }));
+    return { stops: staleStops, release, events: [] };
+  }
   const job = out.record;
   const events: ClusterEvent[] = [];
   if (job.state !== out.result.before || job.attempt !== (reports[0]?.attempt ?? job.attempt)) {
@@ -113,5 +128,5 @@ export async function applyJobReports(
       ...(job.failureReason ? { detail: job.failureReason } : {}),
     });
   }
-  return { stops: [...staleStops, ...out.result.stops], freed, events };
+  return { stops: [...staleStops, ...out.result.stops], release: out.result.release, events };
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../core/log/logger.js';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type Report } from '../core/protocol/index.js';
 import type { Stores } from '../core/store/store-ports.js';
 import { SerialSender, type DispatchLink, type NudgeLink } from '../core/transport/index.js';
+import { releaseBookings, type PlacedRef } from '../core/control/index.js';
 import { applyJobReports } from './apply-report-batch.js';
 
 /**
@@ -116,7 +117,7 @@ export class Discovery {
     for (const p of batch) byJob.set(p.report.job, [...(byJob.get(p.report.job) ?? []), p.report]);
     const now = this.deps.clock.now();
     const failedJobs = new Set<string>();
-    let freed = 0;
+    const release: PlacedRef[] = [];
     const stops: Parameters<DispatchLink['dispatch']>[0]['stop'] = [];
     const events: Parameters<Stores['events']['append']>[0][number][] = [];
     const jobs = [...byJob];
@@ -125,7 +126,7 @@ export class Discovery {
         jobs.slice(i, i + JOB_CONCURRENCY).map(async ([job, reports]) => {
           try {
             const out = await applyJobReports(this.deps.stores, job, reports, now);
-            freed += out.freed;
+            release.push(...out.release);
             stops.push(...out.stops);
             events.push(...out.events);
           } catch (err) {
@@ -135,6 +136,14 @@ export class Discovery {
           }
         }),
       );
+    }
+    let freed = 0;
+    try {
+      freed = await releaseBookings(this.deps.stores.workers, release);
+    } catch (err) {
+      // Nothing acknowledged: every report of the batch comes again and frees again.
+      this.deps.logger.error({ err }, 'could not free bookings; reports stay unacknowledged');
+      for (const r of release) failedJobs.add(r.job);
     }
     if (events.length > 0) await this.deps.stores.events.append(events);
     if (stops.length > 0) await this.deps.dispatch.dispatch({ assign: [], stop: stops });

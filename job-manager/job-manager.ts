@@ -97,6 +97,9 @@ export class JobManager {
     await this.deps.queue.consume((m) => this.onMessage(m));
     this.timer = setInterval(() => {
       this.trigger();
+      void reconcileBookings(this.deps.stores, this.deps.clock.now(), this.options.bookingGraceMs)
+        .then((n) => n > 0 && this.deps.logger.warn({ freed: n }, 'freed bookings no live task backed'))
+        .catch((err: unknown) => this.deps.logger.error({ err }, 'booking reconciliation failed'));
       void this.redispatchScheduled(this.options.safetyIntervalMs).catch((err: unknown) =>
         this.deps.logger.error({ err }, 're-dispatch failed'),
       );

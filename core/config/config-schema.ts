@@ -66,6 +66,8 @@ export const configSchema = z
         queue: z.enum(['memory', 'redis']).default('memory'),
         mongoUrl: z.string().default('mongodb://127.0.0.1:27017/rswarm'),
         redisUrl: z.string().default('redis://127.0.0.1:6379'),
+        /** BullMQ queue name; separate clusters sharing one Redis need different names. */
+        queueName: z.string().min(1).default('rswarm-jobs'),
         /** Docker endpoint; empty means dockerode's default (DOCKER_HOST or the local socket). */
         dockerHost: z.string().default(''),
       })

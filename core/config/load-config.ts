@@ -26,6 +26,7 @@ export const ENV_BINDINGS: Readonly<Record<string, { path: readonly string[]; ki
     RSWARM_QUEUE: { path: ['backends', 'queue'], kind: 'string' },
     MONGO_URL: { path: ['backends', 'mongoUrl'], kind: 'string' },
     REDIS_URL: { path: ['backends', 'redisUrl'], kind: 'string' },
+    RSWARM_QUEUE_NAME: { path: ['backends', 'queueName'], kind: 'string' },
     DOCKER_HOST: { path: ['backends', 'dockerHost'], kind: 'string' },
     RSWARM_JOIN_TOKEN: { path: ['cluster', 'joinToken'], kind: 'string' },
     RSWARM_MANAGER_ENDPOINT: { path: ['cluster', 'managerEndpoint'], kind: 'string' },

@@ -1,3 +1,4 @@
+import { nativeGuard, type WriteGuard } from './write-guard.js';
 import type { Collection, Db, Filter } from 'mongodb';
 import { JOB_STATES, isTerminalJobState, type JobState } from '../job/job-state.js';
 import type { JobRecord } from '../model/records.js';
@@ -53,8 +54,11 @@ export async function ensureJobIndexes(db: Db): Promise<void> {
 export class MongoJobStore implements JobStore {
   readonly #jobs: Collection<JobDocument>;
 
-  constructor(db: Db) {
+  readonly #guard: WriteGuard;
+
+  constructor(db: Db, guard: WriteGuard = nativeGuard) {
     this.#jobs = db.collection<JobDocument>('jobs');
+    this.#guard = guard;
   }
 
   /** Stores a new job; false when the name is taken (duplicate `_id`). */
@@ -129,8 +133,11 @@ export class MongoJobStore implements JobStore {
   /** Replaces the job when its stored version is `expectedVersion`; stores version + 1. */
   async replace(job: JobRecord, expectedVersion: number): Promise<boolean> {
     const { _id, ...replacement } = toDocument(job, expectedVersion + 1);
-    const result = await this.#jobs.replaceOne({ _id, version: expectedVersion }, replacement);
-    return result.matchedCount === 1;
+    const matched = await this.#guard.exclusive('jobs', _id, async () => {
+      const result = await this.#jobs.replaceOne({ _id, version: expectedVersion }, replacement);
+      return result.matchedCount === 1;
+    });
+    return matched === true;
   }
 
   /** How many jobs are in each state; every state is present. */

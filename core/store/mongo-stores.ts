@@ -8,6 +8,7 @@ import {
 } from './mongo-log-stores.js';
 import { mongoUrlDatabase, redactMongoUrl } from './mongo-url.js';
 import { MongoWorkerStore } from './mongo-worker-store.js';
+import { writeGuardFor, type WriteGuard } from './write-guard.js';
 import type { Stores } from './store-ports.js';
 
 /** Options of {@link createMongoStores}. */
@@ -23,6 +24,12 @@ export interface MongoStoresOptions {
    * @defaultValue 5000
    */
   readonly serverSelectionTimeoutMs?: number;
+  /**
+   * How conditional writes are made exclusive: `auto` takes per-document locks on FerretDB
+   * (whose updates are not atomic) and relies on MongoDB's atomic updates otherwise.
+   * @defaultValue "auto"
+   */
+  readonly writeGuard?: 'auto' | 'lock' | 'native';
 }
 
 const DEFAULT_DB = 'rswarm';
@@ -41,6 +48,7 @@ const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 5000;
 export async function createMongoStores(url: string, options: MongoStoresOptions = {}): Promise<Stores> {
   let client: MongoClient | undefined;
   let db: Db;
+  let guard: WriteGuard;
   try {
     client = new MongoClient(url, {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
@@ -51,6 +59,7 @@ export async function createMongoStores(url: string, options: MongoStoresOptions
     await db.command({ ping: 1 });
     await ensureJobIndexes(db);
     await ensureLogIndexes(db);
+    guard = await writeGuardFor(db, options.writeGuard);
   } catch (err) {
     await client?.close().catch(() => undefined);
     const reason = err instanceof Error ? err.message : String(err);
@@ -58,8 +67,8 @@ export async function createMongoStores(url: string, options: MongoStoresOptions
   }
   const connected = client;
   return {
-    jobs: new MongoJobStore(db),
-    workers: new MongoWorkerStore(db),
+    jobs: new MongoJobStore(db, guard),
+    workers: new MongoWorkerStore(db, guard),
     settings: new MongoSettingsStore(db),
     events: new MongoEventStore(db),
     usage: new MongoUsageStore(db),

@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { nativeGuard, type WriteGuard } from './write-guard.js';
 import type { WorkerRecord } from '../model/records.js';
 import { isDuplicateKeyError } from './mongo-errors.js';
 import { plainCopy } from './plain-copy.js';
@@ -25,8 +26,11 @@ const MAX_JOIN_ATTEMPTS = 8;
 export class MongoWorkerStore implements WorkerStore {
   readonly #workers: Collection<WorkerDocument>;
 
-  constructor(db: Db) {
+  readonly #guard: WriteGuard;
+
+  constructor(db: Db, guard: WriteGuard = nativeGuard) {
     this.#workers = db.collection<WorkerDocument>('workers');
+    this.#guard = guard;
   }
 
   /** Registers or re-registers a worker (see joinedWorker), retrying lost races. */
@@ -64,8 +68,14 @@ export class MongoWorkerStore implements WorkerStore {
 
   /** Sets `lastHeartbeatAt` with a plain `$set`; the version is untouched. */
   async heartbeat(id: string, at: number): Promise<boolean> {
-    const result = await this.#workers.updateOne({ _id: id }, { $set: { lastHeartbeatAt: at } });
-    return result.matchedCount === 1;
+    // Guarded too: on FerretDB an unguarded update writes the whole document back and could undo
+    // a concurrent booking.
+    const matched = await this.#guard.exclusive('workers', id, async () => {
+      const result = await this.#workers.updateOne({ _id: id }, { $set: { lastHeartbeatAt: at } });
+      return result.matchedCount === 1;
+    });
+    if (matched === undefined) return this.#workers.countDocuments({ _id: id }).then((n) => n === 1);
+    return matched;
   }
 
   /** Conditional replace by version; never moves `lastHeartbeatAt` backwards (see replacedWorker). */
@@ -89,10 +99,12 @@ export class MongoWorkerStore implements WorkerStore {
     expectedVersion: number,
   ): Promise<WorkerRecord | undefined> {
     const { lastHeartbeatAt, ...fields } = plainCopy(worker);
-    const doc = await this.#workers.findOneAndUpdate(
-      { _id: worker.id, version: expectedVersion },
-      { $set: { ...fields, version: expectedVersion + 1 }, $max: { lastHeartbeatAt } },
-      { returnDocument: 'after' },
+    const doc = await this.#guard.exclusive('workers', worker.id, () =>
+      this.#workers.findOneAndUpdate(
+        { _id: worker.id, version: expectedVersion },
+        { $set: { ...fields, version: expectedVersion + 1 }, $max: { lastHeartbeatAt } },
+        { returnDocument: 'after' },
+      ),
     );
     return doc ? toRecord(doc) : undefined;
   }

@@ -12,7 +12,7 @@ import { SERVICES } from '../support/services.js';
 import { aJob, aSample, aTask, storeContract } from '../support/store-contract.js';
 
 const DB_NAME = `${mongoUrlDatabase(SERVICES.mongoUrl) ?? 'rswarm_test'}_${randomUUID().slice(0, 8)}`;
-const COLLECTIONS = ['jobs', 'workers', 'settings', 'events', 'usage'];
+const COLLECTIONS = ['jobs', 'workers', 'settings', 'events', 'usage', 'rswarm_locks'];
 
 let admin: MongoClient | undefined;
 
@@ -53,6 +53,44 @@ describe('mongo adapter specifics', () => {
     await (await rawDb()).dropDatabase();
     await admin?.close();
     admin = undefined;
+  });
+
+  test('conditional writes stay exclusive under many concurrent writers (FerretDB needs the lock guard)', async () => {
+    const stores = await freshStores();
+    try {
+      for (let round = 0; round < 10; round++) {
+        const name = `race-${round}`;
+        assert.equal(await stores.jobs.insert(aJob(name)), true);
+        const base = (await stores.jobs.get(name))!;
+        const wins = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => stores.jobs.replace({ ...base, priority: i }, base.version)),
+        );
+        assert.equal(
+          wins.filter(Boolean).length,
+          1,
+          `round ${round}: ${wins.filter(Boolean).length} writers won`,
+        );
+        const w = await stores.workers.join({
+          id: name,
+          runtime: 'simulated',
+          coreIds: [0, 1],
+          totalMemoryBytes: 1024,
+          now: round,
+        });
+        const workerWins = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            stores.workers.replace({ ...w, totalMemoryBytes: 2048 + i }, w.version),
+          ),
+        );
+        assert.equal(
+          workerWins.filter(Boolean).length,
+          1,
+          `round ${round}: ${workerWins.filter(Boolean).length} worker writers won`,
+        );
+      }
+    } finally {
+      await stores.close();
+    }
   });
 
   test('one jobs collection keyed by name, with the denormalised active worker list', async () => {

@@ -149,8 +149,21 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         await c.close();
       }
       await plane.close();
+      if (options.realBackends) await dropQueueKeys(db);
     },
   };
+}
+
+/** Deletes a test queue's keys from Redis (`bull:<name>:*`). */
+export async function dropQueueKeys(queueName: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(SERVICES.redisUrl);
+  try {
+    const keys = await redis.keys(`bull:${queueName}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Polls `probe` until it returns a value (not undefined) or the deadline passes. */

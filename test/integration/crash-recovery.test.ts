@@ -1,0 +1,153 @@
+/**
+ * @module Crash recovery with every component in its own process on real MongoDB (FerretDB) and
+ * Redis: while 200 jobs flow through simulated workers, kill -9 the JobManager, the
+ * GlobalManager, Discovery and a worker, one after another, and restart each. Every job reaches
+ * a final state exactly once, and the books balance: free resources equal capacity minus what
+ * runs.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { dropQueueKeys, waitFor } from '../support/control-plane-harness.js';
+import { ProcessCluster } from '../support/process-cluster.js';
+import { SERVICES } from '../support/services.js';
+
+const JOBS = 200;
+const WORKERS = 4;
+const CORES = 16;
+const db = `rswarm_crash_${randomUUID().slice(0, 8)}`;
+const mongoUrl = SERVICES.mongoUrl.replace(/\/([^/?]*)(\?|$)/, `/${db}$2`);
+let cluster: ProcessCluster | undefined;
+
+after(async () => {
+  await cluster?.stopAll();
+  const client = new MongoClient(mongoUrl);
+  await client
+    .db()
+    .dropDatabase()
+    .catch(() => undefined);
+  await client.close();
+  await dropQueueKeys(db);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test(
+  'kill -9 of JobManager, GlobalManager, Discovery and a worker while 200 jobs flow',
+  { timeout: 240_000 },
+  async () => {
+    const c = await ProcessCluster.create({ mongoUrl, redisUrl: SERVICES.redisUrl, queueName: db });
+    cluster = c;
+    for (const name of ['global-manager', 'discovery', 'job-manager', 'frontend']) c.start(name, [name]);
+    const worker = (i: number) =>
+      c.start(`worker-${i}`, ['worker'], {
+        RSWARM_WORKER_ID: `crash-w${i}`,
+        RSWARM_WORKER_RUNTIME: 'simulated',
+        RSWARM_WORKER_CPUSET: `0-${CORES - 1}`,
+        RSWARM_WORKER_MEMORY: '16g',
+      });
+    for (let i = 1; i <= WORKERS; i++) worker(i);
+    await waitFor(
+      'FrontEnd',
+      async () =>
+        (await c.api('GET', '/healthz').catch(() => ({ status: 0 }))).status === 200 ? true : undefined,
+      30_000,
+    );
+    await waitFor(
+      'workers',
+      async () =>
+        (await c.api('GET', '/api/v1/workers')).body.filter((w: any) => w.state === 'ready').length ===
+        WORKERS
+          ? true
+          : undefined,
+      30_000,
+    );
+
+    const names = Array.from({ length: JOBS }, (_, i) => `crash-job-${i}`);
+    const submit = (async () => {
+      for (const [i, name] of names.entries()) {
+        const res = await c.api('POST', '/api/v1/jobs', {
+          name,
+          tasks: [
+            { name: 'a', image: 'busybox', cores: 2, memory: '64m', runSeconds: 0.3 + (i % 7) * 0.1 },
+            { name: 'b', image: 'busybox', cores: 2, memory: '64m', runSeconds: 0.3 + (i % 5) * 0.1 },
+          ],
+        });
+        assert.equal(res.status, 202, JSON.stringify(res.body));
+        await sleep(40);
+      }
+    })();
+    const chaos = (async () => {
+      for (const [victim, restart] of [
+        ['job-manager', () => c.start('job-manager', ['job-manager'])],
+        ['global-manager', () => c.start('global-manager', ['global-manager'])],
+        ['discovery', () => c.start('discovery', ['discovery'])],
+        ['worker-1', () => worker(1)],
+      ] as const) {
+        await sleep(1500);
+        await c.kill(victim);
+        // The worker stays away past the heartbeat timeout, so it is declared lost.
+        await sleep(victim === 'worker-1' ? 3000 : 800);
+        restart();
+      }
+    })();
+    await Promise.all([submit, chaos]);
+
+    const final = new Set(['finished', 'failed', 'cancelled']);
+    const jobs = await waitFor(
+      'every job to end',
+      async () => {
+        const all: any[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: { body: { items: any[]; nextCursor: string | null } } = await c.api(
+            'GET',
+            `/api/v1/jobs?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          );
+          all.push(...page.body.items);
+          cursor = page.body.nextCursor;
+        } while (cursor);
+        return all.length === JOBS && all.every((j) => final.has(j.state)) ? all : undefined;
+      },
+      150_000,
+      500,
+    );
+    const notFinished = jobs.filter((j) => j.state !== 'finished');
+    assert.deepEqual(
+      notFinished.map((j) => `${j.name}: ${j.state} ${j.failureReason}`),
+      [],
+      'every job finished',
+    );
+
+    const client = new MongoClient(mongoUrl);
+    try {
+      const events = await client
+        .db()
+        .collection('events')
+        .find({ kind: { $in: ['job-finished', 'job-failed', 'job-cancelled'] } })
+        .toArray();
+      const ends = new Map<string, number>();
+      for (const e of events) ends.set(String(e['job']), (ends.get(String(e['job'])) ?? 0) + 1);
+      const twice = [...ends].filter(([, n]) => n > 1);
+      assert.deepEqual(twice, [], 'no job ended twice');
+    } finally {
+      await client.close();
+    }
+    const workers = await waitFor(
+      'books to settle',
+      async () => {
+        const ws = (await c.api('GET', '/api/v1/workers')).body as any[];
+        return ws.every((w) => w.tasks.length === 0) ? ws : undefined;
+      },
+      20_000,
+    ).catch(async (err: Error) => {
+      const problems = (await c.api('GET', '/api/v1/manager/consistency')).body;
+      throw new Error(`${err.message}; consistency: ${JSON.stringify(problems)}; logs in ${c.dir}`);
+    });
+    for (const w of workers) assert.equal(w.freeCores.length, w.totalCores, `${w.id}: all cores free`);
+    for (const w of workers) assert.equal(w.freeMemoryBytes, w.totalMemoryBytes, `${w.id}: all memory free`);
+    const consistency = await c.api('GET', '/api/v1/manager/consistency');
+    assert.deepEqual(consistency.body, { ok: true, problems: [] });
+  },
+);

@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { freshEndpoints } from './control-plane-harness.js';
+
+const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+
+/** A control plane and workers as separate OS processes, which tests may kill -9 and restart. */
+export class ProcessCluster {
+  private readonly procs = new Map<string, ChildProcess>();
+  readonly dir = mkdtempSync(join(tmpdir(), 'rswarm-procs-'));
+  private readonly configFile = join(this.dir, 'config.yaml');
+
+  private constructor(
+    readonly url: string,
+    readonly token: string,
+  ) {}
+
+  /** Writes one config file every process reads (RSWARM_CONFIG). */
+  static async create(backends: {
+    mongoUrl: string;
+    redisUrl: string;
+    queueName: string;
+  }): Promise<ProcessCluster> {
+    const ep = await freshEndpoints();
+    const c = new ProcessCluster(`http://127.0.0.1:${ep.http}`, 'proc-token');
+    writeFileSync(
+      c.configFile,
+      stringify({
+        logLevel: 'warn',
+        http: { port: ep.http, token: c.token },
+        backends: { store: 'mongo', queue: 'redis', ...backends },
+        cluster: {
+          managerEndpoint: ep.manager,
+          discoveryEndpoint: ep.discovery,
+          jobManagerEndpoint: ep.jobManager,
+          joinToken: 'proc-join',
+          heartbeatIntervalMs: 250,
+          heartbeatTimeoutMs: 2000,
+          safetyIntervalMs: 2000,
+          bookingGraceMs: 3000,
+        },
+      }),
+    );
+    return c;
+  }
+
+  /** Starts (or restarts) `name` running `rswarm <args>`; output goes to a log file in {@link dir}. */
+  start(name: string, args: readonly string[], env: Record<string, string> = {}): void {
+    const log = createWriteStream(join(this.dir, `${name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      env: { ...process.env, RSWARM_CONFIG: this.configFile, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.procs.set(name, child);
+  }
+
+  /** SIGKILL: no chance to clean up, as a crash. */
+  async kill(name: string): Promise<void> {
+    const p = this.procs.get(name);
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((resolve) => p.once('exit', resolve));
+    p.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Stops every process (SIGTERM, then SIGKILL after a grace period). */
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.procs.values()].map(async (p) => {
+        if (p.exitCode !== null || p.signalCode !== null) return;
+        const exited = new Promise((resolve) => p.once('exit', resolve));
+        p.kill('SIGTERM');
+        const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  async api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(this.url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      body: text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text,
+    };
+  }
+}
