@@ -65,6 +65,15 @@ export class JobManager {
   private timer: NodeJS.Timeout | undefined;
   private roundNo = 0;
   private lastStrategy: string | undefined;
+  private readonly timings = {
+    rounds: 0,
+    readMs: 0,
+    planMs: 0,
+    applyMs: 0,
+    dispatchMs: 0,
+    recordMs: 0,
+    placedJobs: 0,
+  };
 
   constructor(
     private readonly options: JobManagerOptions,
@@ -75,6 +84,11 @@ export class JobManager {
 
   getState(): JobManagerState {
     return this.state;
+  }
+
+  /** Where scheduling time went, cumulative (benchmarks print it). */
+  get stats(): Readonly<typeof this.timings> {
+    return { ...this.timings };
   }
 
   /** Scheduling rounds run so far (experiments and tests read it to show there is no busy loop). */
@@ -147,6 +161,7 @@ export class JobManager {
 
   private async round(): Promise<void> {
     const { stores, clock, logger } = this.deps;
+    const t0 = performance.now();
     const waiting = (
       await stores.jobs.listByStates(['waiting'], this.options.maxJobsPerRound ?? 5000)
     ).filter((j) => !j.cancelRequested);
@@ -154,14 +169,18 @@ export class JobManager {
     const strategy = await this.strategy();
     const workers = await stores.workers.list();
     const now = clock.now();
+    const t1 = performance.now();
     const plan = schedule(snapshotOf(workers, ++this.roundNo), requestsOf(waiting), strategy, {
       nowMs: now,
       agingPerSecond: this.options.agingPerSecond,
     });
+    const t2 = performance.now();
     const jobs = new Map(waiting.map((j) => [j.name, j]));
     const applied = await this.applier.apply(plan, jobs);
+    const t3 = performance.now();
     const assign = applied.committed.flatMap((j) => j.tasks.map((t) => assignmentOf(j, t)));
     if (assign.length > 0) await this.deps.gm.dispatch({ assign, stop: [] });
+    const t4 = performance.now();
     const events: ClusterEvent[] = applied.committed.map((j) => ({
       at: now,
       kind: 'job-scheduled',
@@ -184,6 +203,14 @@ export class JobManager {
       }
     }
     if (events.length > 0) await stores.events.append(events);
+    const tm = this.timings;
+    tm.rounds++;
+    tm.readMs += t1 - t0;
+    tm.planMs += t2 - t1;
+    tm.applyMs += t3 - t2;
+    tm.dispatchMs += t4 - t3;
+    tm.recordMs += performance.now() - t4;
+    tm.placedJobs += applied.committed.length;
     logger.debug(
       {
         round: this.roundNo,

@@ -39,12 +39,27 @@ const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Per-document locks in the `rswarm_locks` collection, taken by inserting `<collection>/<id>`. */
 export class LockGuard implements WriteGuard {
   readonly #locks: Collection<LockDocument>;
+  /**
+   * Guarded writes of this process run one at a time: FerretDB's SQLite backend serialises
+   * writes anyway, and concurrent ones only add contention (measured: 458 replaces/s one at a
+   * time, 128–185/s with 4–64 in flight).
+   */
+  #tail: Promise<unknown> = Promise.resolve();
 
   constructor(db: Db) {
     this.#locks = db.collection<LockDocument>('rswarm_locks');
   }
 
-  async exclusive<T>(collection: string, id: string, write: () => Promise<T>): Promise<T | undefined> {
+  exclusive<T>(collection: string, id: string, write: () => Promise<T>): Promise<T | undefined> {
+    const run = this.#tail.then(
+      () => this.#locked(collection, id, write),
+      () => this.#locked(collection, id, write),
+    );
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #locked<T>(collection: string, id: string, write: () => Promise<T>): Promise<T | undefined> {
     const key = `${collection}/${id}`;
     const owner = randomUUID();
     if (!(await this.#acquire(key, owner))) return undefined;

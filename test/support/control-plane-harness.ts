@@ -73,18 +73,20 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
             queue: 'redis',
             mongoUrl,
             redisUrl: SERVICES.redisUrl,
+            queueName: db,
             dockerHost: SERVICES.dockerHost,
           }
         : { store: 'memory', queue: 'memory', dockerHost: SERVICES.dockerHost },
+      ...(options.overrides ?? {}),
       cluster: {
-        managerEndpoint: ep.manager,
-        discoveryEndpoint: ep.discovery,
-        jobManagerEndpoint: ep.jobManager,
         heartbeatIntervalMs: 200,
         heartbeatTimeoutMs: 1500,
         safetyIntervalMs: 60_000,
+        ...(options.overrides?.cluster ?? {}),
+        managerEndpoint: ep.manager,
+        discoveryEndpoint: ep.discovery,
+        jobManagerEndpoint: ep.jobManager,
       },
-      ...(options.overrides ?? {}),
     },
   });
   const logger = options.verbose ? createLogger('debug') : silentLogger();
