@@ -8,6 +8,7 @@
  * Prints one JSON line per part, and where the JobManager's time went.
  */
 import { execFileSync } from 'node:child_process';
+import { context } from 'zeromq';
 import { startCluster, waitFor } from '../test/support/control-plane-harness.js';
 import { SERVICES } from '../test/support/services.js';
 
@@ -15,6 +16,8 @@ const WORKERS = Number(process.env['BENCH_WORKERS'] ?? 1000);
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 2000);
 const IN_FLIGHT = Number(process.env['BENCH_IN_FLIGHT'] ?? 64);
 const DOCKER = (process.env['BENCH_DOCKER'] ?? '1') !== '0';
+// Every simulated worker holds two sockets in this one process; libzmq's default cap is 1023.
+context.maxSockets = Math.max(context.maxSockets, WORKERS * 2 + 64);
 
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

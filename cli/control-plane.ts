@@ -112,6 +112,7 @@ export async function startControlPlane(
           joinToken: cl.joinToken,
           heartbeatIntervalMs: cl.heartbeatIntervalMs,
           heartbeatTimeoutMs: cl.heartbeatTimeoutMs,
+          usageSampleIntervalMs: cl.usageSampleIntervalMs,
         },
         { stores, nudges, clock, logger: logger.child({ component: 'global-manager' }) },
       );

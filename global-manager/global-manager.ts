@@ -22,6 +22,8 @@ export interface GlobalManagerOptions {
   readonly joinToken: string;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
+  /** How often a utilisation sample of every worker is appended; 0 disables. */
+  readonly usageSampleIntervalMs: number;
 }
 
 /** What the GlobalManager is built from. */
@@ -61,6 +63,7 @@ export class GlobalManager {
   private loop: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> = Promise.resolve();
+  private lastSampleAt = 0;
 
   private constructor(
     private readonly options: GlobalManagerOptions,
@@ -244,6 +247,28 @@ export class GlobalManager {
       }
     }
     for (const id of silent) await this.markLost(id, now);
+    const every = this.options.usageSampleIntervalMs;
+    if (every > 0 && now - this.lastSampleAt >= every) {
+      this.lastSampleAt = now;
+      await this.sampleUsage(now);
+    }
+  }
+
+  /** Appends one utilisation sample per live worker (a document each, never a rewritten array). */
+  private async sampleUsage(now: number): Promise<void> {
+    const workers = (await this.deps.stores.workers.list()).filter(
+      (w) => w.state === 'ready' || w.state === 'draining',
+    );
+    if (workers.length === 0) return;
+    await this.deps.stores.usage.append(
+      workers.map((w) => ({
+        workerId: w.id,
+        at: now,
+        usedCores: w.bookings.reduce((n, b) => n + b.coreIds.length, 0),
+        usedMemoryBytes: w.bookings.reduce((n, b) => n + b.memoryBytes, 0),
+        tasks: w.bookings.length,
+      })),
+    );
   }
 
   private async markLost(workerId: string, now: number): Promise<void> {

@@ -86,6 +86,8 @@ export const configSchema = z
         heartbeatIntervalMs: duration.default(1000),
         /** Silence after which a worker is marked lost. @defaultValue 5 s */
         heartbeatTimeoutMs: duration.default(5000),
+        /** Utilisation sample interval per worker (0 disables). @defaultValue 10 s */
+        usageSampleIntervalMs: duration.default(10_000),
         /** JobManager safety round interval: covers lost nudges; not a busy poll. @defaultValue 5 s */
         safetyIntervalMs: duration.default(5000),
         /** Booking younger than this is never reclaimed as orphaned. @defaultValue 10 s */

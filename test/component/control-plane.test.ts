@@ -73,6 +73,11 @@ describe('control plane (simulated workers)', () => {
     assert.ok(rounds <= 6, `${rounds} scheduling rounds while one job waited ~1 s`);
     const consistency = await c.api('GET', '/api/v1/manager/consistency');
     assert.deepEqual(consistency.body, { ok: true, problems: [] });
+    const samples = await c.plane.stores.usage.range('w1', 0, Date.now() + 1);
+    assert.ok(
+      samples.some((u) => u.usedCores === 4 && u.tasks === 1),
+      'a utilisation sample saw the big job',
+    );
   });
 
   test('a job bigger than any worker fails fast with the reason', async () => {

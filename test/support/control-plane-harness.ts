@@ -82,6 +82,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         heartbeatIntervalMs: 200,
         heartbeatTimeoutMs: 1500,
         safetyIntervalMs: 60_000,
+        usageSampleIntervalMs: 300,
         ...(options.overrides?.cluster ?? {}),
         managerEndpoint: ep.manager,
         discoveryEndpoint: ep.discovery,
