@@ -34,6 +34,13 @@ export interface GlobalManagerDeps {
   readonly logger: Logger;
 }
 
+/**
+ * Least time between two stored heartbeats of one worker. Liveness is decided in memory; the
+ * stored time only feeds `GET /api/v1/workers`, so a minute of staleness is fine there, and a
+ * thousand workers cost 17 writes/s instead of hundreds.
+ */
+export const HEARTBEAT_PERSIST_MS = 60_000;
+
 /** Lifecycle: created → running → closing → closed. */
 export type GlobalManagerState = 'created' | 'running' | 'closing' | 'closed';
 
@@ -195,8 +202,9 @@ export class GlobalManager {
     }
     const now = this.deps.clock.now();
     s.lastSeen = now;
-    // Liveness lives in memory; the store gets it at most once per timeout, for the API.
-    if (now - s.lastPersisted >= this.options.heartbeatTimeoutMs / 2) {
+    // Liveness lives in memory; the store gets it now and then, for the API only. Each write
+    // rewrites the worker document, so it is kept rare: at most once per HEARTBEAT_PERSIST_MS.
+    if (now - s.lastPersisted >= Math.max(HEARTBEAT_PERSIST_MS, this.options.heartbeatTimeoutMs)) {
       s.lastPersisted = now;
       await this.deps.stores.workers.heartbeat(m.workerId, now);
     }
