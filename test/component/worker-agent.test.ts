@@ -392,8 +392,11 @@ describe('worker agent (simulated runtime, fake GlobalManager and Discovery)', {
         { runtime: new SimulatedRuntime(systemClock), clock: systemClock, logger: silentLogger() },
       );
       await agent.run();
+      // The fake can only address the worker once its join arrived; a sync makes the agent active.
+      await fake.waitFor('join', () => fake.joins('w')[0]);
+      await fake.sync('w', []);
       await fake.assign('w', [${JSON.stringify(assignment('a', { runSeconds: 60 }))}]);
-      await fake.waitFor('running', () => fake.reports.some((r) => r.state === 'running'));
+      await fake.waitFor('running', () => fake.reports.some((r) => r.state === 'running'), 15000);
       await fake.waitFor('heartbeats', () => fake.heartbeats('w').length >= 2);
       await agent.close();
       await fake.close();
@@ -407,7 +410,7 @@ describe('worker agent (simulated runtime, fake GlobalManager and Discovery)', {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = once(child, 'exit').then(([code]) => code as number | null);
     const watchdog = new AbortController();
-    const timedOut = delay(10_000, 'still running' as const, { signal: watchdog.signal }).catch(
+    const timedOut = delay(30_000, 'still running' as const, { signal: watchdog.signal }).catch(
       () => 'cancelled' as const,
     );
     const result = await Promise.race([exited, timedOut]);
