@@ -1,0 +1,61 @@
+/**
+ * The numbers a run is judged by, computed from a {@link RunResult} (see `summarise`). Times are
+ * seconds. Shared by the terminal summary, the report files, `compare` and the thresholds that
+ * make a run exit non-zero.
+ */
+
+/** Distribution of one per-job time over the jobs that have it. */
+export interface TimeStats {
+  readonly count: number;
+  readonly min: number;
+  readonly mean: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** The per-job times a summary reports: waiting = start − submit, execution, total. */
+export const TIME_METRICS = ['waiting', 'execution', 'total'] as const;
+export type TimeMetric = (typeof TIME_METRICS)[number];
+
+/** Statistics a threshold may name. */
+export const TIME_STATS = ['mean', 'p50', 'p90', 'p95', 'p99', 'max'] as const;
+export type TimeStat = (typeof TIME_STATS)[number];
+
+/** A limit that fails the run when exceeded, e.g. `--max-p95-wait 10s`. */
+export interface Threshold {
+  readonly metric: TimeMetric;
+  readonly stat: TimeStat;
+  readonly maxSeconds: number;
+}
+
+/** One run's summary. */
+export interface RunSummary {
+  readonly mode: string;
+  readonly strategy: string;
+  readonly jobs: {
+    readonly submitted: number;
+    readonly finished: number;
+    readonly failed: number;
+    /** Never placed before the run ended. */
+    readonly unplaced: number;
+  };
+  readonly times: Readonly<Record<TimeMetric, TimeStats | null>>;
+  /** Time-weighted mean of used cores ÷ total cores over the run, 0..1. */
+  readonly utilisation: number;
+  /** Time-weighted mean of used memory ÷ total memory over the run, 0..1. */
+  readonly memoryUtilisation: number;
+  /** Placed core-seconds ÷ (fleet cores × run length), 0..1. */
+  readonly packingEfficiency: number;
+  /**
+   * Busy workers against the fewest that could hold the same demand at the same moment
+   * (ceil(used cores ÷ largest worker)), time-weighted: 1 is perfect packing.
+   */
+  readonly workersVsLowerBound: number;
+  readonly placementsPerSecond: number;
+  readonly peakQueueDepth: number;
+  readonly durationSeconds: number;
+  readonly wallSeconds: number;
+}
