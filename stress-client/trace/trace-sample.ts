@@ -1,0 +1,24 @@
+/**
+ * Seeded down-sampling: keeps an exact share of rows, chosen by a seeded partial Fisher–Yates
+ * shuffle (pure-rand), returned in their original order so the sample reads like the trace.
+ */
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+
+/**
+ * Indices of `round(count × fraction)` rows (at least one when `count > 0`), ascending. The same
+ * `(count, fraction, seed)` always gives the same indices; `fraction` 1 keeps everything.
+ */
+export function sampleIndices(count: number, fraction: number, seed: number): number[] {
+  const all = Array.from({ length: count }, (_, i) => i);
+  if (fraction >= 1 || count === 0) return all;
+  const keep = Math.max(1, Math.round(count * fraction));
+  const rng = xoroshiro128plus(seed);
+  for (let i = 0; i < keep; i++) {
+    const j = uniformInt(rng, i, count - 1);
+    const t = all[i]!;
+    all[i] = all[j]!;
+    all[j] = t;
+  }
+  return all.slice(0, keep).sort((a, b) => a - b);
+}
