@@ -92,6 +92,22 @@ export const configSchema = z
         safetyIntervalMs: duration.default(5000),
         /** Booking younger than this is never reclaimed as orphaned. @defaultValue 10 s */
         bookingGraceMs: duration.default(10_000),
+        /** How often each control-plane component announces itself (GET /api/v1/manager). @defaultValue 5 s */
+        announceIntervalMs: duration.default(5000),
+      })
+      .prefault({}),
+    retention: z
+      .object({
+        /** How long finished, failed and cancelled jobs are kept after they end. @defaultValue 7 d */
+        finishedJobsMs: duration.default(7 * 86_400_000),
+        /** How long utilisation samples are kept. @defaultValue 7 d */
+        usageSamplesMs: duration.default(7 * 86_400_000),
+        /** How long cluster events are kept. @defaultValue 7 d */
+        eventsMs: duration.default(7 * 86_400_000),
+        /** How long a silent component announcement is kept before it is deleted. @defaultValue 1 d */
+        componentsMs: duration.default(86_400_000),
+        /** How often the pruner deletes what is past retention (0 disables). @defaultValue 1 m */
+        pruneIntervalMs: duration.default(60_000),
       })
       .prefault({}),
     worker: z

@@ -93,6 +93,23 @@ export function freeMemoryBytes(w: Pick<WorkerRecord, 'totalMemoryBytes' | 'book
   return w.bookings.reduce((free, b) => free - b.memoryBytes, w.totalMemoryBytes);
 }
 
+/**
+ * A running control-plane component (one per component per process), announced periodically so
+ * `GET /api/v1/manager` can describe the whole control plane when its parts run as separate
+ * processes. A record silent for a while is reported `unresponsive` (a crashed process leaves
+ * its last announcement behind; retention deletes it later).
+ */
+export interface ComponentRecord {
+  /** `<name>@<host>:<pid>`: unique per component per process. */
+  readonly id: string;
+  readonly name: string;
+  readonly version: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly startedAt: number;
+  readonly lastSeenAt: number;
+}
+
 /** A point on a worker's utilisation time series (one document per sample; bounded by retention). */
 export interface UsageSample {
   readonly workerId: string;

@@ -8,3 +8,5 @@ export * from './mongo-worker-store.js';
 export * from './mongo-log-stores.js';
 export * from './job-order.js';
 export * from './mongo-url.js';
+export * from './memory-component-store.js';
+export * from './mongo-component-store.js';

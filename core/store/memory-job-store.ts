@@ -105,7 +105,12 @@ export class MemoryJobStore implements JobStore {
     return settle(() => {
       let deleted = 0;
       for (const [name, job] of this.#jobs) {
-        if (isTerminalJobState(job.state) && job.finishedAt !== null && job.finishedAt < beforeMs) {
+        if (
+          isTerminalJobState(job.state) &&
+          job.finishedAt !== null &&
+          job.finishedAt < beforeMs &&
+          activeWorkerIds(job).length === 0
+        ) {
           this.#jobs.delete(name);
           deleted += 1;
         }

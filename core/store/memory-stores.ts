@@ -1,5 +1,6 @@
 import type { ClusterEvent, EventKind, UsageSample, WorkerRecord } from '../model/records.js';
 import { assertLimit } from './job-order.js';
+import { MemoryComponentStore } from './memory-component-store.js';
 import { MemoryJobStore } from './memory-job-store.js';
 import { plainCopy } from './plain-copy.js';
 import { settle } from './settle.js';
@@ -34,6 +35,7 @@ export function createMemoryStores(): Stores {
     settings: new MemorySettingsStore(),
     events: new MemoryEventStore(),
     usage: new MemoryUsageStore(),
+    components: new MemoryComponentStore(),
     ping: () => settle(() => (closed ? 'memory store closed' : 'ok')),
     close: () =>
       settle(() => {

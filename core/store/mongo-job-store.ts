@@ -157,6 +157,9 @@ export class MongoJobStore implements JobStore {
     const result = await this.#jobs.deleteMany({
       state: { $in: [...TERMINAL_JOB_STATES] },
       finishedAt: { $lt: beforeMs },
+      // A job that ended while a task still runs (a failed job's survivor) keeps its record
+      // until that task ends: its booking is backed by it.
+      activeWorkerIds: { $size: 0 },
     });
     return result.deletedCount;
   }

@@ -1,4 +1,5 @@
 import { MongoClient, type Db } from 'mongodb';
+import { MongoComponentStore } from './mongo-component-store.js';
 import { MongoJobStore, ensureJobIndexes } from './mongo-job-store.js';
 import {
   MongoEventStore,
@@ -37,7 +38,7 @@ const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 5000;
 
 /**
  * Connects to MongoDB (or FerretDB) and returns every storage port on one client: collections
- * `jobs`, `workers`, `settings`, `events` and `usage`, with their indexes created.
+ * `jobs`, `workers`, `settings`, `events`, `usage` and `components`, with their indexes created.
  *
  * The client runs with `ignoreUndefined` so an `undefined` property is left out rather than
  * stored as `null`; records therefore come back exactly as the in-memory adapter returns them.
@@ -72,6 +73,7 @@ export async function createMongoStores(url: string, options: MongoStoresOptions
     settings: new MongoSettingsStore(db),
     events: new MongoEventStore(db),
     usage: new MongoUsageStore(db),
+    components: new MongoComponentStore(db),
     ping: async () => {
       try {
         await db.command({ ping: 1 });

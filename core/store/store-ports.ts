@@ -1,6 +1,7 @@
 import type { JobState } from '../job/job-state.js';
 import type {
   ClusterEvent,
+  ComponentRecord,
   EventKind,
   JobRecord,
   RuntimeKind,
@@ -41,7 +42,12 @@ export interface JobStore {
    */
   replace(job: JobRecord, expectedVersion: number): Promise<boolean>;
   countByState(): Promise<Readonly<Record<JobState, number>>>;
-  /** Deletes ended jobs that finished before `beforeMs`. @returns how many were deleted. */
+  /**
+   * Deletes ended jobs that finished before `beforeMs` and have no task still live on a worker
+   * (a failed job's survivor keeps the record until it ends). Such a job can no longer change,
+   * so the delete is safe without a lock and from several processes at once.
+   * @returns how many were deleted.
+   */
   deleteEndedBefore(beforeMs: number): Promise<number>;
 }
 
@@ -90,6 +96,18 @@ export interface UsageStore {
   deleteBefore(beforeMs: number): Promise<number>;
 }
 
+/** Announcements of running control-plane components (see {@link ComponentRecord}). */
+export interface ComponentStore {
+  /** Stores or overwrites the record with this id. */
+  announce(component: ComponentRecord): Promise<void>;
+  /** Every record, ordered by (name, id). */
+  list(): Promise<ComponentRecord[]>;
+  /** @returns false when no record had this id. */
+  remove(id: string): Promise<boolean>;
+  /** Deletes records last seen before `beforeMs`. @returns how many were deleted. */
+  deleteSilentBefore(beforeMs: number): Promise<number>;
+}
+
 /** All stores of one backend, with one lifecycle. */
 export interface Stores {
   readonly jobs: JobStore;
@@ -97,6 +115,7 @@ export interface Stores {
   readonly settings: SettingsStore;
   readonly events: EventStore;
   readonly usage: UsageStore;
+  readonly components: ComponentStore;
   /** Answers "ok" or a reason; used by /healthz. */
   ping(): Promise<string>;
   close(): Promise<void>;

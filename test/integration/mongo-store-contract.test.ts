@@ -12,7 +12,7 @@ import { SERVICES } from '../support/services.js';
 import { aJob, aSample, aTask, storeContract } from '../support/store-contract.js';
 
 const DB_NAME = `${mongoUrlDatabase(SERVICES.mongoUrl) ?? 'rswarm_test'}_${randomUUID().slice(0, 8)}`;
-const COLLECTIONS = ['jobs', 'workers', 'settings', 'events', 'usage', 'rswarm_locks'];
+const COLLECTIONS = ['jobs', 'workers', 'settings', 'events', 'usage', 'components', 'rswarm_locks'];
 
 let admin: MongoClient | undefined;
 

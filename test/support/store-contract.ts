@@ -340,6 +340,48 @@ export function storeContract(
         ]);
         assert.equal(await s.jobs.deleteEndedBefore(200), 0);
       });
+
+      test('deleteEndedBefore keeps an ended job while one of its tasks is still live on a worker', async () => {
+        const survivor = aTask({ name: 't2', state: 'running', workerId: 'w1', coreIds: [0] });
+        const ended = aTask({ name: 't1', state: 'failed', workerId: 'w2', coreIds: [1], finishedAt: 50 });
+        await s.jobs.insert(
+          aJob('failed-with-survivor', { state: 'failed', finishedAt: 60, tasks: [ended, survivor] }),
+        );
+        await s.jobs.insert(aJob('failed-all-ended', { state: 'failed', finishedAt: 60, tasks: [ended] }));
+        assert.equal(await s.jobs.deleteEndedBefore(200), 1);
+        assert.deepEqual(names((await s.jobs.list({}, 100)).items), ['failed-with-survivor']);
+      });
+    });
+
+    describe('components', () => {
+      const comp = (id: string, name: string, lastSeenAt: number) => ({
+        id,
+        name,
+        version: '1.0.0',
+        host: 'h',
+        pid: 7,
+        startedAt: 1,
+        lastSeenAt,
+      });
+
+      test('announce upserts by id; list orders by (name, id); remove and deleteSilentBefore delete', async () => {
+        await s.components.announce(comp('jm@h:2', 'job-manager', 10));
+        await s.components.announce(comp('fe@h:1', 'frontend', 10));
+        await s.components.announce(comp('jm@h:1', 'job-manager', 10));
+        await s.components.announce(comp('jm@h:2', 'job-manager', 30));
+        assert.deepEqual(
+          (await s.components.list()).map((c) => `${c.id}@${c.lastSeenAt}`),
+          ['fe@h:1@10', 'jm@h:1@10', 'jm@h:2@30'],
+        );
+        assert.deepEqual((await s.components.list())[0], comp('fe@h:1', 'frontend', 10));
+        assert.equal(await s.components.remove('fe@h:1'), true);
+        assert.equal(await s.components.remove('fe@h:1'), false);
+        assert.equal(await s.components.deleteSilentBefore(30), 1);
+        assert.deepEqual(
+          (await s.components.list()).map((c) => c.id),
+          ['jm@h:2'],
+        );
+      });
     });
 
     describe('workers', () => {
