@@ -307,9 +307,29 @@ start_ferretdb() {
   log "ferretdb: started pid $pid, data $dir, $ver (log $STATE/ferretdb.log)"
 }
 
+# ---------------------------------------------------------------- OpenSSH
+# The management-engine integration test starts its own sshd on a free loopback port with a
+# temporary config; only the binaries are installed here. The system sshd is not started.
+ensure_openssh() {
+  local policy=/usr/sbin/policy-rc.d own_policy=0
+  # policy-rc.d exit 101 = "do not start services": keeps the package's postinst from starting
+  # the system sshd (only if no policy exists; ours is removed again).
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=1
+  fi
+  local ok=1
+  apt_install openssh-server openssh-client || ok=0
+  if ((own_policy)); then rm -f "$policy"; fi
+  ((ok)) || die "cannot install openssh-server openssh-client"
+  [[ -x /usr/sbin/sshd ]] || die "openssh-server installed but /usr/sbin/sshd is missing"
+  mkdir -p /run/sshd # privilege-separation directory sshd insists on
+  log "openssh: $(/usr/sbin/sshd -V 2>&1 | head -1 || true)"
+}
+
 # ---------------------------------------------------------------- main
 
 start_redis
+ensure_openssh
 ensure_criu
 start_docker
 ensure_image
