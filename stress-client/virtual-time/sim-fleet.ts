@@ -1,0 +1,137 @@
+/**
+ * The simulated fleet: exact free cores and memory per worker, and the scheduler's
+ * {@link WorkerView}s kept up to date incrementally. A view is rebuilt only for a worker that
+ * changed since the last snapshot, so a round over 1,500 workers costs the scheduler's own
+ * O(N + Σ free cores) and not a rebuild of every view.
+ */
+import type { WorkerView } from '../../core/scheduler/index.js';
+import type { WorkerSample } from '../run-result.js';
+import type { FleetWorker } from '../workload.js';
+
+/** Free/used state of every worker, in the JobManager's snapshot order (by id). */
+export class SimFleet {
+  /** Workers sorted by id, as `snapshotOf` orders them. */
+  readonly workers: readonly FleetWorker[];
+  readonly totalCores: number;
+  readonly totalMemoryBytes: number;
+  /** Used cores over the whole fleet. */
+  usedCores = 0;
+  usedMemoryBytes = 0;
+  private readonly index: Map<string, number>;
+  private readonly busy: Uint8Array[];
+  private readonly used: Int32Array;
+  private readonly usedMemory: Float64Array;
+  private readonly views: WorkerView[];
+  private readonly stale: Uint8Array;
+  private readonly changedList: number[] = [];
+  private readonly changed: Uint8Array;
+
+  /** @throws RangeError for a duplicate worker id or a worker without cores */
+  constructor(fleet: readonly FleetWorker[]) {
+    this.workers = [...fleet].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.index = new Map();
+    let cores = 0;
+    let memory = 0;
+    for (const [i, w] of this.workers.entries()) {
+      if (this.index.has(w.id)) throw new RangeError(`fleet: worker ${w.id} appears twice`);
+      if (!Number.isSafeInteger(w.cores) || w.cores < 1) {
+        throw new RangeError(`fleet: worker ${w.id} needs a positive whole number of cores (got ${w.cores})`);
+      }
+      this.index.set(w.id, i);
+      cores += w.cores;
+      memory += w.memoryBytes;
+    }
+    const n = this.workers.length;
+    this.totalCores = cores;
+    this.totalMemoryBytes = memory;
+    this.busy = this.workers.map((w) => new Uint8Array(w.cores));
+    this.used = new Int32Array(n);
+    this.usedMemory = new Float64Array(n);
+    this.views = new Array<WorkerView>(n);
+    this.stale = new Uint8Array(n).fill(1);
+    this.changed = new Uint8Array(n);
+  }
+
+  /** The current views, rebuilding only those of workers that changed. Do not keep the array. */
+  snapshotViews(): readonly WorkerView[] {
+    for (let i = 0; i < this.views.length; i++) {
+      if (this.stale[i] === 0) continue;
+      const w = this.workers[i]!;
+      const busy = this.busy[i]!;
+      const free: number[] = [];
+      for (let c = 0; c < busy.length; c++) if (busy[c] === 0) free.push(c);
+      this.views[i] = {
+        id: w.id,
+        ready: true,
+        totalCores: w.cores,
+        freeCoreIds: free,
+        totalMemoryBytes: w.memoryBytes,
+        freeMemoryBytes: w.memoryBytes - this.usedMemory[i]!,
+      };
+      this.stale[i] = 0;
+    }
+    return this.views;
+  }
+
+  /**
+   * Books cores and memory on a worker. A core already busy or memory beyond capacity is a
+   * scheduler or simulator bug, never a workload property, so it throws.
+   * @returns the worker's index, for {@link release}
+   */
+  take(workerId: string, coreIds: readonly number[], memoryBytes: number): number {
+    const i = this.index.get(workerId);
+    if (i === undefined) throw new Error(`simulator: placement on unknown worker ${workerId}`);
+    const busy = this.busy[i]!;
+    for (const c of coreIds) {
+      if (busy[c] !== 0) throw new Error(`simulator: core ${c} of ${workerId} booked twice`);
+      busy[c] = 1;
+    }
+    if (this.usedMemory[i]! + memoryBytes > this.workers[i]!.memoryBytes) {
+      throw new Error(`simulator: memory of ${workerId} over-committed`);
+    }
+    this.used[i]! += coreIds.length;
+    this.usedMemory[i]! += memoryBytes;
+    this.usedCores += coreIds.length;
+    this.usedMemoryBytes += memoryBytes;
+    this.touch(i);
+    return i;
+  }
+
+  /** Frees what {@link take} booked. */
+  release(i: number, coreIds: readonly number[], memoryBytes: number): void {
+    const busy = this.busy[i]!;
+    for (const c of coreIds) busy[c] = 0;
+    this.used[i]! -= coreIds.length;
+    this.usedMemory[i]! -= memoryBytes;
+    this.usedCores -= coreIds.length;
+    this.usedMemoryBytes -= memoryBytes;
+    this.touch(i);
+  }
+
+  /** One sample per worker whose use changed since the last call (all workers on the first). */
+  drainSamples(atMs: number, out: WorkerSample[]): void {
+    for (const i of this.changedList) {
+      out.push({
+        workerId: this.workers[i]!.id,
+        atMs,
+        usedCores: this.used[i]!,
+        usedMemoryBytes: this.usedMemory[i]!,
+      });
+      this.changed[i] = 0;
+    }
+    this.changedList.length = 0;
+  }
+
+  /** Marks every worker changed, so the next {@link drainSamples} starts every step function. */
+  touchAll(): void {
+    for (let i = 0; i < this.workers.length; i++) this.touch(i);
+  }
+
+  private touch(i: number): void {
+    this.stale[i] = 1;
+    if (this.changed[i] === 0) {
+      this.changed[i] = 1;
+      this.changedList.push(i);
+    }
+  }
+}
