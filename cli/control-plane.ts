@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../core/clock/clock.js';
 import type { Config } from '../core/config/index.js';
+import { ComponentPresence, describeComponents } from '../core/control/index.js';
 import type { JobRules } from '../core/job/index.js';
 import type { Logger } from '../core/log/logger.js';
 import type { JobQueue } from '../core/queue/job-queue.js';
@@ -11,6 +13,7 @@ import { Discovery } from '../discovery/discovery.js';
 import { createApp } from '../frontend/create-app.js';
 import { controlPlaneHandlers } from '../frontend/control-plane-handlers.js';
 import { GlobalManager } from '../global-manager/global-manager.js';
+import { RetentionPruner } from '../global-manager/retention-pruner.js';
 import { JobManager } from '../job-manager/job-manager.js';
 
 /** The control-plane components one process can run. */
@@ -34,6 +37,8 @@ export interface RunningControlPlane {
   readonly url: string | undefined;
   readonly jobManager: JobManager | undefined;
   readonly globalManager: GlobalManager | undefined;
+  /** Deletes records past retention; runs with the GlobalManager. */
+  readonly pruner: RetentionPruner | undefined;
   close(): Promise<void>;
 }
 
@@ -81,6 +86,7 @@ export async function startControlPlane(
     const cl = config.cluster;
     let jobManager: JobManager | undefined;
     let globalManager: GlobalManager | undefined;
+    let pruner: RetentionPruner | undefined;
     let url: string | undefined;
     const startedAt = clock.now();
     if (components.includes('job-manager')) {
@@ -119,6 +125,14 @@ export async function startControlPlane(
       gm.run();
       globalManager = gm;
       started.push({ name: 'global-manager', close: () => gm.close() });
+      const p = new RetentionPruner(config.retention, {
+        stores,
+        clock,
+        logger: logger.child({ component: 'retention-pruner' }),
+      });
+      p.run();
+      pruner = p;
+      started.push({ name: 'retention-pruner', close: () => p.close() });
     }
     if (components.includes('discovery')) {
       const nudges = new ZmqNudgeLink(cl.jobManagerEndpoint);
@@ -135,7 +149,6 @@ export async function startControlPlane(
       started.push({ name: 'discovery', close: () => dc.close() });
     }
     if (components.includes('frontend')) {
-      const names = components.map((c) => ({ name: c, version: VERSION, state: 'running' }));
       const app = createApp({
         token: options.token,
         jobRules: jobRules(config),
@@ -145,8 +158,10 @@ export async function startControlPlane(
           queue,
           clock,
           defaultStrategy: config.scheduler.strategy,
-          components: () => names,
+          components: async () =>
+            describeComponents(await stores.components.list(), clock.now(), cl.announceIntervalMs),
           startedAt,
+          retention: config.retention,
         }),
         healthChecks: async () => ({ store: await stores.ping(), queue: await queue.ping() }),
       });
@@ -166,7 +181,23 @@ export async function startControlPlane(
           }),
       });
     }
-    return { stores, queue, token: options.token, url, jobManager, globalManager, close: closeAll };
+    // Announced last, so GET /api/v1/manager lists a component only once it serves.
+    const presence = new ComponentPresence(
+      stores.components,
+      clock,
+      {
+        names: components,
+        version: VERSION,
+        host: hostname(),
+        pid: process.pid,
+        intervalMs: cl.announceIntervalMs,
+      },
+      logger.child({ component: 'presence' }),
+    );
+    await presence.run();
+    // Closed first (the list is closed in reverse): the announcement goes before the components.
+    started.push({ name: 'presence', close: () => presence.close() });
+    return { stores, queue, token: options.token, url, jobManager, globalManager, pruner, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

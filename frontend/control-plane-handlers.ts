@@ -15,12 +15,28 @@ export interface ControlPlaneDeps {
   readonly queue: JobQueue;
   readonly clock: Clock;
   readonly defaultStrategy: string;
-  /** Components and versions for GET /api/v1/manager. */
-  readonly components: () => { name: string; version: string; state?: string }[];
+  /**
+   * Components of the whole control plane for GET /api/v1/manager, from the announcements every
+   * process makes (so separate processes are listed too).
+   */
+  readonly components: () => Promise<ManagerComponent[]>;
   readonly startedAt: number;
+  /** Retention shown by GET /api/v1/manager (config `retention`). */
+  readonly retention?: { finishedJobsMs: number; usageSamplesMs: number; eventsMs: number };
 }
 
 const ok = (body: unknown, status = 200): HandlerResult => ({ status, body });
+
+/** One entry of `ManagerView.components`. */
+export type ManagerComponent = { name: string; version: string; state?: string; startedAt?: string };
+
+/** Seconds since the oldest running component started; the FrontEnd's own start when none says. */
+function uptimeSeconds(list: readonly ManagerComponent[], now: number, fallback: number): number {
+  const starts = list
+    .filter((c) => c.state === 'running' && c.startedAt)
+    .map((c) => Date.parse(c.startedAt as string));
+  return Math.max(0, now - (starts.length > 0 ? Math.min(...starts) : fallback)) / 1000;
+}
 
 /** Every problem the consistency check finds; empty means the books balance. */
 export async function consistencyProblems(stores: Stores): Promise<string[]> {
@@ -180,13 +196,23 @@ export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers 
       const byState: Record<string, number> = { ready: 0, draining: 0, lost: 0, left: 0 };
       for (const w of workers) byState[w.state] = (byState[w.state] ?? 0) + 1;
       const counts = await stores.jobs.countByState();
+      const components = await deps.components();
       return ok({
-        components: deps.components(),
+        components,
         strategy: await currentStrategy(),
         queueDepth: counts.waiting,
         jobs: Object.fromEntries(JOB_STATES.map((s) => [s, counts[s]])),
         workers: byState,
-        uptimeSeconds: (clock.now() - deps.startedAt) / 1000,
+        uptimeSeconds: uptimeSeconds(components, clock.now(), deps.startedAt),
+        ...(deps.retention
+          ? {
+              retention: {
+                finishedJobsSeconds: deps.retention.finishedJobsMs / 1000,
+                usageSamplesSeconds: deps.retention.usageSamplesMs / 1000,
+                eventsSeconds: deps.retention.eventsMs / 1000,
+              },
+            }
+          : {}),
       });
     },
     checkConsistency: async () => {

@@ -544,16 +544,40 @@ export interface components {
         };
         ManagerView: {
             components: {
-                name: string;
+                /** @enum {string} */
+                name: "frontend" | "job-manager" | "global-manager" | "discovery";
                 version: string;
-                state?: string;
+                /** @enum {string} */
+                state?: "running" | "unresponsive";
+                /** @description `<name>@<host>:<pid>` */
+                id?: string;
+                host?: string;
+                pid?: number;
+                /** Format: date-time */
+                startedAt?: string;
+                /** Format: date-time */
+                lastSeenAt?: string;
+                uptimeSeconds?: number;
             }[];
             strategy: components["schemas"]["StrategyName"];
+            /** @description Jobs waiting to be placed. */
             queueDepth: number;
+            /** @description Jobs by state. */
+            jobs?: {
+                [key: string]: number;
+            };
+            /** @description Workers by state (ready, draining, lost, left; every state is present). */
             workers: {
                 [key: string]: number;
             };
+            /** @description Seconds since the oldest running component started. */
             uptimeSeconds: number;
+            /** @description How long ended jobs, usage samples and events are kept (config `retention`). */
+            retention?: {
+                finishedJobsSeconds?: number;
+                usageSamplesSeconds?: number;
+                eventsSeconds?: number;
+            };
         };
         ConsistencyReport: {
             ok: boolean;

@@ -4,3 +4,5 @@ export * from './conditional-update.js';
 export * from './cluster-snapshot.js';
 export * from './task-assignment.js';
 export * from './booking-ledger.js';
+export * from './retention-prune.js';
+export * from './component-presence.js';
