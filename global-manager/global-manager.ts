@@ -6,6 +6,8 @@ import {
   decodeMessage,
   encodeMessage,
   PROTOCOL_VERSION,
+  type Command,
+  type CommandResult,
   type Dispatch,
   type Heartbeat,
   type Join,
@@ -41,6 +43,9 @@ export interface GlobalManagerDeps {
  */
 export const HEARTBEAT_PERSIST_MS = 60_000;
 
+/** Most command results awaited at once; beyond it the oldest waiter is forgotten. */
+const MAX_PENDING_COMMANDS = 10_000;
+
 /** Lifecycle: created → running → closing → closed. */
 export type GlobalManagerState = 'created' | 'running' | 'closing' | 'closed';
 
@@ -66,6 +71,8 @@ export class GlobalManager {
   });
   private readonly sender = new SerialSender();
   private readonly sessions = new Map<string, Session>();
+  /** Command id → the control peer waiting for its result. */
+  private readonly pendingCommands = new Map<string, Buffer>();
   private readonly startedAt: number;
   private loop: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -136,6 +143,10 @@ export class GlobalManager {
         return this.onHeartbeat(identity, m);
       case 'dispatch':
         return this.onDispatch(m);
+      case 'command':
+        return this.onCommand(identity, m);
+      case 'commandResult':
+        return this.onCommandResult(m);
       default:
         this.deps.logger.warn({ type: m.type }, 'unexpected message type at the GlobalManager');
     }
@@ -223,6 +234,43 @@ export class GlobalManager {
       });
     }
     await this.forwardStops(m.stop);
+  }
+
+  /**
+   * A control peer's command for one worker: relayed to the worker's session, its answer relayed
+   * back by id. `leave` is the GlobalManager's own business (it owns the session). A worker
+   * without a session is answered `unreachable` at once.
+   */
+  private async onCommand(identity: Buffer, m: Command): Promise<void> {
+    const answer = (outcome: CommandResult['outcome'], reason: string | null): Promise<void> =>
+      this.send(identity, {
+        type: 'commandResult',
+        v: PROTOCOL_VERSION,
+        id: m.id,
+        workerId: m.workerId,
+        outcome,
+        reason,
+      });
+    if (m.command.kind === 'leave') {
+      const told = await this.tellLeave(m.workerId);
+      return answer(told ? 'done' : 'unreachable', told ? null : `worker ${m.workerId} is not connected`);
+    }
+    const s = this.sessions.get(m.workerId);
+    if (!s) return answer('unreachable', `worker ${m.workerId} is not connected`);
+    this.pendingCommands.set(m.id, identity);
+    if (this.pendingCommands.size > MAX_PENDING_COMMANDS) {
+      // Requesters time out on their own; the oldest entries are the ones nobody waits for any more.
+      const oldest = this.pendingCommands.keys().next().value;
+      if (oldest !== undefined) this.pendingCommands.delete(oldest);
+    }
+    await this.send(s.identity, m);
+  }
+
+  private async onCommandResult(m: CommandResult): Promise<void> {
+    const requester = this.pendingCommands.get(m.id);
+    if (!requester) return;
+    this.pendingCommands.delete(m.id);
+    await this.send(requester, m);
   }
 
   private async forwardStops(stops: readonly PlacedRef[]): Promise<void> {

@@ -32,8 +32,31 @@ export interface ContainerRuntime {
   list(): Promise<RuntimeTask[]>;
   /** Registers a listener for state changes of this worker's tasks. */
   onEvent(listener: RuntimeEventListener): void;
+  /**
+   * Changes a running task's cpuset and memory limit in place (`docker update`). Idempotent: the
+   * same limits twice is the same result. Never throws for a task-level problem.
+   */
+  update(ref: TaskRef, limits: TaskLimits): Promise<RuntimeCommandOutcome>;
+  /**
+   * Checkpoints a running task under `name`, leaving it running. `unsupported` (cached by the
+   * implementation) when the engine cannot checkpoint at all, with the engine's reason.
+   */
+  checkpoint(ref: TaskRef, name: string): Promise<RuntimeCommandOutcome>;
   /** Releases the runtime's own resources (event streams, timers). Tasks keep running. */
   close(): Promise<void>;
+}
+
+/** New resource limits of a running task. */
+export interface TaskLimits {
+  readonly coreIds: readonly number[];
+  /** 0 leaves the memory limit as it is. */
+  readonly memoryBytes: number;
+}
+
+/** How a runtime command ended; `reason` carries the engine's words unless `done`. */
+export interface RuntimeCommandOutcome {
+  readonly outcome: 'done' | 'unsupported' | 'failed' | 'unknown-task';
+  readonly reason: string | null;
 }
 
 /** One task as the runtime sees it now. */

@@ -12,12 +12,15 @@ import {
   type ContainerRuntime,
   type RuntimeEvent,
   type RuntimeEventListener,
+  type RuntimeCommandOutcome,
   type RuntimeTask,
+  type TaskLimits,
 } from './container-runtime.js';
 import { ContainerEvents, type ContainerEvent } from './docker/container-events.js';
 import { containerSpecOf } from './docker/container-spec.js';
 import { engineMessage, ignoringAlreadyDone, isNotFound, TaskStartError } from './docker/docker-errors.js';
 import { JobNetworks } from './docker/job-networks.js';
+import { DockerTaskCommands } from './docker/task-commands.js';
 
 /** Container states counted as running (paused or restarting containers still hold their booking). */
 const RUNNING_STATES = new Set(['running', 'paused', 'restarting']);
@@ -84,6 +87,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly pulls = new Map<string, Promise<void>>();
   private readonly closing = new AbortController();
   private readonly networks: JobNetworks;
+  private readonly commands: DockerTaskCommands;
   private events: ContainerEvents | undefined;
 
   private constructor(
@@ -92,6 +96,10 @@ export class DockerRuntime implements ContainerRuntime {
     private readonly logger: Logger,
   ) {
     this.networks = new JobNetworks(docker, options.workerId, logger);
+    this.commands = new DockerTaskCommands(docker, async (ref) => {
+      const running = (await this.containersOf(ref)).filter((c) => RUNNING_STATES.has(c.State));
+      return running[0]?.Id;
+    });
   }
 
   /**
@@ -173,6 +181,14 @@ export class DockerRuntime implements ContainerRuntime {
       }
     }
     return tasks;
+  }
+
+  update(ref: TaskRef, limits: TaskLimits): Promise<RuntimeCommandOutcome> {
+    return this.commands.update(ref, limits);
+  }
+
+  checkpoint(ref: TaskRef, name: string): Promise<RuntimeCommandOutcome> {
+    return this.commands.checkpoint(ref, name);
   }
 
   onEvent(listener: RuntimeEventListener): void {

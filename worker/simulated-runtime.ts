@@ -6,11 +6,18 @@ import {
   type ContainerRuntime,
   type RuntimeEvent,
   type RuntimeEventListener,
+  type RuntimeCommandOutcome,
   type RuntimeTask,
+  type TaskLimits,
 } from './container-runtime.js';
 
 /** Assignment env var that forces a simulated task's exit code (non-zero → `failed`). */
 export const SIM_EXIT_CODE_ENV = 'RSWARM_SIM_EXIT_CODE';
+/** Assignment env var that makes `update` of a simulated task fail, with its value as the reason. */
+export const SIM_UPDATE_ERROR_ENV = 'RSWARM_SIM_UPDATE_ERROR';
+/** Why the simulated runtime refuses checkpoints. */
+export const REASON_SIM_NO_CHECKPOINT =
+  'the simulated runtime has no container engine, so it cannot checkpoint';
 /** Assignment env var that makes a simulated task fail to start, with its value as the reason. */
 export const SIM_START_ERROR_ENV = 'RSWARM_SIM_START_ERROR';
 
@@ -33,6 +40,9 @@ interface SimTask {
   reason: string | null;
   /** Cancels the run timer; absent for tasks that run until stopped or have ended. */
   timer: AbortController | undefined;
+  /** Current limits (updated in place by `update`). */
+  limits: TaskLimits;
+  readonly updateError: string | undefined;
 }
 
 /**
@@ -61,7 +71,15 @@ export class SimulatedRuntime implements ContainerRuntime {
       this.emitLater({ ref, state: 'failed', exitCode: null, reason: startError });
       return Promise.resolve();
     }
-    const task: SimTask = { ref, state: 'running', exitCode: null, reason: null, timer: undefined };
+    const task: SimTask = {
+      ref,
+      state: 'running',
+      exitCode: null,
+      reason: null,
+      timer: undefined,
+      limits: { coreIds: [...a.coreIds], memoryBytes: a.memoryBytes },
+      updateError: a.env[SIM_UPDATE_ERROR_ENV],
+    };
     this.tasks.set(taskRefKey(ref), task);
     this.emitLater({ ref, state: 'running', exitCode: null, reason: null });
     const runSeconds = simulatedRunSeconds(a);
@@ -96,6 +114,27 @@ export class SimulatedRuntime implements ContainerRuntime {
         reason: t.reason,
       })),
     );
+  }
+
+  update(ref: TaskRef, limits: TaskLimits): Promise<RuntimeCommandOutcome> {
+    const t = this.tasks.get(taskRefKey(ref));
+    if (!t || t.state !== 'running')
+      return Promise.resolve({ outcome: 'unknown-task', reason: `no running task ${taskRefKey(ref)}` });
+    if (t.updateError !== undefined) return Promise.resolve({ outcome: 'failed', reason: t.updateError });
+    t.limits = {
+      coreIds: [...limits.coreIds],
+      memoryBytes: limits.memoryBytes === 0 ? t.limits.memoryBytes : limits.memoryBytes,
+    };
+    return Promise.resolve({ outcome: 'done', reason: null });
+  }
+
+  checkpoint(_ref: TaskRef, _name: string): Promise<RuntimeCommandOutcome> {
+    return Promise.resolve({ outcome: 'unsupported', reason: REASON_SIM_NO_CHECKPOINT });
+  }
+
+  /** The limits a simulated task runs with now (tests read updates back here). */
+  limitsOf(ref: TaskRef): TaskLimits | undefined {
+    return this.tasks.get(taskRefKey(ref))?.limits;
   }
 
   onEvent(listener: RuntimeEventListener): void {

@@ -3,6 +3,7 @@ import type { Logger } from '../core/log/logger.js';
 import {
   PROTOCOL_VERSION,
   taskRefKey,
+  type Command,
   type Message,
   type Report,
   type TaskAssignment,
@@ -11,6 +12,7 @@ import {
 import {
   runtimeEventOf,
   type ContainerRuntime,
+  type RuntimeCommandOutcome,
   type RuntimeEvent,
   type RuntimeTask,
 } from './container-runtime.js';
@@ -223,6 +225,9 @@ export class WorkerAgent {
       case 'leave':
         void this.leave();
         return;
+      case 'command':
+        void this.runCommand(message);
+        return;
       default:
         this.logger.warn({ type: message.type }, 'unexpected message from the GlobalManager; dropped');
     }
@@ -268,6 +273,41 @@ export class WorkerAgent {
       },
       (err) => this.logger.error({ err, ref }, 'stopping a task failed'),
     );
+  }
+
+  /**
+   * Runs an `update` or `checkpoint` on a task this agent is running, in the task's own queue
+   * (after a pending start, before a later stop), and answers the GlobalManager with the outcome.
+   */
+  private async runCommand(m: Command): Promise<void> {
+    const c = m.command;
+    let result: RuntimeCommandOutcome = { outcome: 'failed', reason: `unknown command ${c.kind}` };
+    if (c.kind === 'update' || c.kind === 'checkpoint') {
+      const entry = this.tasks.get(refOf(c.task));
+      if (!entry || isEnded(entry.state)) {
+        result = { outcome: 'unknown-task', reason: `${taskRefKey(c.task)} is not running on this worker` };
+      } else {
+        const run =
+          c.kind === 'update'
+            ? () => this.runtime.update(refOf(c.task), { coreIds: c.coreIds, memoryBytes: c.memoryBytes })
+            : () => this.runtime.checkpoint(refOf(c.task), c.checkpoint);
+        await this.tasks.enqueue(
+          refOf(c.task),
+          async () => {
+            result = await run();
+          },
+          (err) => (result = { outcome: 'failed', reason: messageOf(err) }),
+        );
+      }
+    }
+    this.manager?.send({
+      type: 'commandResult',
+      v: PROTOCOL_VERSION,
+      id: m.id,
+      workerId: this.options.workerId,
+      outcome: result.outcome,
+      reason: result.reason,
+    });
   }
 
   /** A task the runtime already had (an agent restart): take it over and report where it is. */

@@ -112,6 +112,48 @@ export type Dispatch = z.infer<typeof dispatchSchema>;
 export const nudgeSchema = z.object({ type: z.literal('nudge'), v, reason: z.string() });
 export type Nudge = z.infer<typeof nudgeSchema>;
 
+/**
+ * A command that needs the worker's answer. Idempotent by task ref: repeating an `update` applies
+ * the same limits again; repeating a `checkpoint` with the same name is refused by the engine
+ * and answered `failed`. `leave` is answered by the GlobalManager itself (it owns the session).
+ */
+export const workerCommandSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('update'),
+    task: taskRefSchema,
+    coreIds: z.array(z.number().int().nonnegative()).min(1),
+    memoryBytes: z.number().int().nonnegative(),
+  }),
+  z.object({ kind: z.literal('checkpoint'), task: taskRefSchema, checkpoint: name }),
+  z.object({ kind: z.literal('leave') }),
+]);
+export type WorkerCommand = z.infer<typeof workerCommandSchema>;
+
+/** Control peer (FrontEnd) → GlobalManager → worker: run one command; `id` pairs the result. */
+export const commandSchema = z.object({
+  type: z.literal('command'),
+  v,
+  id: z.string().min(1).max(128),
+  workerId: name,
+  command: workerCommandSchema,
+});
+export type Command = z.infer<typeof commandSchema>;
+
+/** How a command ended: `unsupported` = the engine cannot do it at all (e.g. no CRIU). */
+export const COMMAND_OUTCOMES = ['done', 'unsupported', 'failed', 'unknown-task', 'unreachable'] as const;
+
+/** Worker → GlobalManager → control peer: the answer to a {@link Command}. */
+export const commandResultSchema = z.object({
+  type: z.literal('commandResult'),
+  v,
+  id: z.string().min(1).max(128),
+  workerId: name,
+  outcome: z.enum(COMMAND_OUTCOMES),
+  /** The engine's words when it refused; null when done. */
+  reason: z.string().max(4096).nullable(),
+});
+export type CommandResult = z.infer<typeof commandResultSchema>;
+
 /** Every message of the protocol. */
 export const messageSchema = z.discriminatedUnion('type', [
   joinSchema,
@@ -125,6 +167,8 @@ export const messageSchema = z.discriminatedUnion('type', [
   ackSchema,
   dispatchSchema,
   nudgeSchema,
+  commandSchema,
+  commandResultSchema,
 ]);
 export type Message = z.infer<typeof messageSchema>;
 export type MessageType = Message['type'];

@@ -11,7 +11,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { FakeClock } from '../../core/clock/fake-clock.js';
 import { silentLogger } from '../../core/log/logger.js';
 import { taskRefKey, type TaskAssignment, type TaskRef } from '../../core/protocol/index.js';
-import type { ContainerRuntime, RuntimeEventListener, RuntimeTask } from '../../worker/container-runtime.js';
+import type {
+  ContainerRuntime,
+  RuntimeCommandOutcome,
+  RuntimeEventListener,
+  RuntimeTask,
+  TaskLimits,
+} from '../../worker/container-runtime.js';
 import { SimulatedRuntime, SIM_EXIT_CODE_ENV } from '../../worker/simulated-runtime.js';
 import { WorkerAgent } from '../../worker/worker-agent.js';
 import type { WorkerOptionsInput } from '../../worker/worker-options.js';
@@ -62,6 +68,12 @@ class CountingRuntime implements ContainerRuntime {
   }
   list(): Promise<RuntimeTask[]> {
     return this.sim.list();
+  }
+  update(ref: TaskRef, limits: TaskLimits): Promise<RuntimeCommandOutcome> {
+    return this.sim.update(ref, limits);
+  }
+  checkpoint(ref: TaskRef, name: string): Promise<RuntimeCommandOutcome> {
+    return this.sim.checkpoint(ref, name);
   }
   onEvent(listener: RuntimeEventListener): void {
     this.sim.onEvent(listener);

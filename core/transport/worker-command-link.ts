@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { Dealer } from 'zeromq';
+import { decodeMessage, encodeMessage } from '../protocol/codec.js';
+import { PROTOCOL_VERSION, type CommandResult, type WorkerCommand } from '../protocol/messages.js';
+import type { Logger } from '../log/logger.js';
+import { SerialSender } from './serial-sender.js';
+
+/** The answer to one worker command, as the requester sees it (`timeout`: nobody answered). */
+export interface WorkerCommandAnswer {
+  readonly outcome: CommandResult['outcome'] | 'timeout';
+  readonly reason: string | null;
+}
+
+/**
+ * FrontEnd → GlobalManager → worker: a command that needs the worker's answer (update a task's
+ * limits, checkpoint it, leave). Never rejects for a worker-side problem: an unreachable worker
+ * or a missing answer within `timeoutMs` is an answer too.
+ */
+export interface WorkerCommandLink {
+  request(workerId: string, command: WorkerCommand, timeoutMs: number): Promise<WorkerCommandAnswer>;
+  close(): Promise<void>;
+}
+
+/** Milliseconds a closing socket may spend flushing queued messages. */
+const LINGER_MS = 200;
+
+/** {@link WorkerCommandLink} over a ZeroMQ DEALER to the GlobalManager's ROUTER; results pair by id. */
+export class ZmqWorkerCommandLink implements WorkerCommandLink {
+  private readonly socket: Dealer;
+  private readonly sender = new SerialSender();
+  private readonly waiting = new Map<string, (a: WorkerCommandAnswer) => void>();
+  private readonly loop: Promise<void>;
+
+  constructor(
+    endpoint: string,
+    private readonly logger: Logger,
+  ) {
+    this.socket = new Dealer({ routingId: `command-${randomUUID()}`, linger: LINGER_MS });
+    this.socket.connect(endpoint);
+    this.loop = this.receive();
+  }
+
+  async request(workerId: string, command: WorkerCommand, timeoutMs: number): Promise<WorkerCommandAnswer> {
+    const id = randomUUID();
+    const answered = new Promise<WorkerCommandAnswer>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve({ outcome: 'timeout', reason: `worker ${workerId} did not answer within ${timeoutMs} ms` });
+      }, timeoutMs);
+      this.waiting.set(id, (a) => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        resolve(a);
+      });
+    });
+    const frame = encodeMessage({ type: 'command', v: PROTOCOL_VERSION, id, workerId, command });
+    await this.sender.run(() => this.socket.send(frame));
+    return answered;
+  }
+
+  private async receive(): Promise<void> {
+    try {
+      for await (const [frame] of this.socket) {
+        const d = decodeMessage(frame as Buffer);
+        if (!d.ok || d.message.type !== 'commandResult') {
+          this.logger.warn({ error: d.ok ? `unexpected ${d.message.type}` : d.error }, 'dropped a reply');
+          continue;
+        }
+        this.waiting.get(d.message.id)?.({ outcome: d.message.outcome, reason: d.message.reason });
+      }
+    } catch (err) {
+      if (!this.socket.closed) this.logger.error({ err }, 'command link stopped');
+    }
+  }
+
+  /** Answers every waiting request `timeout` and closes the socket. */
+  async close(): Promise<void> {
+    for (const resolve of [...this.waiting.values()])
+      resolve({ outcome: 'timeout', reason: 'the FrontEnd is closing' });
+    await this.sender.drain();
+    this.socket.close();
+    await this.loop;
+  }
+}
