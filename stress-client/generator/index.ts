@@ -1,0 +1,3 @@
+/** The job generator: arrival times → {@link Workload}. */
+export * from './generate-workload.js';
+export * from './choice-spec.js';
