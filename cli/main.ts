@@ -10,6 +10,7 @@ import { loadConfig, type Config, type ConfigInput } from '../core/config/index.
 import { validateJob } from '../core/job/index.js';
 import { createLogger, type Logger } from '../core/log/logger.js';
 import { startWorker } from '../worker/main.js';
+import { registerClusterCommands } from './cluster-commands.js';
 import { startControlPlane, type ComponentName } from './control-plane.js';
 import { dockerReachable, localWorkerOptions, standaloneWorkerOptions } from './local-workers.js';
 
@@ -159,5 +160,7 @@ program
     const agent = await startWorker(standaloneWorkerOptions(c, logger), logger);
     onSignal(logger, () => agent.close());
   });
+
+registerClusterCommands(program);
 
 await program.parseAsync();
