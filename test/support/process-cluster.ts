@@ -17,16 +17,20 @@ export class ProcessCluster {
   private constructor(
     readonly url: string,
     readonly token: string,
+    private readonly backends: { mongoUrl: string; redisUrl: string; queueName: string },
   ) {}
 
-  /** Writes one config file every process reads (RSWARM_CONFIG). */
-  static async create(backends: {
-    mongoUrl: string;
-    redisUrl: string;
-    queueName: string;
-  }): Promise<ProcessCluster> {
+  /** Writes one config file every process reads (RSWARM_CONFIG); `cluster` overrides timings. */
+  static async create(
+    backends: {
+      mongoUrl: string;
+      redisUrl: string;
+      queueName: string;
+    },
+    cluster: Record<string, number | string> = {},
+  ): Promise<ProcessCluster> {
     const ep = await freshEndpoints();
-    const c = new ProcessCluster(`http://127.0.0.1:${ep.http}`, 'proc-token');
+    const c = new ProcessCluster(`http://127.0.0.1:${ep.http}`, 'proc-token', backends);
     writeFileSync(
       c.configFile,
       stringify({
@@ -42,6 +46,7 @@ export class ProcessCluster {
           heartbeatTimeoutMs: 2000,
           safetyIntervalMs: 2000,
           bookingGraceMs: 3000,
+          ...cluster,
         },
       }),
     );
@@ -52,7 +57,16 @@ export class ProcessCluster {
   start(name: string, args: readonly string[], env: Record<string, string> = {}): void {
     const log = createWriteStream(join(this.dir, `${name}.log`), { flags: 'a' });
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      env: { ...process.env, RSWARM_CONFIG: this.configFile, ...env },
+      // The environment outranks the config file, and the test runner's MONGO_URL/REDIS_URL name
+      // the shared default database: pin the children to this cluster's own database and queue.
+      env: {
+        ...process.env,
+        RSWARM_CONFIG: this.configFile,
+        MONGO_URL: this.backends.mongoUrl,
+        REDIS_URL: this.backends.redisUrl,
+        RSWARM_QUEUE_NAME: this.backends.queueName,
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log);
