@@ -1,0 +1,150 @@
+/**
+ * The report's charts as Vega-Lite specifications (data inline). Every chart colours by run, so a
+ * comparison is the same chart with one colour per strategy; nothing here draws anything itself.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import type { CdfPoint, HeatCell, TimelinePoint, TimeUnit } from './chart-data.js';
+import type { TimeMetric } from './run-summary.js';
+
+/** The shared look: DejaVu Sans (installed; resvg loads system fonts), white background. */
+const CONFIG = {
+  font: 'DejaVu Sans',
+  background: 'white',
+  view: { stroke: null },
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+} as const;
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+function runColour(runs: readonly string[]): Record<string, unknown> {
+  return {
+    field: 'run',
+    type: 'nominal',
+    title: 'strategy',
+    scale: { domain: [...runs] },
+    legend: runs.length > 1 ? {} : null,
+  };
+}
+
+/** Run time in `unit`, exactly over the run (no rounding of the domain past its end). */
+function timeAxis(unit: TimeUnit, endMs: number): Record<string, unknown> {
+  return {
+    field: 'time',
+    type: 'quantitative',
+    title: `run time (${unit.label})`,
+    scale: { domain: [0, Math.max(endMs, 1) / unit.ms], nice: false },
+  };
+}
+
+/** Tick values for a seconds axis spanning milliseconds to months, labelled with units. */
+const SECOND_TICKS = [0, 0.01, 0.1, 1, 10, 60, 600, 3600, 36_000, 86_400, 864_000, 8_640_000, 86_400_000];
+const SECOND_LABEL =
+  "datum.value === 0 ? '0' : datum.value < 1 ? datum.value * 1000 + ' ms' : datum.value < 60 ? datum.value + ' s'" +
+  " : datum.value < 3600 ? datum.value / 60 + ' min' : datum.value < 86400 ? datum.value / 3600 + ' h'" +
+  " : datum.value / 86400 + ' d'";
+
+/** Empirical CDF of one per-job time, symlog x so milliseconds and days share an axis. */
+export function cdfSpec(
+  metric: TimeMetric,
+  points: readonly CdfPoint[],
+  runs: readonly string[],
+): TopLevelSpec {
+  const values = points.filter((p) => p.metric === metric);
+  let max = 0;
+  for (const p of values) max = Math.max(max, p.seconds);
+  // Ticks up to the first one past the largest value.
+  const ticks = SECOND_TICKS.filter((_t, i) => i === 0 || SECOND_TICKS[i - 1]! < max);
+  return {
+    $schema: SCHEMA,
+    title: `CDF of ${metric} time`,
+    width: 520,
+    height: 260,
+    data: { values },
+    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8 },
+    encoding: {
+      x: {
+        field: 'seconds',
+        type: 'quantitative',
+        title: `${metric} time (symlog scale)`,
+        scale: { type: 'symlog', constant: 0.01 },
+        axis: { values: ticks, labelExpr: SECOND_LABEL },
+      },
+      y: { field: 'fraction', type: 'quantitative', title: 'fraction of jobs', scale: { domain: [0, 1] } },
+      color: runColour(runs),
+    },
+    config: CONFIG,
+  };
+}
+
+/** Utilisation per worker (group) × time bin; one panel per run. */
+export function heatmapSpec(
+  cells: readonly HeatCell[],
+  runs: readonly string[],
+  unit: TimeUnit,
+  endMs: number,
+): TopLevelSpec {
+  const rows = new Set(cells.map((c) => c.row)).size;
+  return {
+    $schema: SCHEMA,
+    title: 'Core utilisation per worker over time',
+    data: { values: cells },
+    facet: {
+      row: { field: 'run', type: 'nominal', title: 'workers by id, per strategy', sort: [...runs] },
+    },
+    spec: {
+      width: 600,
+      height: Math.max(60, Math.min(6 * rows, 360)),
+      mark: { type: 'rect' },
+      encoding: {
+        x: timeAxis(unit, endMs),
+        x2: { field: 'timeEnd' },
+        y: {
+          field: 'workers',
+          type: 'ordinal',
+          title: null,
+          sort: { field: 'row', op: 'min' },
+          axis: rows > 20 ? { labels: false, ticks: false } : {},
+        },
+        color: {
+          field: 'utilisation',
+          type: 'quantitative',
+          title: 'used cores',
+          scale: { domain: [0, 1], scheme: 'viridis' },
+          legend: { format: '.0%' },
+        },
+      },
+    },
+    config: CONFIG,
+  };
+}
+
+/** One timeline field (queue depth or placements per bin) over run time, one line per run. */
+export function timelineSpec(
+  field: 'queueDepth' | 'placements',
+  points: readonly TimelinePoint[],
+  runs: readonly string[],
+  unit: TimeUnit,
+  endMs: number,
+  binLabel: string,
+): TopLevelSpec {
+  const title = field === 'queueDepth' ? 'Queue depth over time' : `Placements per ${binLabel}`;
+  return {
+    $schema: SCHEMA,
+    title,
+    width: 600,
+    height: 220,
+    data: { values: points },
+    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
+    encoding: {
+      x: timeAxis(unit, endMs),
+      y: {
+        field,
+        type: 'quantitative',
+        title: field === 'queueDepth' ? 'jobs waiting (max in bin)' : 'tasks placed',
+      },
+      color: runColour(runs),
+    },
+    config: CONFIG,
+  };
+}
