@@ -109,6 +109,8 @@ export class ClusterEngine {
   up(options: { readonly stress?: boolean } = {}): Promise<UpResult> {
     return this.exclusive(async () => {
       const { spec, deps } = this;
+      if (options.stress && !spec.stress)
+        throw new BringUpError(`--stress needs a "stress:" section with args in ${spec.source}`);
       const previous = readClusterState(this.stateFile);
       if (previous) {
         const alive = (await this.check(previous)).filter((p) => p.running !== false);
@@ -148,10 +150,12 @@ export class ClusterEngine {
       deps.out(`cluster "${spec.name}" is up: API ${plan.apiUrl}/api/v1, token in ${this.tokenFile}`);
       let stressExitCode: number | undefined;
       const stress = spec.stress;
-      if (options.stress || (stress && stress.enabled)) {
-        if (!stress) throw new BringUpError('--stress needs a "stress:" section (args) in the cluster file');
-        deps.out(`stress: rswarm stress ${stress.args.join(' ')}`);
-        stressExitCode = await deps.runForeground([...rswarm, 'stress', ...stress.args], {
+      if (stress && (options.stress || stress.enabled)) {
+        const args = stress.args.map((a) =>
+          a.replaceAll('${API_URL}', plan.apiUrl).replaceAll('${TOKEN_FILE}', this.tokenFile),
+        );
+        deps.out(`stress: rswarm stress ${args.join(' ')}`);
+        stressExitCode = await deps.runForeground([...rswarm, 'stress', ...args], {
           RSWARM_API_URL: plan.apiUrl,
           RSWARM_TOKEN: token,
         });

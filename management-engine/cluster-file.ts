@@ -123,7 +123,11 @@ export const clusterFileSchema = z
       })
       .strict(),
     workers: z.array(workerSchema).default([]),
-    /** Optional stress run after bring-up: arguments of `rswarm stress …`. */
+    /**
+     * Optional stress run after bring-up: arguments of `rswarm stress …`, where `${API_URL}` and
+     * `${TOKEN_FILE}` are replaced by the FrontEnd URL and the token file; the child also gets
+     * RSWARM_API_URL and RSWARM_TOKEN in its environment.
+     */
     stress: z
       .object({
         args: z.array(z.string()).min(1),

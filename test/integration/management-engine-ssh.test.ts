@@ -1,0 +1,196 @@
+/**
+ * @module The management engine end to end: `rswarm cluster up` starts the control plane as
+ * local processes on FerretDB + Redis and one real worker process through a real OpenSSH
+ * server on 127.0.0.1 (key auth, known_hosts checked); jobs run; `status` sees it all;
+ * `down` stops exactly the started PIDs and leaves an unrelated process alive. A worker whose
+ * host key does not match refuses to start and the bring-up stops what it had started.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { freePort } from '../support/control-plane-harness.js';
+import { SERVICES, uniqueName } from '../support/services.js';
+import { startTestSshServer } from '../support/ssh-server.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = join(REPO, 'cli', 'main.ts');
+
+function rswarm(args: string[], timeoutMs = 180_000): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', MAIN, ...args],
+      { cwd: REPO, env: process.env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, out: stdout + stderr });
+      },
+    );
+  });
+}
+
+/** State letter and start time (field 22) of `pid`, from /proc. */
+function procStat(pid: number): { state: string; startTime: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, startTime: fields[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while `pid` runs with `startTime` and is no zombie. */
+function running(pid: number, startTime: string): boolean {
+  const st = procStat(pid);
+  return st !== undefined && st.startTime === startTime && st.state !== 'Z';
+}
+
+async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+test('cluster up (control plane local, worker over sshd) → jobs → status → down', async (t) => {
+  const sshd = await startTestSshServer();
+  // Unrelated to the cluster: must survive `down`.
+  const bystander = spawn('sleep', ['600'], { detached: true, stdio: 'ignore' });
+  bystander.unref();
+
+  const dir = mkdtempSync(join(tmpdir(), 'rswarm-me-'));
+  const name = uniqueName('me');
+  const db = name.replace(/-/g, '_');
+  const token = `tok-${name}-0123456789abcdef`;
+  const workerId = `ssh-${name}`;
+  const worker = {
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    identityFile: sshd.identityFile,
+    knownHosts: sshd.wrongKnownHosts,
+    cwd: REPO,
+    command: `${process.execPath} --import tsx cli/main.ts worker`,
+    logDir: join(dir, 'remote-logs'),
+    workerId,
+    runtime: 'simulated',
+    cpuset: '0-3',
+    memory: '4g',
+  };
+  const cluster = {
+    name,
+    logDir: join(dir, 'logs'),
+    controlPlane: {
+      ports: {
+        frontend: await freePort(),
+        globalManager: await freePort(),
+        discovery: await freePort(),
+        jobManager: await freePort(),
+      },
+      backends: {
+        mode: 'external',
+        mongoUrl: SERVICES.mongoUrl.replace(/\/([^/?]*)(\?|$)/, `/${db}$2`),
+        redisUrl: SERVICES.redisUrl,
+        queueName: db,
+      },
+      token,
+      logLevel: 'warn',
+    },
+    workers: [worker],
+    stopGraceMs: 5000,
+    joinTimeoutMs: 30_000,
+  };
+  const file = join(dir, 'cluster.yaml');
+  const stateFile = join(dir, 'logs', 'cluster-state.json');
+  const apiUrl = `http://127.0.0.1:${cluster.controlPlane.ports.frontend}`;
+  // One hook, in order: tear down what is left (needs sshd), then sshd, the bystander, the files.
+  t.after(async () => {
+    if (existsSync(stateFile)) await rswarm(['cluster', 'down', '-f', file]);
+    await sshd.close();
+    bystander.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // 1. A worker host whose key is not the recorded one: refused, and the bring-up undoes itself.
+  writeFileSync(file, stringify(cluster));
+  const refused = await rswarm(['cluster', 'up', '-f', file]);
+  assert.notEqual(refused.code, 0, refused.out);
+  assert.match(refused.out, /HOST KEY MISMATCH for \[127\.0\.0\.1\]:\d+/);
+  assert.match(refused.out, /stopping the 4 process\(es\) started/);
+  assert.equal(existsSync(stateFile), false, 'no state file left after a failed bring-up');
+  assert.equal(
+    (await fetch(`${apiUrl}/healthz`).catch(() => undefined))?.status,
+    undefined,
+    'FrontEnd stopped',
+  );
+
+  // 2. The right known_hosts: everything comes up and the worker joins through sshd.
+  writeFileSync(file, stringify({ ...cluster, workers: [{ ...worker, knownHosts: sshd.knownHosts }] }));
+  const up = await rswarm(['cluster', 'up', '-f', file]);
+  assert.equal(up.code, 0, up.out);
+  assert.match(up.out, new RegExp(`worker ${workerId} joined`));
+  const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+  assert.deepEqual(
+    state.processes.map((p: any) => `${p.kind} ${p.name}`),
+    [
+      'local global-manager',
+      'local discovery',
+      'local job-manager',
+      'local frontend',
+      `remote worker ${workerId}`,
+    ],
+  );
+  for (const p of state.processes) assert.ok(running(p.pid, p.startTime), `${p.name} runs`);
+  const remote = state.processes[4];
+  assert.match(readFileSync(`/proc/${remote.pid}/cmdline`, 'utf8'), /cli\/main\.ts\0worker/);
+  assert.match(readFileSync(sshd.logFile, 'utf8'), /Accepted publickey for /, 'the worker came through sshd');
+  assert.equal(readFileSync(join(dir, 'logs', 'token'), 'utf8').trim(), token);
+
+  // 3. Jobs run on the SSH-launched worker.
+  const jobs = Array.from({ length: 8 }, (_, i) => `me-job-${i}`);
+  for (const job of jobs) {
+    const r = await api(apiUrl, token, 'POST', '/api/v1/jobs', {
+      name: job,
+      tasks: [{ name: 't', image: 'busybox', cores: 1, memory: '64m', runSeconds: 0.3 }],
+    });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+  }
+  let states: string[] = [];
+  for (let i = 0; i < 120; i++) {
+    states = await Promise.all(
+      jobs.map(async (j) => (await api(apiUrl, token, 'GET', `/api/v1/jobs/${j}`)).body.state),
+    );
+    if (states.every((s) => s === 'finished')) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.deepEqual(
+    states,
+    jobs.map(() => 'finished'),
+  );
+
+  // 4. status: every process running, the API sees one ready worker.
+  const status = await rswarm(['cluster', 'status', '-f', file]);
+  assert.equal(status.code, 0, status.out);
+  assert.equal(status.out.match(/ running$/gm)?.length, 5, status.out);
+  assert.match(status.out, /workers ready 1(, \w+ 0)*; queue depth 0/);
+
+  // 5. down: exactly the recorded PIDs end, the bystander lives, the state file goes; twice is fine.
+  const bystanderStart = procStat(bystander.pid!)!.startTime;
+  const down = await rswarm(['cluster', 'down', '-f', file]);
+  assert.equal(down.code, 0, down.out);
+  for (const p of state.processes) assert.equal(running(p.pid, p.startTime), false, `${p.name} stopped`);
+  assert.equal(running(bystander.pid!, bystanderStart), true, 'the unrelated process survives');
+  assert.equal(existsSync(stateFile), false);
+  const again = await rswarm(['cluster', 'down', '-f', file]);
+  assert.equal(again.code, 0, again.out);
+  assert.match(again.out, /nothing to stop/);
+});
