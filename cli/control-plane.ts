@@ -8,10 +8,16 @@ import type { Logger } from '../core/log/logger.js';
 import type { JobQueue } from '../core/queue/job-queue.js';
 import { createBullmqJobQueue, createMemoryJobQueue } from '../core/queue/index.js';
 import { createStores, type Stores } from '../core/store/index.js';
-import { ZmqDispatchLink, ZmqNudgeLink, ZmqNudgeListener } from '../core/transport/index.js';
+import {
+  ZmqDispatchLink,
+  ZmqNudgeLink,
+  ZmqNudgeListener,
+  ZmqWorkerCommandLink,
+} from '../core/transport/index.js';
 import { Discovery } from '../discovery/discovery.js';
 import { createApp } from '../frontend/create-app.js';
 import { controlPlaneHandlers } from '../frontend/control-plane-handlers.js';
+import { operationsHandlers } from '../frontend/operations-handlers.js';
 import { GlobalManager } from '../global-manager/global-manager.js';
 import { RetentionPruner } from '../global-manager/retention-pruner.js';
 import { JobManager } from '../job-manager/job-manager.js';
@@ -149,20 +155,42 @@ export async function startControlPlane(
       started.push({ name: 'discovery', close: () => dc.close() });
     }
     if (components.includes('frontend')) {
+      const feLogger = logger.child({ component: 'frontend' });
+      const feDispatch = new ZmqDispatchLink(cl.managerEndpoint);
+      const feCommands = new ZmqWorkerCommandLink(cl.managerEndpoint, feLogger);
+      started.push(
+        { name: 'fe-dispatch', close: () => feDispatch.close() },
+        { name: 'fe-commands', close: () => feCommands.close() },
+      );
+      const base = controlPlaneHandlers({
+        stores,
+        queue,
+        clock,
+        defaultStrategy: config.scheduler.strategy,
+        components: async () =>
+          describeComponents(await stores.components.list(), clock.now(), cl.announceIntervalMs),
+        startedAt,
+        retention: config.retention,
+      });
       const app = createApp({
         token: options.token,
         jobRules: jobRules(config),
-        logger: logger.child({ component: 'frontend' }),
-        handlers: controlPlaneHandlers({
-          stores,
-          queue,
-          clock,
-          defaultStrategy: config.scheduler.strategy,
-          components: async () =>
-            describeComponents(await stores.components.list(), clock.now(), cl.announceIntervalMs),
-          startedAt,
-          retention: config.retention,
-        }),
+        logger: feLogger,
+        handlers: {
+          ...base,
+          // Task and worker operations (migrate, update, checkpoint, drain-with-migrate, remove).
+          ...operationsHandlers({
+            stores,
+            queue,
+            dispatch: feDispatch,
+            commands: feCommands,
+            clock,
+            logger: feLogger,
+            defaultStrategy: config.scheduler.strategy,
+            operationTimeoutMs: cl.operationTimeoutMs,
+            drain: base.drainWorker as NonNullable<typeof base.drainWorker>,
+          }),
+        },
         healthChecks: async () => ({ store: await stores.ping(), queue: await queue.ping() }),
       });
       const server: Server = await new Promise((resolve, reject) => {

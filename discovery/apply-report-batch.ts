@@ -58,9 +58,14 @@ export async function applyJobReports(
       staleStops.length = 0;
       const none = { next: undefined, result: { release: [], stops: [], before: job?.state ?? 'waiting' } };
       if (!job) return none;
-      const current = reports.filter((r) => r.attempt === job.attempt);
+      // A report of the current attempt from a worker the task is no longer placed on (the source
+      // of a migration) says nothing about the task: dropped, and stopped there if it still runs.
+      const placedHere = (r: Report): boolean =>
+        job.tasks.find((t) => t.name === r.task)?.workerId === r.workerId;
+      const current = reports.filter((r) => r.attempt === job.attempt && placedHere(r));
       for (const r of reports) {
-        if (r.attempt < job.attempt && (r.state === 'running' || r.state === 'starting')) {
+        const stale = r.attempt < job.attempt || (r.attempt === job.attempt && !placedHere(r));
+        if (stale && (r.state === 'running' || r.state === 'starting')) {
           staleStops.push({ workerId: r.workerId, job: r.job, task: r.task, attempt: r.attempt });
         }
       }

@@ -321,7 +321,7 @@ export interface components {
          * @description Stable error codes; never reused.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_STRATEGY" | "UNAUTHORIZED" | "NOT_FOUND" | "JOB_NOT_FOUND" | "TASK_NOT_FOUND" | "WORKER_NOT_FOUND" | "JOB_EXISTS" | "JOB_FINISHED" | "WORKER_BUSY" | "NO_CAPACITY" | "CONFLICT" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INTERNAL" | "NOT_IMPLEMENTED" | "CHECKPOINT_UNSUPPORTED" | "STORE_UNAVAILABLE";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_STRATEGY" | "UNAUTHORIZED" | "NOT_FOUND" | "JOB_NOT_FOUND" | "TASK_NOT_FOUND" | "WORKER_NOT_FOUND" | "JOB_EXISTS" | "JOB_FINISHED" | "WORKER_BUSY" | "NO_CAPACITY" | "CONFLICT" | "TASK_NOT_RUNNING" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INTERNAL" | "NOT_IMPLEMENTED" | "CHECKPOINT_UNSUPPORTED" | "WORKER_COMMAND_FAILED" | "STORE_UNAVAILABLE";
         /**
          * @description Stable codes of one problem with one field.
          * @enum {string}
@@ -536,6 +536,10 @@ export interface components {
             to: string;
             cpuset?: string;
             error?: string | null;
+            /** @description True when the target reported the task running before this answer. */
+            running?: boolean;
+            /** @description Why the migration was cold (or what else the operator should know). */
+            note?: string;
         };
         TaskUpdate: {
             cores?: number;
@@ -849,6 +853,7 @@ export interface operations {
             401: components["responses"]["Error"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            502: components["responses"]["Error"];
         };
     };
     checkpointTask: {
@@ -878,6 +883,7 @@ export interface operations {
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
             501: components["responses"]["Error"];
+            502: components["responses"]["Error"];
         };
     };
     listWorkers: {
@@ -970,13 +976,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The worker, now draining. */
+            /** @description The worker, now draining; with `migrate`, one result per task moved away. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkerView"];
+                    "application/json": components["schemas"]["WorkerView"] & {
+                        migrations?: components["schemas"]["MigrationResult"][];
+                    };
                 };
             };
             400: components["responses"]["Error"];

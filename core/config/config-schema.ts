@@ -92,6 +92,11 @@ export const configSchema = z
         safetyIntervalMs: duration.default(5000),
         /** Booking younger than this is never reclaimed as orphaned. @defaultValue 10 s */
         bookingGraceMs: duration.default(10_000),
+        /**
+         * Longest wait of a task operation for a worker: its answer to update/checkpoint, and a
+         * migration's target reporting the task running. @defaultValue 30 s
+         */
+        operationTimeoutMs: duration.default(30_000),
         /** How often each control-plane component announces itself (GET /api/v1/manager). @defaultValue 5 s */
         announceIntervalMs: duration.default(5000),
       })

@@ -6,3 +6,4 @@ export * from './task-assignment.js';
 export * from './booking-ledger.js';
 export * from './retention-prune.js';
 export * from './component-presence.js';
+export * from './task-moves.js';

@@ -104,8 +104,14 @@ export function applyReports(job: JobRecord, reports: readonly TaskReport[]): Re
   let changed = false;
   let startedAt = job.startedAt;
   for (const r of [...reports].sort((a, b) => a.at - b.at)) {
-    const t = tasks.get(r.task);
+    let t = tasks.get(r.task);
     if (!t) continue;
+    if (r.state === 'running' && t.moving) {
+      // A migration's target runs the task: the move is complete (the state itself stays running).
+      t = { ...t, moving: null };
+      tasks.set(r.task, t);
+      changed = true;
+    }
     const next = reportedState(job, r);
     if (!canTaskTransition(t.state, next)) continue;
     const updated: TaskRecord = {

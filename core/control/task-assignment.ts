@@ -12,7 +12,7 @@ export function assignmentOf(job: JobRecord, task: TaskRecord): TaskAssignment &
     job: job.name,
     task: task.name,
     attempt: job.attempt,
-    containerName: containerNameOf(job.spec, task.name, job.attempt),
+    containerName: containerNameOf(job.spec, task.name, job.attempt) + (task.moves ? `-m${task.moves}` : ''),
     image: spec.image,
     command: spec.command ? [...spec.command] : null,
     coreIds: [...task.coreIds],

@@ -19,6 +19,10 @@ export const ERROR_CATALOGUE = {
   WORKER_BUSY: { status: 409, title: 'The worker still runs tasks; drain it or force the removal.' },
   NO_CAPACITY: { status: 409, title: 'No worker has room for the request.' },
   CONFLICT: { status: 409, title: 'The state changed concurrently; retry.' },
+  TASK_NOT_RUNNING: {
+    status: 409,
+    title: 'The task is not running, so it cannot be migrated, updated or checkpointed.',
+  },
   BODY_TOO_LARGE: { status: 413, title: 'The request body exceeds the configured size.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json.' },
   INTERNAL: { status: 500, title: 'An unexpected error occurred; it has been logged.' },
@@ -26,6 +30,10 @@ export const ERROR_CATALOGUE = {
   CHECKPOINT_UNSUPPORTED: {
     status: 501,
     title: 'The container engine cannot checkpoint (CRIU unavailable).',
+  },
+  WORKER_COMMAND_FAILED: {
+    status: 502,
+    title: 'The worker or its container engine could not carry out the command; see the message.',
   },
   STORE_UNAVAILABLE: { status: 503, title: 'A backing service (store or queue) is unreachable.' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -21,6 +21,13 @@ export interface TaskRecord {
   readonly reason: string | null;
   readonly startedAt: number | null;
   readonly finishedAt: number | null;
+  /**
+   * Migrations of the current attempt so far (absent = 0). Part of the container name, so the
+   * source's and the target's containers never share a name on one engine.
+   */
+  readonly moves?: number;
+  /** Set by a migration until the target reports the task running: where it came from, when. */
+  readonly moving?: { readonly from: string; readonly at: number } | null;
 }
 
 /** A job as stored: the normalised spec plus lifecycle. One document per job. */
@@ -133,7 +140,10 @@ export type EventKind =
   | 'worker-joined'
   | 'worker-lost'
   | 'worker-state'
-  | 'strategy-changed';
+  | 'strategy-changed'
+  | 'task-migrated'
+  | 'task-updated'
+  | 'worker-removed';
 
 /** Something that happened, kept for operators and experiments. */
 export interface ClusterEvent {
