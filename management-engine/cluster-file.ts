@@ -3,7 +3,8 @@
  * workers started on remote hosts over SSH. Validated once, with errors that name the field.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import shellQuote from 'shell-quote';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -28,7 +29,11 @@ const simpleCommand = z.string().transform((text, ctx) => {
   return words as string[];
 });
 
-const envMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not a variable name'), z.string());
+const envMap = z.record(z.string(), z.string()).superRefine((m, ctx) => {
+  for (const k of Object.keys(m))
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+      ctx.addIssue({ code: 'custom', path: [k], message: 'is not a variable name' });
+});
 
 const backendsSchema = z.discriminatedUnion('mode', [
   z
@@ -193,16 +198,22 @@ export class ClusterFileError extends Error {
 
 /**
  * Validates a parsed cluster document. Relative local paths (logDir, identityFile, knownHosts)
- * resolve against `baseDir`, the cluster file's directory.
+ * resolve against `baseDir`, the cluster file's directory; a leading `~/` against `homeDir`.
  * @throws ClusterFileError listing `path: message` for every issue
  */
-export function parseClusterSpec(doc: unknown, source: string, baseDir: string): ClusterSpec {
+export function parseClusterSpec(
+  doc: unknown,
+  source: string,
+  baseDir: string,
+  homeDir: string = homedir(),
+): ClusterSpec {
   const result = clusterFileSchema.safeParse(doc ?? {});
   if (!result.success) {
     const lines = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ClusterFileError(`invalid cluster file ${source}:\n  ${lines.join('\n  ')}`);
   }
-  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const abs = (p: string): string =>
+    p === '~' || p.startsWith('~/') ? join(homeDir, p.slice(1)) : isAbsolute(p) ? p : resolve(baseDir, p);
   const c = result.data;
   return {
     ...c,
