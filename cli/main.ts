@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../core/log/logger.js';
 import { startWorker } from '../worker/main.js';
 import { registerClusterCommands } from './cluster-commands.js';
 import { startControlPlane, type ComponentName } from './control-plane.js';
+import { registerStressCommands } from './stress-commands.js';
 import { dockerReachable, localWorkerOptions, standaloneWorkerOptions } from './local-workers.js';
 
 interface GlobalOpts {
@@ -162,5 +163,6 @@ program
   });
 
 registerClusterCommands(program);
+registerStressCommands(program);
 
 await program.parseAsync();

@@ -1,0 +1,127 @@
+/**
+ * An in-process control plane (FrontEnd, JobManager, GlobalManager, Discovery on the in-memory
+ * store and queue, every port ephemeral) with one simulated worker per fleet entry, for
+ * `rswarm stress … --local-fleet`: real HTTP → JobManager → GlobalManager → worker path, no
+ * Docker. Workers start in batches; the time they took to join is reported.
+ */
+import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { context } from 'zeromq';
+import { loadConfig } from '../core/config/index.js';
+import { createLogger, type Logger } from '../core/log/logger.js';
+import type { FleetWorker } from '../stress-client/workload.js';
+import { startWorker } from '../worker/main.js';
+import type { WorkerAgent } from '../worker/worker-agent.js';
+import { startControlPlane, type RunningControlPlane } from './control-plane.js';
+
+/** A running local fleet. */
+export interface LocalFleet {
+  readonly url: string;
+  readonly token: string;
+  readonly plane: RunningControlPlane;
+  /** Seconds from the first worker start until every worker had joined. */
+  readonly joinSeconds: number;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Workers started at once (each opens two ZeroMQ sockets and sends a join). */
+const START_BATCH = 100;
+
+/**
+ * Starts the control plane and `fleet` as simulated workers, waiting until all have joined.
+ * @param logLevel pino level for the components (written to stderr); `silent` by default
+ */
+export async function startLocalFleet(
+  fleet: readonly FleetWorker[],
+  options: {
+    readonly logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+    readonly joinTimeoutMs?: number;
+  } = {},
+): Promise<LocalFleet> {
+  // Every simulated worker holds two sockets in this process; libzmq's default cap is 1023.
+  context.maxSockets = Math.max(context.maxSockets, fleet.length * 2 + 64);
+  const level = options.logLevel ?? 'silent';
+  const logger: Logger = createLogger(level, pino.destination(2));
+  // A large fleet heartbeats less often, so the GlobalManager is not busy with liveness alone.
+  const heartbeatIntervalMs = fleet.length > 500 ? 5000 : 1000;
+  const token = randomBytes(18).toString('base64url');
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      logLevel: level,
+      http: { host: '127.0.0.1', port: await freePort(), token },
+      backends: { store: 'memory', queue: 'memory' },
+      cluster: {
+        managerEndpoint: `tcp://127.0.0.1:${await freePort()}`,
+        discoveryEndpoint: `tcp://127.0.0.1:${await freePort()}`,
+        jobManagerEndpoint: `tcp://127.0.0.1:${await freePort()}`,
+        heartbeatIntervalMs,
+        heartbeatTimeoutMs: heartbeatIntervalMs * 6,
+        usageSampleIntervalMs: 60_000,
+      },
+    },
+  });
+  const plane = await startControlPlane(
+    config,
+    ['frontend', 'job-manager', 'global-manager', 'discovery'],
+    logger,
+    { token },
+  );
+  const workers: WorkerAgent[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(workers.map((w) => w.close()));
+    await plane.close();
+  };
+  try {
+    const t0 = performance.now();
+    for (let i = 0; i < fleet.length; i += START_BATCH) {
+      const batch = fleet.slice(i, i + START_BATCH);
+      workers.push(
+        ...(await Promise.all(
+          batch.map((f) =>
+            startWorker(
+              {
+                workerId: f.id,
+                joinToken: config.cluster.joinToken,
+                managerEndpoint: config.cluster.managerEndpoint,
+                discoveryEndpoint: config.cluster.discoveryEndpoint,
+                heartbeatIntervalMs,
+                runtime: 'simulated',
+                coreIds: Array.from({ length: f.cores }, (_, k) => k),
+                memoryBytes: f.memoryBytes,
+              },
+              logger.child({ component: 'worker', worker: f.id }),
+            ),
+          ),
+        )),
+      );
+    }
+    const deadline = Date.now() + (options.joinTimeoutMs ?? 60_000 + fleet.length * 50);
+    let ready = 0;
+    for (;;) {
+      ready = (await plane.stores.workers.list()).filter((w) => w.state === 'ready').length;
+      if (ready >= fleet.length) break;
+      if (Date.now() > deadline) {
+        throw new Error(`only ${ready} of ${fleet.length} simulated workers joined in time`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { url: plane.url as string, token, plane, joinSeconds: (performance.now() - t0) / 1000, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
