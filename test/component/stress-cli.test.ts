@@ -1,0 +1,174 @@
+/**
+ * @module `rswarm stress` / `rswarm compare` as a user runs them (spawned CLI): local simulated
+ * fleet in real time and virtual time; exit codes, printed summary, report files, thresholds,
+ * the original config files, and errors naming the flag.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const tmp = mkdtempSync(join(tmpdir(), 'rswarm-stress-cli-'));
+
+function rswarm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+      cwd: process.cwd(),
+      env: { ...process.env, RSWARM_CONFIG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const json = (file: string): any => JSON.parse(readFileSync(file, 'utf8'));
+
+test('stress steady --local-fleet: real HTTP path, summary printed, report written, every job finished', async () => {
+  const out = join(tmp, 'local');
+  const r = await rswarm([
+    'stress',
+    'steady',
+    '--local-fleet',
+    '3x4x8g',
+    '--turns',
+    '3',
+    '--interval',
+    '0.5',
+    '--cores',
+    '1,2',
+    '--run-seconds',
+    '0.5',
+    '--seed',
+    '5',
+    '--out',
+    out,
+    '--max-p95-wait',
+    '1m',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /3 simulated workers joined in/);
+  assert.match(r.stdout, /real-time run, strategy best-fit/);
+  assert.match(r.stdout, /jobs: 3 submitted, 3 finished/);
+  assert.match(r.stdout, /report: .*report\.html/);
+  for (const f of ['report.html', 'jobs.csv', 'workers.csv', 'cluster.csv', 'summary.json', 'result.json']) {
+    assert.ok(existsSync(join(out, f)), f);
+  }
+  const result = json(join(out, 'result.json'));
+  assert.equal(result.mode, 'real-time');
+  assert.equal(result.fleet.length, 3);
+  assert.equal(result.source.seed, 5);
+  assert.equal(result.jobs.length, 3);
+  for (const j of result.jobs) assert.equal(j.state, 'finished');
+});
+
+test('compare --local-fleet: strategies switched between runs on one cluster, side by side', async () => {
+  const out = join(tmp, 'compare-local');
+  const r = await rswarm([
+    'compare',
+    '--strategies',
+    'first-fit,worst-fit',
+    'steady',
+    '--local-fleet',
+    '2x4x8g',
+    '--turns',
+    '2',
+    '--interval',
+    '0.3',
+    '--tasks',
+    '1',
+    '--run-seconds',
+    '0.3',
+    '--out',
+    out,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const a = json(join(out, 'result-first-fit.json'));
+  const b = json(join(out, 'result-worst-fit.json'));
+  assert.deepEqual([a.strategy, b.strategy], ['first-fit', 'worst-fit']);
+  assert.deepEqual(a.source, b.source);
+  assert.ok([...a.jobs, ...b.jobs].every((j: any) => j.state === 'finished'));
+});
+
+test('stress steady --virtual: summary and report; a missed threshold exits 1 with one line per miss', async () => {
+  const out = join(tmp, 'virtual');
+  const r = await rswarm([
+    'stress',
+    'steady',
+    '--virtual',
+    '--fleet',
+    '2x8x16g',
+    '--jobs-per-turn',
+    '3',
+    '--turns',
+    '4',
+    '--out',
+    out,
+    '--max-p99-total',
+    '1ms',
+    '--max-p50-exec',
+    '1ms',
+    '--max-max-wait',
+    '1h',
+  ]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /virtual-time run, strategy best-fit/);
+  const misses = r.stderr.split('\n').filter((l) => l.startsWith('threshold missed'));
+  assert.equal(misses.length, 2, r.stderr);
+  assert.ok(existsSync(join(out, 'report.html')));
+  assert.equal(json(join(out, 'result.json')).jobs.length, 12);
+});
+
+test('compare --virtual with an original config file; bad flags exit 2 naming the flag', async () => {
+  const cfg = join(tmp, 'RandomStressClientInfo.json');
+  writeFileSync(cfg, JSON.stringify({ lower_bound: 2, upper_bound: 2 }));
+  const out = join(tmp, 'compare-virtual');
+  const r = await rswarm([
+    'compare',
+    'random',
+    '--strategies',
+    'best-fit,first-fit,worst-fit',
+    '--config',
+    cfg,
+    '--virtual',
+    '--fleet',
+    '3x8x16g',
+    '--turns',
+    '3',
+    '--out',
+    out,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((r.stdout.match(/virtual-time run/g) ?? []).length, 3);
+  const result = json(join(out, 'result-worst-fit.json'));
+  assert.deepEqual(result.source.params.shape, { kind: 'random', lower: 2, upper: 2 });
+  assert.equal(result.jobs.length, 6);
+
+  const badFleet = await rswarm(['stress', 'steady', '--virtual', '--fleet', '3x8']);
+  assert.equal(badFleet.code, 2);
+  assert.match(badFleet.stderr, /--fleet: "3x8" is not <count>x<cores>x<memory>/);
+  const badCfg = join(tmp, 'bad.json');
+  writeFileSync(cfg, JSON.stringify({ lambda: 0.5 }));
+  writeFileSync(badCfg, JSON.stringify({ lower_bound: 3, upper_bound: 'x' }));
+  const badFile = await rswarm(['stress', 'random', '--config', badCfg, '--virtual', '--fleet', '1x1x1g']);
+  assert.equal(badFile.code, 2);
+  assert.match(badFile.stderr, /bad\.json: upper_bound/);
+  const wrongShape = await rswarm(['stress', 'random', '--config', cfg, '--virtual', '--fleet', '1x1x1g']);
+  assert.match(wrongShape.stderr, /lambda configures the bursty shape, not random/);
+  const badThreshold = await rswarm([
+    'stress',
+    'steady',
+    '--virtual',
+    '--fleet',
+    '1x8x1g',
+    '--max-p95-wait',
+    'soon',
+  ]);
+  assert.match(badThreshold.stderr, /--max-p95-wait: "soon" is not a duration/);
+});
