@@ -22,6 +22,9 @@ import { engineMessage, ignoringAlreadyDone, isNotFound, TaskStartError } from '
 import { JobNetworks } from './docker/job-networks.js';
 import { DockerTaskCommands } from './docker/task-commands.js';
 
+/** Times a start is tried when the job network vanishes under it (see createAndStart). */
+const NETWORK_RACE_RETRIES = 3;
+
 /** Container states counted as running (paused or restarting containers still hold their booking). */
 const RUNNING_STATES = new Set(['running', 'paused', 'restarting']);
 
@@ -129,17 +132,44 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       if (await this.adoptExisting(a, ref)) return;
       await this.ensureImage(a.image);
-      const networkRef = a.network ? await this.networks.ensure(a.network, a.job) : undefined;
-      const container = await this.docker.createContainer(
-        containerSpecOf(a, this.options.workerId, networkRef),
-      );
-      await container.start();
+      await this.createAndStart(a);
       this.emit({ ref, state: 'running', exitCode: null, reason: null });
     } catch (err) {
       if (this.closing.signal.aborted) return;
       const reason = err instanceof TaskStartError ? err.message : engineMessage(err);
       this.logger.warn({ ref, reason }, 'task failed to start');
       this.emit({ ref, state: 'failed', exitCode: null, reason });
+    }
+  }
+
+  /**
+   * Creates and starts the container on the job network. Another agent on the same engine may
+   * remove that network between `ensure` and the start (its last container of the job ended, e.g.
+   * the previous attempt): the engine then answers "network … not found", and the network is
+   * ensured again and the container recreated, a bounded number of times.
+   */
+  private async createAndStart(a: TaskAssignment): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const networkRef = a.network ? await this.networks.ensure(a.network, a.job) : undefined;
+      let container: Docker.Container | undefined;
+      try {
+        container = await this.docker.createContainer(containerSpecOf(a, this.options.workerId, networkRef));
+        await container.start();
+        return;
+      } catch (err) {
+        if (
+          !a.network ||
+          attempt >= NETWORK_RACE_RETRIES ||
+          !/network .* not found/i.test(engineMessage(err))
+        )
+          throw err;
+        this.logger.info(
+          { job: a.job, task: a.task, network: a.network.name },
+          'job network vanished; retrying',
+        );
+        if (container)
+          await ignoringAlreadyDone(() => (container as Docker.Container).remove({ force: true }));
+      }
     }
   }
 
