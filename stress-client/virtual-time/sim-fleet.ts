@@ -25,6 +25,9 @@ export class SimFleet {
   private readonly stale: Uint8Array;
   private readonly changedList: number[] = [];
   private readonly changed: Uint8Array;
+  /** Workers with the same cores and memory share a class (interchangeable while idle). */
+  private readonly classOf: Int32Array;
+  private readonly classCount: Int32Array;
 
   /** @throws RangeError for a duplicate worker id or a worker without cores */
   constructor(fleet: readonly FleetWorker[]) {
@@ -50,6 +53,38 @@ export class SimFleet {
     this.views = new Array<WorkerView>(n);
     this.stale = new Uint8Array(n).fill(1);
     this.changed = new Uint8Array(n);
+    const classes = new Map<string, number>();
+    this.classOf = new Int32Array(n);
+    for (const [i, w] of this.workers.entries()) {
+      const key = `${w.cores}/${w.memoryBytes}`;
+      let c = classes.get(key);
+      if (c === undefined) classes.set(key, (c = classes.size));
+      this.classOf[i] = c;
+    }
+    this.classCount = new Int32Array(classes.size);
+  }
+
+  /**
+   * The views without the idle workers that cannot change a plan of at most `tasks` tasks: of
+   * idle workers with the same cores and memory only the `tasks` lowest-index ones are kept (see
+   * docs/design/experiments.md, "pruned snapshots"). Every choice rule picks by free cores and
+   * memory with the lowest index winning ties, and `tasks` placements can use at most `tasks` of
+   * them, so an idle worker beyond those is never picked: the plan's placements are the same as
+   * on the full snapshot. Unplaced reasons count workers, so they need the full snapshot.
+   */
+  prunedViews(tasks: number): WorkerView[] {
+    const views = this.snapshotViews();
+    const count = this.classCount.fill(0);
+    const out: WorkerView[] = [];
+    for (let i = 0; i < views.length; i++) {
+      if (this.used[i] === 0 && this.usedMemory[i] === 0) {
+        const c = this.classOf[i]!;
+        if (count[c]! >= tasks) continue;
+        count[c]!++;
+      }
+      out.push(views[i]!);
+    }
+    return out;
   }
 
   /** The current views, rebuilding only those of workers that changed. Do not keep the array. */

@@ -12,7 +12,7 @@
  * docs/design/experiments.md for what is and is not modelled.
  */
 import { DEFAULT_AGING_PER_SECOND, getStrategy, schedule } from '../../core/scheduler/index.js';
-import type { JobRequest, Placement } from '../../core/scheduler/index.js';
+import type { JobRequest, Placement, Plan, WorkerView } from '../../core/scheduler/index.js';
 import type { ClusterSample, JobSample, RunResult, WorkerSample } from '../run-result.js';
 import type { FleetWorker, Workload, WorkloadJob } from '../workload.js';
 import { EventHeap } from './event-heap.js';
@@ -33,6 +33,11 @@ export interface SimulateOptions {
   maxRoundJobs?: number;
   /** Virtual epoch of run time 0 (what `schedule` sees as "now"). @defaultValue Date.now() */
   nowEpochMs?: number;
+  /**
+   * Schedule on a pruned snapshot first (same placements, see `SimFleet.prunedViews`); false
+   * always uses the full snapshot (tests compare the two). @defaultValue true
+   */
+  pruneIdle?: boolean;
 }
 
 /** The JobManager's default `maxJobsPerRound`. */
@@ -77,6 +82,7 @@ function checkOptions(o: SimulateOptions): Required<Omit<SimulateOptions, 'confi
     sampleEveryMs: every,
     maxRoundJobs: cap,
     nowEpochMs: o.nowEpochMs ?? Date.now(),
+    pruneIdle: o.pruneIdle ?? true,
   };
 }
 
@@ -173,14 +179,40 @@ export function simulate(
     }
   };
 
+  /**
+   * The plan for a round: first on the pruned snapshot (placements provably the same as on the
+   * full one, far cheaper when most of a large fleet is idle), and on the full snapshot when a job
+   * stays unplaced, so reasons and their counts are exactly the JobManager's. Pinned tasks name
+   * workers, so they always get the full snapshot; so do rounds with a job that waited before.
+   */
+  const plan_ = (requests: readonly JobRequest[], tryPruned: boolean): Plan => {
+    const scheduleOn = (workers: readonly WorkerView[]): Plan =>
+      schedule({ version, workers }, requests, spec, {
+        nowMs: opts.nowEpochMs + now,
+        agingPerSecond: opts.agingPerSecond,
+      });
+    version++;
+    let tasks = 0;
+    let pinned = false;
+    for (const r of requests) {
+      tasks += r.tasks.length;
+      for (const t of r.tasks) if (t.pin !== undefined) pinned = true;
+    }
+    if (tryPruned && !pinned && opts.pruneIdle) {
+      const plan = scheduleOn(sim.prunedViews(tasks));
+      if (plan.unplaced.length === 0) return plan;
+    }
+    return scheduleOn(sim.snapshotViews());
+  };
+
   /** One JobManager round; true when it changed the waiting list (another round may help). */
   const round = (): boolean => {
     const window = waiting.length > opts.maxRoundJobs ? waiting.slice(0, opts.maxRoundJobs) : waiting;
-    const plan = schedule(
-      { version: ++version, workers: sim.snapshotViews() },
+    // A job that waited before will most likely wait again: then the pruned try is wasted work.
+    const fresh = window.every((j) => jobs[j]!.reason === null);
+    const plan = plan_(
       window.map((j) => jobs[j]!.request),
-      spec,
-      { nowMs: opts.nowEpochMs + now, agingPerSecond: opts.agingPerSecond },
+      fresh,
     );
     apply(plan.placements);
     let failed = 0;
@@ -246,6 +278,7 @@ export function simulate(
       sampleEveryMs: opts.sampleEveryMs,
       maxRoundJobs: opts.maxRoundJobs,
       nowEpochMs: opts.nowEpochMs,
+      pruneIdle: opts.pruneIdle,
     },
     startedAtEpochMs: opts.nowEpochMs,
     durationMs: now,
