@@ -25,7 +25,8 @@ const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.ts');
 
 /** This checkout's `rswarm`: the running node with tsx on cli/main.ts, run from the repository root. */
 export const SELF: SelfCommand = {
-  rswarmCommand: [process.execPath, '--import', 'tsx', MAIN],
+  // tsx resolved here, so the command also works from another working directory.
+  rswarmCommand: [process.execPath, '--import', import.meta.resolve('tsx'), MAIN],
   repoDir: dirname(dirname(MAIN)),
 };
 
@@ -38,7 +39,7 @@ function engineFor(file: string, self: SelfCommand): ClusterEngine {
     probe: createHttpProbe(),
     clock: systemClock,
     out: (line) => console.log(line),
-    runForeground: (argv, env) => runForeground(argv, { ...baseEnv, ...env }, self.repoDir),
+    runForeground: (argv, cwd) => runForeground(argv, baseEnv, cwd),
     rswarmCommand: self.rswarmCommand,
     cwd: self.repoDir,
     defaultKnownHosts: join(homedir(), '.ssh', 'known_hosts'),

@@ -119,6 +119,18 @@ function workerEnv(spec: ClusterSpec, w: WorkerSpec, joinToken: string): Record<
   };
 }
 
+/** How to reach a worker's host over SSH. */
+export function sshTargetOf(w: WorkerSpec, defaultKnownHosts: string): SshTarget {
+  return {
+    host: w.host,
+    port: w.port,
+    user: w.user,
+    identityFile: w.identityFile,
+    knownHosts: w.knownHosts ?? defaultKnownHosts,
+    strictHostKeyChecking: w.strictHostKeyChecking,
+  };
+}
+
 /** Plans `cluster up` for `spec`. Pure. */
 export function planBringUp(spec: ClusterSpec, inputs: PlanInputs): BringUpPlan {
   const cp = spec.controlPlane;
@@ -189,14 +201,7 @@ export function planBringUp(spec: ClusterSpec, inputs: PlanInputs): BringUpPlan 
       ]);
   const workers = spec.workers.map((w): WorkerStep => ({
     workerId: w.workerId,
-    target: {
-      host: w.host,
-      port: w.port,
-      user: w.user,
-      identityFile: w.identityFile,
-      knownHosts: w.knownHosts ?? inputs.defaultKnownHosts,
-      strictHostKeyChecking: w.strictHostKeyChecking,
-    },
+    target: sshTargetOf(w, inputs.defaultKnownHosts),
     start: {
       name: `worker ${w.workerId}`,
       argv: w.command,

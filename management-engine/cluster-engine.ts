@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Clock } from '../core/clock/clock.js';
-import { planBringUp, type BringUpPlan, type HealthCheck } from './bring-up-plan.js';
+import { planBringUp, sshTargetOf, type BringUpPlan, type HealthCheck } from './bring-up-plan.js';
 import type { ClusterSpec } from './cluster-file.js';
 import { readClusterState, stateFilePath, type ClusterState, type ProcessRecord } from './cluster-state.js';
 import type { ControlPlaneProbe } from './control-plane-probe.js';
@@ -29,8 +29,8 @@ export interface ClusterEngineDeps {
   readonly clock: Clock;
   /** Progress lines for the operator. */
   readonly out: (line: string) => void;
-  /** Runs `rswarm stress …` in the foreground; resolves with its exit code. */
-  readonly runForeground: (argv: readonly string[], env: Readonly<Record<string, string>>) => Promise<number>;
+  /** Runs `rswarm stress …` in the foreground in `cwd`; resolves with its exit code. */
+  readonly runForeground: (argv: readonly string[], cwd: string) => Promise<number>;
   /** argv prefix that runs `rswarm` locally. */
   readonly rswarmCommand: readonly string[];
   readonly cwd: string;
@@ -119,6 +119,7 @@ export class ClusterEngine {
             `cluster "${previous.cluster}" is already up: ${alive.length} of ${previous.processes.length} recorded process(es) still run (${this.stateFile}); run \`rswarm cluster down\` first`,
           );
       }
+      await this.preflight();
       mkdirSync(spec.logDir, { recursive: true, mode: 0o700 });
       const token = spec.controlPlane.token ?? deps.secret();
       writeFileSync(this.tokenFile, token + '\n', { mode: 0o600 });
@@ -151,14 +152,7 @@ export class ClusterEngine {
       let stressExitCode: number | undefined;
       const stress = spec.stress;
       if (stress && (options.stress || stress.enabled)) {
-        const args = stress.args.map((a) =>
-          a.replaceAll('${API_URL}', plan.apiUrl).replaceAll('${TOKEN_FILE}', this.tokenFile),
-        );
-        deps.out(`stress: rswarm stress ${args.join(' ')}`);
-        stressExitCode = await deps.runForeground([...rswarm, 'stress', ...args], {
-          RSWARM_API_URL: plan.apiUrl,
-          RSWARM_TOKEN: token,
-        });
+        stressExitCode = await this.runStress(stress.args, rswarm, plan.apiUrl, token);
         deps.out(`stress: exit code ${stressExitCode}`);
       }
       return {
@@ -168,6 +162,38 @@ export class ClusterEngine {
         ...(stressExitCode !== undefined ? { stressExitCode } : {}),
       };
     });
+  }
+
+  /**
+   * Before anything starts: every worker host must accept the connection (host key, key auth),
+   * so a bad known_hosts entry or key costs nothing to undo.
+   */
+  private async preflight(): Promise<void> {
+    for (const w of this.spec.workers) {
+      try {
+        await (await this.deps.connect(sshTargetOf(w, this.deps.defaultKnownHosts))).close();
+      } catch (err) {
+        throw new BringUpError(`worker ${w.workerId}: ${(err as Error).message}; nothing was started`);
+      }
+    }
+  }
+
+  /**
+   * Runs `rswarm stress <args> --url <api>` in `<logDir>/stress`, where `.rswarm/token` (0600)
+   * holds the token: the stress client reads it from there, so the secret is in no argv.
+   */
+  private async runStress(
+    args: readonly string[],
+    rswarm: readonly string[],
+    apiUrl: string,
+    token: string,
+  ): Promise<number> {
+    const cwd = join(this.spec.logDir, 'stress');
+    mkdirSync(join(cwd, '.rswarm'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(cwd, '.rswarm', 'token'), token + '\n', { mode: 0o600 });
+    const argv = [...args, ...(args.includes('--url') ? [] : ['--url', apiUrl])];
+    this.deps.out(`stress: rswarm stress ${argv.join(' ')} (in ${cwd})`);
+    return this.deps.runForeground([...rswarm, 'stress', ...argv], cwd);
   }
 
   private async failWith(host: ProcessHost, what: string, logFile: string): Promise<never> {

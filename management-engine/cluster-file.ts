@@ -129,13 +129,18 @@ export const clusterFileSchema = z
       .strict(),
     workers: z.array(workerSchema).default([]),
     /**
-     * Optional stress run after bring-up: arguments of `rswarm stress …`, where `${API_URL}` and
-     * `${TOKEN_FILE}` are replaced by the FrontEnd URL and the token file; the child also gets
-     * RSWARM_API_URL and RSWARM_TOKEN in its environment.
+     * Optional stress run against the cluster after bring-up: arguments of `rswarm stress …`
+     * (shape first). `--url` is added unless given; the token is read from
+     * `<logDir>/stress/.rswarm/token`, and relative paths (reports/) resolve in `<logDir>/stress`.
      */
     stress: z
       .object({
-        args: z.array(z.string()).min(1),
+        args: z
+          .array(z.string())
+          .min(1)
+          .refine((a) => !a.includes('--virtual') && !a.includes('--local-fleet'), {
+            message: 'runs against the cluster: --virtual and --local-fleet do not apply',
+          }),
         /** Run it on every `cluster up` (else only with --stress). */
         enabled: z.boolean().default(true),
       })

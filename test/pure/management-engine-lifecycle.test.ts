@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock/clock.js';
 import { parseClusterSpec } from '../../management-engine/cluster-file.js';
-import { ClusterEngine } from '../../management-engine/cluster-engine.js';
+import { ClusterEngine, type ClusterEngineDeps } from '../../management-engine/cluster-engine.js';
 import type { ControlPlaneProbe } from '../../management-engine/control-plane-probe.js';
 import { FakeProcessHost } from '../../management-engine/fake-process-host.js';
 
@@ -27,7 +27,7 @@ interface World {
   joined: { value: boolean };
 }
 
-function world(extra: Record<string, any> = {}): World {
+function world(extra: Record<string, any> = {}, deps: Partial<ClusterEngineDeps> = {}): World {
   const dir = mkdtempSync(join(tmpdir(), 'rswarm-me-fake-'));
   const spec = parseClusterSpec(
     {
@@ -78,6 +78,7 @@ function world(extra: Record<string, any> = {}): World {
     cwd: '/repo',
     defaultKnownHosts: '/root/.ssh/known_hosts',
     secret: () => 'generated-secret-0123456789',
+    ...deps,
   });
   return {
     engine,
@@ -107,7 +108,7 @@ test('up: components in dependency order, then the worker over SSH; down: worker
     state.processes.map((p: any) => `${p.kind}:${p.name}`),
     ['local:global-manager', 'local:discovery', 'local:job-manager', 'local:frontend', 'remote:worker w1'],
   );
-  assert.equal(w.remote.closed, 1, 'the SSH connection is released after the join');
+  assert.equal(w.remote.closed, 2, 'SSH connections (preflight, start) are released');
 
   const down = await w.engine.down();
   assert.deepEqual(
@@ -190,6 +191,40 @@ test('a worker that never joins is stopped with everything else', async () => {
   );
   assert.equal([...w.remote.processes.values()].filter((p) => p.alive).length, 0);
   assert.equal([...w.local.processes.values()].filter((p) => p.alive).length, 0);
+});
+
+test('a worker host that refuses the connection stops the bring-up before anything starts', async () => {
+  const w = world();
+  w.reachable.value = false;
+  await assert.rejects(w.engine.up(), /worker w1: ops@w1:22: connection refused; nothing was started/);
+  assert.equal(w.local.started.length, 0);
+  assert.equal(existsSync(w.stateFile), false);
+});
+
+test('stress: `rswarm stress <args> --url <api>` in <logDir>/stress, token in its .rswarm/token', async () => {
+  const runs: { argv: readonly string[]; cwd: string; token: string }[] = [];
+  const w = world(
+    { stress: { enabled: false, args: ['steady', '--turns', '2'] } },
+    {
+      runForeground: (argv, cwd) => {
+        runs.push({ argv, cwd, token: readFileSync(join(cwd, '.rswarm', 'token'), 'utf8').trim() });
+        return Promise.resolve(3);
+      },
+    },
+  );
+  const r = await w.engine.up({ stress: true });
+  assert.equal(r.stressExitCode, 3);
+  assert.deepEqual(runs[0]!.argv, [
+    'rswarm',
+    'stress',
+    'steady',
+    '--turns',
+    '2',
+    '--url',
+    'http://127.0.0.1:5001',
+  ]);
+  assert.match(runs[0]!.cwd, /\/stress$/);
+  assert.equal(runs[0]!.token, 'api-token-0123456789');
 });
 
 test('up refuses while recorded processes run', async () => {
