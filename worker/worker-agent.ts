@@ -72,6 +72,8 @@ function messageOf(err: unknown): string {
 export class WorkerAgent {
   private state: WorkerAgentState = 'created';
   private readonly tasks = new TaskTable();
+  /** Container name each attempt was last started under (see {@link startTask}). */
+  private readonly startedAs = new Map<string, string>();
   private readonly stopping = new AbortController();
   private readonly loops: Promise<void>[] = [];
   private manager: DealerChannel | undefined;
@@ -247,7 +249,23 @@ export class WorkerAgent {
   /** Idempotent by ref: an attempt known here (running, or already ended here) is not started again. */
   private startTask(a: TaskAssignment): void {
     const ref = refOf(a);
-    if (this.tasks.get(ref)) return;
+    const key = taskRefKey(ref);
+    const known = this.tasks.get(ref);
+    if (known) {
+      // A task migrated away and back comes with the same attempt but a new container name; its
+      // old run here ended and was pruned, so it starts afresh. Anything else known is kept.
+      const before = this.startedAs.get(key);
+      const movedBack =
+        isEnded(known.state) && known.removed && before !== undefined && before !== a.containerName;
+      if (!movedBack) return;
+      this.tasks.forget(ref);
+    }
+    this.startedAs.delete(key); // re-inserted last: the map's order is oldest first
+    this.startedAs.set(key, a.containerName);
+    if (this.startedAs.size > 2 * MAX_REMEMBERED_ENDED) {
+      const oldest = this.startedAs.keys().next().value;
+      if (oldest !== undefined) this.startedAs.delete(oldest);
+    }
     this.advance(ref, 'starting', null, null);
     void this.tasks.enqueue(
       ref,

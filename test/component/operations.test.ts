@@ -211,6 +211,37 @@ describe('task operations (simulated workers)', () => {
     await c.api('DELETE', '/api/v1/jobs/up2');
   });
 
+  test('a task migrated away and back runs again on its first worker; job migrate answers per task', async () => {
+    await waitFor('workers empty', async () => {
+      const ws = (await c.api('GET', '/api/v1/workers')).body;
+      return ws.every((w: any) => w.tasks.length === 0) ? true : undefined;
+    });
+    assert.equal(
+      (await c.api('POST', '/api/v1/jobs', job('back', [{ cores: 1 }, { cores: 1 }]))).status,
+      202,
+    );
+    const j = await running(c, 'back');
+    const x = j.tasks[0].worker as string;
+    const y = x === 'op-a' ? 'op-b' : 'op-a';
+    const there = await c.api('POST', '/api/v1/tasks/back_t1/migrate', { to: y });
+    assert.equal(there.status, 200, there.text);
+    assert.equal(there.body.running, true);
+    const back = await c.api('POST', '/api/v1/tasks/back_t1/migrate', { to: x });
+    assert.equal(back.status, 200, back.text);
+    assert.deepEqual([back.body.to, back.body.running, back.body.error], [x, true, null]);
+    await consistent(c);
+    const all = await c.api('POST', '/api/v1/jobs/back/migrate', {});
+    assert.equal(all.status, 200, all.text);
+    assert.deepEqual(all.body.map((r: any) => [r.task, r.running, r.error]).sort(), [
+      ['t1', true, null],
+      ['t2', true, null],
+    ]);
+    const after = (await c.api('GET', '/api/v1/jobs/back')).body;
+    assert.ok(after.tasks.every((t: any, i: number) => t.worker === all.body[i].to && t.state === 'running'));
+    await consistent(c);
+    await c.api('DELETE', '/api/v1/jobs/back');
+  });
+
   test('remove refuses a busy worker; drain with migrate empties it; then it is removed and told to leave', async () => {
     await waitFor('workers empty', async () => {
       const ws = (await c.api('GET', '/api/v1/workers')).body;
