@@ -114,6 +114,8 @@ export const configSchema = z
         /** How often the pruner deletes what is past retention (0 disables). @defaultValue 1 m */
         pruneIntervalMs: duration.default(60_000),
       })
+      // A misspelt retention key would silently keep data forever: refuse unknown keys.
+      .strict()
       .prefault({}),
     worker: z
       .object({
