@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { FakeClock } from '../../core/clock/fake-clock.js';
 import { loadConfig, ConfigError } from '../../core/config/index.js';
 import { pruneExpired, retentionCutoffs, type RetentionPolicy } from '../../core/control/index.js';
-import { JOB_STATES, isTerminalJobState, type JobState } from '../../core/job/job-state.js';
+import { JOB_STATES, isTerminalJobState } from '../../core/job/job-state.js';
 import { silentLogger } from '../../core/log/logger.js';
 import { createMemoryStores } from '../../core/store/index.js';
 import { RetentionPruner } from '../../global-manager/retention-pruner.js';
