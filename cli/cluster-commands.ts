@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { systemClock } from '../core/clock/clock.js';
 import { childEnvironment } from '../management-engine/bring-up-plan.js';
-import { loadClusterFile } from '../management-engine/cluster-file.js';
-import { ClusterEngine, type StatusReport } from '../management-engine/cluster-engine.js';
+import { ClusterFileError, loadClusterFile } from '../management-engine/cluster-file.js';
+import { BringUpError, ClusterEngine, type StatusReport } from '../management-engine/cluster-engine.js';
 import { createHttpProbe } from '../management-engine/control-plane-probe.js';
 import { createLocalProcessLauncher, runForeground } from '../management-engine/local-process-launcher.js';
 import { connectSsh } from '../management-engine/ssh-remote-shell.js';
@@ -52,11 +52,21 @@ async function withEngine(
   self: SelfCommand,
   fn: (e: ClusterEngine) => Promise<void>,
 ): Promise<void> {
-  const engine = engineFor(file, self);
+  let engine: ClusterEngine | undefined;
   try {
+    engine = engineFor(file, self);
     await fn(engine);
+  } catch (err) {
+    // Expected failures (bad file, refused host key, a component that died) carry their whole
+    // story in the message: print it without a stack trace.
+    if (err instanceof ClusterFileError || err instanceof BringUpError) {
+      console.error(`rswarm cluster: ${err.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
   } finally {
-    await engine.close();
+    await engine?.close();
   }
 }
 

@@ -17,7 +17,7 @@ import type { ClusterSpec } from './cluster-file.js';
 import { readClusterState, stateFilePath, type ClusterState, type ProcessRecord } from './cluster-state.js';
 import type { ControlPlaneProbe } from './control-plane-probe.js';
 import type { ProcessHost, RemoteShellFactory } from './process-host.js';
-import { stopRecorded, type StopReport } from './stop-recorded.js';
+import { checkRecorded, stopRecorded, type ProcessStatus, type StopReport } from './recorded-processes.js';
 import type { SshTarget } from './ssh-remote-shell.js';
 import { StateJournal } from './state-journal.js';
 
@@ -46,13 +46,6 @@ export interface UpResult {
   readonly processes: readonly ProcessRecord[];
   /** Exit code of the stress run, when one ran. */
   readonly stressExitCode?: number;
-}
-
-/** One row of `status`. */
-export interface ProcessStatus {
-  readonly record: ProcessRecord;
-  /** True/false, or the reason it could not be checked. */
-  readonly running: boolean | string;
 }
 
 /** What `status` found. */
@@ -113,7 +106,9 @@ export class ClusterEngine {
         throw new BringUpError(`--stress needs a "stress:" section with args in ${spec.source}`);
       const previous = readClusterState(this.stateFile);
       if (previous) {
-        const alive = (await this.check(previous)).filter((p) => p.running !== false);
+        const alive = (await checkRecorded(previous, this.deps.local, this.deps.connect)).filter(
+          (p) => p.running !== false,
+        );
         if (alive.length > 0)
           throw new BringUpError(
             `cluster "${previous.cluster}" is already up: ${alive.length} of ${previous.processes.length} recorded process(es) still run (${this.stateFile}); run \`rswarm cluster down\` first`,
@@ -284,39 +279,12 @@ export class ClusterEngine {
     };
   }
 
-  private async check(state: ClusterState): Promise<ProcessStatus[]> {
-    const out: ProcessStatus[] = [];
-    const remotes = new Map<string, Promise<ProcessHost>>();
-    try {
-      for (const record of state.processes) {
-        try {
-          if (record.kind === 'local') {
-            out.push({ record, running: await this.deps.local.isRunning(record) });
-          } else {
-            const key = JSON.stringify(record.target);
-            if (!remotes.has(key)) remotes.set(key, this.deps.connect(record.target));
-            out.push({ record, running: await (await remotes.get(key)!).isRunning(record) });
-          }
-        } catch (err) {
-          out.push({ record, running: `unknown: ${(err as Error).message}` });
-        }
-      }
-    } finally {
-      for (const h of remotes.values())
-        await h.then(
-          (x) => x.close(),
-          () => undefined,
-        );
-    }
-    return out;
-  }
-
   /** Each recorded process (alive or not) and the API's view of workers and the queue. */
   status(): Promise<StatusReport> {
     return this.exclusive(async () => {
       const state = readClusterState(this.stateFile);
       if (!state) return { state, processes: [] };
-      const processes = await this.check(state);
+      const processes = await checkRecorded(state, this.deps.local, this.deps.connect);
       try {
         const token = readFileSync(state.tokenFile, 'utf8').trim();
         const m = await this.deps.probe.manager(state.apiUrl, token);

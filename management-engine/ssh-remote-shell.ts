@@ -126,10 +126,31 @@ export async function connectSsh(target: SshTarget): Promise<ProcessHost> {
     });
   });
 
+  // After the handshake a dropped connection must fail the commands in flight, not crash the
+  // process with an unhandled 'error' event.
+  let lost: string | undefined;
+  const pending = new Set<(err: Error) => void>();
+  client.on('error', (err) => (lost = err.message));
+  client.on('close', () => {
+    lost ??= 'connection closed';
+    for (const fail of pending) fail(new Error(`${label}: SSH ${lost}`));
+    pending.clear();
+  });
+
   const exec = (script: string): Promise<ExecResult> =>
     new Promise((resolve, reject) => {
+      if (lost !== undefined) {
+        reject(new Error(`${label}: SSH ${lost}`));
+        return;
+      }
+      pending.add(reject);
+      const settle = (r: ExecResult): void => {
+        pending.delete(reject);
+        resolve(r);
+      };
       client.exec('sh -s', (err, stream) => {
         if (err) {
+          pending.delete(reject);
           reject(new Error(`${label}: cannot run a command: ${err.message}`));
           return;
         }
@@ -137,7 +158,7 @@ export async function connectSsh(target: SshTarget): Promise<ProcessHost> {
         let stderr = '';
         stream.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
         stream.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-        stream.once('close', (code: number | null) => resolve({ code: code ?? -1, stdout, stderr }));
+        stream.once('close', (code: number | null) => settle({ code: code ?? -1, stdout, stderr }));
         stream.end(script + '\n');
       });
     });

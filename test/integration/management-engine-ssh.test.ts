@@ -164,7 +164,6 @@ test('cluster up (control plane local, worker over sshd) → jobs → status →
   writeFileSync(file, stringify({ ...cluster, workers: [{ ...worker, knownHosts: sshd.knownHosts }] }));
   const up = await rswarm(['cluster', 'up', '-f', file, '--stress']);
   assert.equal(up.code, 0, up.out);
-  console.log(up.out);
   assert.match(up.out, new RegExp(`worker ${workerId} joined`));
   const state = JSON.parse(readFileSync(stateFile, 'utf8'));
   assert.deepEqual(

@@ -1,5 +1,5 @@
 /**
- * Stops exactly the recorded processes: workers first (over SSH, one connection per host), then
+ * What `status` and `down` do with the recorded processes. `down` stops exactly them: workers first (over SSH, one connection per host), then
  * the control plane in reverse start order. A PID is signalled only while it still carries the
  * recorded start time, so a recycled PID, and every other process on the host, is left alone.
  */
@@ -75,4 +75,44 @@ export async function stopRecorded(state: ClusterState, deps: StopDeps): Promise
       `could not stop ${remaining.length} of ${state.processes.length} process(es): ${errors.join('; ')}`,
     );
   return { stopped, remaining, errors };
+}
+
+/** One row of `status`. */
+export interface ProcessStatus {
+  readonly record: ProcessRecord;
+  /** True/false, or the reason it could not be checked. */
+  readonly running: boolean | string;
+}
+
+/** Whether each recorded process still runs (one SSH connection per host); never throws. */
+export async function checkRecorded(
+  state: ClusterState,
+  local: ProcessHost,
+  connect: RemoteShellFactory<SshTarget>,
+): Promise<ProcessStatus[]> {
+  const out: ProcessStatus[] = [];
+  const remotes = new Map<string, Promise<ProcessHost>>();
+  try {
+    for (const record of state.processes) {
+      try {
+        if (record.kind === 'local') {
+          out.push({ record, running: await local.isRunning(record) });
+        } else {
+          const key = JSON.stringify(record.target);
+          let host = remotes.get(key);
+          if (!host) remotes.set(key, (host = connect(record.target)));
+          out.push({ record, running: await (await host).isRunning(record) });
+        }
+      } catch (err) {
+        out.push({ record, running: `unknown: ${(err as Error).message}` });
+      }
+    }
+  } finally {
+    for (const h of remotes.values())
+      await h.then(
+        (x) => x.close(),
+        () => undefined,
+      );
+  }
+  return out;
 }
