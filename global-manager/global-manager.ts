@@ -1,6 +1,7 @@
 import { Router } from 'zeromq';
 import type { Clock } from '../core/clock/clock.js';
 import { desiredOnWorker, settleAttempt, updateWithRetry, type PlacedRef } from '../core/control/index.js';
+import { isTerminalTaskState } from '../core/job/job-state.js';
 import type { Logger } from '../core/log/logger.js';
 import {
   decodeMessage,
@@ -292,6 +293,9 @@ export class GlobalManager {
     const now = this.deps.clock.now();
     const timeout = this.options.heartbeatTimeoutMs;
     const silent = [...this.sessions].filter(([, s]) => now - s.lastSeen > timeout).map(([id]) => id);
+    // Lost workers still holding bookings: a GlobalManager died (or a write failed) between
+    // marking one lost and settling its jobs. Settling is idempotent, so it is simply redone.
+    const unsettled: string[] = [];
     if (now - this.startedAt > timeout) {
       for (const w of await this.deps.stores.workers.list()) {
         if (
@@ -300,9 +304,11 @@ export class GlobalManager {
           !silent.includes(w.id)
         )
           silent.push(w.id);
+        if (w.state === 'lost' && w.bookings.length > 0 && !this.sessions.has(w.id)) unsettled.push(w.id);
       }
     }
     for (const id of silent) await this.markLost(id, now);
+    for (const id of unsettled) await this.settleLostWorker(id, now);
     const every = this.options.usageSampleIntervalMs;
     if (every > 0 && now - this.lastSampleAt >= every) {
       this.lastSampleAt = now;
@@ -340,6 +346,15 @@ export class GlobalManager {
     if (out.status !== 'updated') return;
     this.deps.logger.warn({ worker: workerId }, 'worker lost: no heartbeat within the timeout');
     await this.deps.stores.events.append([{ at: now, kind: 'worker-lost', worker: workerId }]);
+    await this.settleLostWorker(workerId, now);
+  }
+
+  /**
+   * Ends the attempts of every job with a live task on the lost worker: re-queued or failed by
+   * restart policy, bookings freed, survivors elsewhere stopped. Each lost task is recorded as a
+   * `task-state` event `lost` (a re-queued job's tasks start over at `pending` in the record).
+   */
+  private async settleLostWorker(workerId: string, now: number): Promise<void> {
     for (const job of await this.deps.stores.jobs.listActiveOnWorker(workerId)) {
       const s = await settleAttempt(
         this.deps.stores,
@@ -349,7 +364,17 @@ export class GlobalManager {
         now,
       );
       if (s.outcome === 'none') continue;
+      const lostTasks = job.tasks.filter((t) => t.workerId === workerId && !isTerminalTaskState(t.state));
       await this.deps.stores.events.append([
+        ...lostTasks.map((t) => ({
+          at: now,
+          kind: 'task-state' as const,
+          job: job.name,
+          task: t.name,
+          worker: workerId,
+          attempt: job.attempt,
+          detail: `lost: worker ${workerId} was lost`,
+        })),
         {
           at: now,
           kind: s.outcome === 'requeued' ? 'job-requeued' : 'job-failed',
