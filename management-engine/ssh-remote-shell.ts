@@ -51,7 +51,7 @@ const ALIVE_FN = `alive() {
 export function startScript(spec: StartSpec): string {
   const exports = Object.entries(spec.env).map(([k, v]) => `export ${k}=${q(v)}`);
   return [
-    `cd ${q(spec.cwd)} || { echo "cannot cd to ${spec.cwd}" >&2; exit 97; }`,
+    `cd ${q(spec.cwd)} 2>/dev/null || { echo ${q(`cannot cd to ${spec.cwd}`)} >&2; exit 97; }`,
     `mkdir -p ${q(posix.dirname(spec.logFile))} || exit 98`,
     ...exports,
     // A backgrounded simple command: $! is the PID nohup execs the program in.

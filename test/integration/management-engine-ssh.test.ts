@@ -3,7 +3,8 @@
  * local processes on FerretDB + Redis and one real worker process through a real OpenSSH
  * server on 127.0.0.1 (key auth, known_hosts checked); jobs run; `status` sees it all;
  * `down` stops exactly the started PIDs and leaves an unrelated process alive. A worker whose
- * host key does not match refuses to start and the bring-up stops what it had started.
+ * host key does not match is refused before anything starts. The SSH adapter alone: host keys,
+ * start, PID identity, stop and kill on the real server.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { stringify } from 'yaml';
 import { freePort } from '../support/control-plane-harness.js';
 import { SERVICES, uniqueName } from '../support/services.js';
 import { startTestSshServer } from '../support/ssh-server.js';
+import { connectSsh } from '../../management-engine/ssh-remote-shell.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = join(REPO, 'cli', 'main.ts');
@@ -208,4 +210,72 @@ test('cluster up (control plane local, worker over sshd) → jobs → status →
   const again = await rswarm(['cluster', 'down', '-f', file]);
   assert.equal(again.code, 0, again.out);
   assert.match(again.out, /nothing to stop/);
+});
+
+test('SSH remote shell on a real sshd: host keys checked; start, identity, stop, kill', async (t) => {
+  const sshd = await startTestSshServer();
+  const dir = mkdtempSync(join(tmpdir(), 'rswarm-me-shell-'));
+  t.after(async () => {
+    await sshd.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const target = {
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    identityFile: sshd.identityFile,
+    knownHosts: sshd.knownHosts,
+    strictHostKeyChecking: true,
+  };
+  const empty = join(dir, 'empty_known_hosts');
+  writeFileSync(empty, '');
+  await assert.rejects(
+    connectSsh({ ...target, knownHosts: empty }),
+    /host \[127\.0\.0\.1\]:\d+ is not in .*empty_known_hosts \(0 of 0 entries match\)/,
+  );
+  await assert.rejects(connectSsh({ ...target, knownHosts: sshd.wrongKnownHosts }), /HOST KEY MISMATCH/);
+  await assert.rejects(
+    connectSsh({ ...target, knownHosts: join(dir, 'missing') }),
+    /cannot read knownHosts .*strictHostKeyChecking is on/,
+  );
+  await (await connectSsh({ ...target, knownHosts: empty, strictHostKeyChecking: false })).close();
+
+  const host = await connectSsh(target);
+  try {
+    const log = join(dir, 'remote', 'p.log');
+    const spec = { name: 'p', cwd: dir, logFile: log };
+    const polite = await host.start({
+      ...spec,
+      argv: ['sh', '-c', 'echo "secret=$SECRET"; exec sleep 30'],
+      env: { SECRET: "it's $x" },
+    });
+    const stubborn = await host.start({
+      ...spec,
+      argv: ['sh', '-c', 'trap "" TERM; exec sleep 30'],
+      env: {},
+    });
+    assert.equal(await host.isRunning(polite), true);
+    assert.equal(
+      await host.isRunning({ pid: polite.pid, startTime: '1' }),
+      false,
+      'same PID, other start time: not ours',
+    );
+    assert.equal(
+      await host.stop({ pid: polite.pid, startTime: '1' }, 500),
+      'gone',
+      'a PID with another start time is never signalled',
+    );
+    assert.equal(running(polite.pid, polite.startTime), true);
+    assert.equal(await host.stop(polite, 5000), 'stopped');
+    assert.equal(await host.stop(stubborn, 300), 'killed');
+    assert.equal(running(stubborn.pid, stubborn.startTime), false);
+    assert.equal(await host.stop(polite, 300), 'gone', 'idempotent');
+    assert.match(await host.tail(log, 5), /secret=it's \$x/, 'env values arrive unchanged, quoting intact');
+    await assert.rejects(
+      host.start({ ...spec, cwd: join(dir, 'nope'), argv: ['true'], env: {} }),
+      /cannot start p \(exit 97\): cannot cd to/,
+    );
+  } finally {
+    await host.close();
+  }
 });
