@@ -1,0 +1,60 @@
+/**
+ * @module Stress command options: fleet specs, thresholds, targets and seeds, each bad value
+ * refused naming its flag.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { parseFleetSpec } from '../../../stress-client/generator/index.js';
+import { seedOf, targetOf, thresholdsOf } from '../../../cli/stress-options.js';
+import type { Workload } from '../../../stress-client/workload.js';
+
+test('table: fleet specs', () => {
+  assert.deepEqual(parseFleetSpec('2x32x128g'), [
+    { id: 'sim-1', cores: 32, memoryBytes: 128 * 1024 ** 3 },
+    { id: 'sim-2', cores: 32, memoryBytes: 128 * 1024 ** 3 },
+  ]);
+  assert.equal(parseFleetSpec(' 1 x 4 x 512m ')[0]!.memoryBytes, 512 * 1024 ** 2);
+  for (const bad of ['', '3x8', '0x8x1g', '2x0x1g', '2x8x0', 'ax8x1g', '2x8x1t']) {
+    assert.throws(() => parseFleetSpec(bad, '--local-fleet'), /--local-fleet/, bad);
+  }
+});
+
+test('property: a fleet spec gives count workers of that size with unique ids', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 300 }),
+      fc.integer({ min: 1, max: 256 }),
+      fc.integer({ min: 1, max: 512 }),
+      (n, c, g) => {
+        const f = parseFleetSpec(`${n}x${c}x${g}g`);
+        assert.equal(f.length, n);
+        assert.equal(new Set(f.map((w) => w.id)).size, n);
+        assert.ok(f.every((w) => w.cores === c && w.memoryBytes === g * 1024 ** 3));
+      },
+    ),
+  );
+});
+
+test('table: thresholds from --max-<stat>-<metric>', () => {
+  assert.deepEqual(thresholdsOf({ maxP95Wait: '10s', maxP99Total: '1m', maxMeanExec: '250ms' }), [
+    { metric: 'execution', stat: 'mean', maxSeconds: 0.25 },
+    { metric: 'waiting', stat: 'p95', maxSeconds: 10 },
+    { metric: 'total', stat: 'p99', maxSeconds: 60 },
+  ]);
+  assert.deepEqual(thresholdsOf({}), []);
+  assert.throws(() => thresholdsOf({ maxP95Wait: 'ten' }), /--max-p95-wait: "ten"/);
+});
+
+test('table: targets', () => {
+  const generated: Workload = { source: { kind: 'steady', params: {}, seed: 1 }, jobs: [] };
+  const trace: Workload = { ...generated, fleet: [{ id: 'n1', cores: 4, memoryBytes: 1024 }] };
+  assert.deepEqual(targetOf({}, generated), { kind: 'url', url: 'http://127.0.0.1:5001', token: undefined });
+  assert.equal(targetOf({ virtual: true, fleet: '2x4x1g' }, generated).kind, 'virtual');
+  assert.deepEqual(targetOf({ virtual: true }, trace), { kind: 'virtual', fleet: trace.fleet });
+  assert.deepEqual(targetOf({ localFleet: 'trace' }, trace), { kind: 'local', fleet: trace.fleet });
+  assert.throws(() => targetOf({ virtual: true }, generated), /--fleet: give <count>x<cores>x<memory>/);
+  assert.throws(() => targetOf({ virtual: true, url: 'http://x' }, generated), /give one target/);
+  assert.equal(seedOf({}), 1);
+  assert.throws(() => seedOf({ seed: '1.5' }), /--seed/);
+});
