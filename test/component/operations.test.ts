@@ -102,6 +102,32 @@ describe('task operations (simulated workers)', () => {
     assert.equal((await c.api('DELETE', '/api/v1/jobs/mig1')).status, 202);
   });
 
+  test('concurrent migrations of one task: each success moved it once, the rest are refused, nothing is booked twice', async () => {
+    assert.equal((await c.api('POST', '/api/v1/jobs', job('race', [{ cores: 1 }]))).status, 202);
+    await running(c, 'race');
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => c.api('POST', '/api/v1/tasks/race_t1/migrate', {})),
+    );
+    const wins = answers.filter((a) => a.status === 200);
+    // Fired together they overlap, so normally one wins; a request that starts after an earlier
+    // move completed may legitimately move it again. Either way: one event per success.
+    assert.ok(wins.length >= 1, JSON.stringify(answers.map((a) => a.body)));
+    assert.ok(
+      answers.every((a) => a.status === 200 || a.status === 409),
+      JSON.stringify(answers.map((a) => a.status)),
+    );
+    const events = await c.plane.stores.events.list({ job: 'race', kind: 'task-migrated' }, 100);
+    assert.equal(events.length, wins.length);
+    const placed = (await c.api('GET', '/api/v1/jobs/race')).body.tasks[0].worker as string;
+    const ws = (await c.api('GET', '/api/v1/workers')).body as any[];
+    assert.deepEqual(
+      ws.flatMap((w) => w.tasks.map((t: string) => `${w.id}:${t}`)),
+      [`${placed}:race/t1`],
+    );
+    await consistent(c);
+    await c.api('DELETE', '/api/v1/jobs/race');
+  });
+
   test('migrate refuses: unknown task, unknown target, same worker, no room, not running', async () => {
     assert.equal((await c.api('POST', '/api/v1/jobs', job('mig2', [{ cores: 2 }]))).status, 202);
     const j = await running(c, 'mig2');
