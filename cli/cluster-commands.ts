@@ -31,7 +31,10 @@ export const SELF: SelfCommand = {
 };
 
 function engineFor(file: string, self: SelfCommand): ClusterEngine {
-  const spec = loadClusterFile(file);
+  const spec = loadClusterFile(file, {
+    mongoUrl: process.env['MONGO_URL'],
+    redisUrl: process.env['REDIS_URL'],
+  });
   const baseEnv = childEnvironment(process.env);
   return ClusterEngine.create(spec, {
     local: createLocalProcessLauncher({ clock: systemClock, baseEnv }),

@@ -40,8 +40,14 @@ const backendsSchema = z.discriminatedUnion('mode', [
     .object({
       /** Separate processes sharing MongoDB and Redis. */
       mode: z.literal('external'),
-      mongoUrl: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),
-      redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+      /** MongoDB URL; when absent, the MONGO_URL the CLI was started with. */
+      mongoUrl: z
+        .string({ error: 'is required (or set MONGO_URL)' })
+        .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),
+      /** Redis URL; when absent, the REDIS_URL the CLI was started with. */
+      redisUrl: z
+        .string({ error: 'is required (or set REDIS_URL)' })
+        .regex(/^rediss?:\/\//, 'must be a redis:// URL'),
       /** BullMQ queue name; clusters sharing one Redis need different names. */
       queueName: z.string().min(1).default('rswarm-jobs'),
     })
@@ -201,6 +207,24 @@ export class ClusterFileError extends Error {
   }
 }
 
+/** Backend URLs from the caller's environment, used where the file gives none. */
+export interface BackendDefaults {
+  readonly mongoUrl?: string | undefined;
+  readonly redisUrl?: string | undefined;
+}
+
+function withBackendDefaults(doc: unknown, d: BackendDefaults): unknown {
+  const b = (doc as { controlPlane?: { backends?: Record<string, unknown> } }).controlPlane?.backends;
+  if (!b || typeof b !== 'object' || b['mode'] !== 'external') return doc;
+  const cp = (doc as { controlPlane: Record<string, unknown> }).controlPlane;
+  const backends = {
+    ...b,
+    ...(b['mongoUrl'] === undefined && d.mongoUrl ? { mongoUrl: d.mongoUrl } : {}),
+    ...(b['redisUrl'] === undefined && d.redisUrl ? { redisUrl: d.redisUrl } : {}),
+  };
+  return { ...(doc as object), controlPlane: { ...cp, backends } };
+}
+
 /**
  * Validates a parsed cluster document. Relative local paths (logDir, identityFile, knownHosts)
  * resolve against `baseDir`, the cluster file's directory; a leading `~/` against `homeDir`.
@@ -211,8 +235,9 @@ export function parseClusterSpec(
   source: string,
   baseDir: string,
   homeDir: string = homedir(),
+  backendDefaults: BackendDefaults = {},
 ): ClusterSpec {
-  const result = clusterFileSchema.safeParse(doc ?? {});
+  const result = clusterFileSchema.safeParse(withBackendDefaults(doc ?? {}, backendDefaults));
   if (!result.success) {
     const lines = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ClusterFileError(`invalid cluster file ${source}:\n  ${lines.join('\n  ')}`);
@@ -236,7 +261,7 @@ export function parseClusterSpec(
  * Reads and validates a YAML (or JSON) cluster file.
  * @throws ClusterFileError when it cannot be read, parsed or validated
  */
-export function loadClusterFile(file: string): ClusterSpec {
+export function loadClusterFile(file: string, backendDefaults: BackendDefaults = {}): ClusterSpec {
   const source = resolve(file);
   let text: string;
   try {
@@ -250,5 +275,5 @@ export function loadClusterFile(file: string): ClusterSpec {
   } catch (err) {
     throw new ClusterFileError(`cluster file ${source} is not YAML: ${(err as Error).message}`);
   }
-  return parseClusterSpec(doc, source, dirname(source));
+  return parseClusterSpec(doc, source, dirname(source), homedir(), backendDefaults);
 }

@@ -59,6 +59,32 @@ test('the example cluster file is valid', () => {
   assert.equal(c.stress?.enabled, false);
 });
 
+test('missing backend URLs come from MONGO_URL / REDIS_URL, else are required', () => {
+  const doc = minimal();
+  delete doc.controlPlane.backends.mongoUrl;
+  delete doc.controlPlane.backends.redisUrl;
+  const c = parseClusterSpec(doc, 'c.yaml', '/', '/home', {
+    mongoUrl: 'mongodb://env/db',
+    redisUrl: 'redis://env',
+  });
+  assert.deepEqual(c.controlPlane.backends, {
+    mode: 'external',
+    mongoUrl: 'mongodb://env/db',
+    redisUrl: 'redis://env',
+    queueName: 'rswarm-jobs',
+  });
+  assert.throws(
+    () => parseClusterSpec(doc, 'c.yaml', '/', '/home', {}),
+    /controlPlane\.backends\.mongoUrl: is required \(or set MONGO_URL\)\n {2}controlPlane\.backends\.redisUrl: is required \(or set REDIS_URL\)/,
+  );
+  const given = parseClusterSpec(minimal(), 'c.yaml', '/', '/home', { mongoUrl: 'mongodb://env/db' });
+  assert.equal(
+    given.controlPlane.backends.mode === 'external' && given.controlPlane.backends.mongoUrl,
+    'mongodb://db/rswarm',
+    'the file wins',
+  );
+});
+
 test('embedded backends need no URLs', () => {
   const doc = minimal();
   doc.controlPlane.backends = { mode: 'embedded' };
