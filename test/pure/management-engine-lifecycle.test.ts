@@ -267,6 +267,14 @@ test('status: each recorded process and the API view', async () => {
   assert.equal(s.queueDepth, 0);
 });
 
+test('one operation at a time: a second call while up runs is refused', async () => {
+  const w = world();
+  const up = w.engine.up();
+  await assert.rejects(w.engine.down(), /the cluster engine is busy/);
+  await up;
+  assert.equal((await w.engine.down()).stopped.length, 5);
+});
+
 test('close: later operations are refused', async () => {
   const w = world();
   await w.engine.close();
