@@ -205,9 +205,14 @@ export function simulate(
     return scheduleOn(sim.snapshotViews());
   };
 
-  /** One JobManager round; true when it changed the waiting list (another round may help). */
+  /**
+   * One JobManager round. True when another round at this instant could place more: the window
+   * was capped and this round removed jobs from it, so jobs beyond it move in. An uncapped round
+   * has already tried every waiting job (the JobManager, too, plans once per trigger).
+   */
   const round = (): boolean => {
-    const window = waiting.length > opts.maxRoundJobs ? waiting.slice(0, opts.maxRoundJobs) : waiting;
+    const capped = waiting.length > opts.maxRoundJobs;
+    const window = capped ? waiting.slice(0, opts.maxRoundJobs) : waiting;
     // A job that waited before will most likely wait again: then the pruned try is wasted work.
     const fresh = window.every((j) => jobs[j]!.reason === null);
     const plan = plan_(
@@ -227,7 +232,7 @@ export function simulate(
     }
     if (plan.placements.length === 0 && failed === 0) return false;
     waiting = waiting.filter((j) => jobs[j]!.state === 'waiting');
-    return true;
+    return capped;
   };
 
   sim.touchAll();
@@ -260,8 +265,7 @@ export function simulate(
       waiting.push(next++);
       changed = true;
     }
-    // A round that placed or failed something may let jobs beyond the window in, or (priority)
-    // unblock the rest; rounds repeat at this instant until one changes nothing.
+    // One round per instant at which something changed, more while a capped window moves on.
     if (changed) while (waiting.length > 0 && round());
     sim.drainSamples(now, workerSamples);
     sampleCluster(false);
