@@ -67,6 +67,7 @@ export class BringUpError extends Error {
   }
 }
 
+/** Brings one cluster file's cluster up, reports on it and tears it down (see the module doc). */
 export class ClusterEngine {
   private state: 'ready' | 'busy' | 'closed' = 'ready';
   private readonly stateFile: string;

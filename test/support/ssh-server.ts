@@ -57,6 +57,14 @@ export async function startTestSshServer(): Promise<TestSshServer> {
         `${bin} not found: the SSH integration test needs Debian's openssh-server and openssh-client ` +
           '(scripts/test-services.sh installs them: apt-get install openssh-server openssh-client)',
       );
+  const user = userInfo().username;
+  // With UsePAM no, sshd refuses even key logins to an account whose password is locked ("!").
+  const shadow = existsSync('/etc/shadow') ? readFileSync('/etc/shadow', 'utf8') : '';
+  const entry = shadow.split('\n').find((l) => l.startsWith(`${user}:`));
+  if (entry?.split(':')[1]?.startsWith('!'))
+    throw new Error(
+      `account ${user} is locked in /etc/shadow, so sshd refuses key logins: run usermod -p '*' ${user}`,
+    );
   const dir = mkdtempSync(join(tmpdir(), 'rswarm-sshd-'));
   const port = await freePort();
   const hostKey = keygen(join(dir, 'host_key'), 'test-host');
@@ -106,7 +114,7 @@ export async function startTestSshServer(): Promise<TestSshServer> {
   return {
     host: '127.0.0.1',
     port,
-    user: userInfo().username,
+    user,
     dir,
     identityFile: join(dir, 'user_key'),
     knownHosts,
