@@ -4,6 +4,7 @@
  * `rswarm stress … --local-fleet`: real HTTP → JobManager → GlobalManager → worker path, no
  * Docker. Workers start in batches; the time they took to join is reported.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
@@ -41,6 +42,37 @@ async function freePort(): Promise<number> {
 const START_BATCH = 100;
 
 /**
+ * File descriptors one simulated worker costs in this process (measured: about 6 — two ZeroMQ
+ * sockets with their mailboxes, plus the GlobalManager's and Discovery's ends of each connection).
+ */
+export const FDS_PER_WORKER = 6;
+
+/** Descriptors kept for the control plane, HTTP and files. */
+const FD_RESERVE = 400;
+
+/** This process's open-files limit (soft), from /proc on Linux; undefined elsewhere. */
+export function openFilesLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m && m[1] !== 'unlimited' ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The largest fleet the open-files limit allows, or undefined when unknown. */
+export function maxLocalFleet(limit = openFilesLimit()): number | undefined {
+  return limit === undefined ? undefined : Math.max(0, Math.floor((limit - FD_RESERVE) / FDS_PER_WORKER));
+}
+
+/** Closes `p` or gives up after `ms` (a wedged worker must not hang the command). */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
+/**
  * Starts the control plane and `fleet` as simulated workers, waiting until all have joined.
  * @param logLevel pino level for the components (written to stderr); `silent` by default
  */
@@ -51,6 +83,13 @@ export async function startLocalFleet(
     readonly joinTimeoutMs?: number;
   } = {},
 ): Promise<LocalFleet> {
+  const max = maxLocalFleet();
+  if (max !== undefined && fleet.length > max) {
+    throw new Error(
+      `${fleet.length} simulated workers need about ${fleet.length * FDS_PER_WORKER + FD_RESERVE} open files; ` +
+        `this process may open ${openFilesLimit()} (ulimit -n), enough for ${max} workers: raise ulimit -n or use --virtual`,
+    );
+  }
   // Every simulated worker holds two sockets in this process; libzmq's default cap is 1023.
   context.maxSockets = Math.max(context.maxSockets, fleet.length * 2 + 64);
   const level = options.logLevel ?? 'silent';
@@ -82,8 +121,8 @@ export async function startLocalFleet(
   );
   const workers: WorkerAgent[] = [];
   const close = async (): Promise<void> => {
-    await Promise.all(workers.map((w) => w.close()));
-    await plane.close();
+    await within(Promise.all(workers.map((w) => w.close())), 15_000);
+    await within(plane.close(), 15_000);
   };
   try {
     const t0 = performance.now();

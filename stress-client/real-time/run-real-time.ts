@@ -21,7 +21,10 @@ export interface RealTimeOptions {
   readonly strategy?: string | undefined;
   /** Appended to every job name (`<name>-<suffix>`) so repeated runs do not collide. */
   readonly nameSuffix?: string;
-  /** Worker/queue sampling period. @defaultValue 500 ms */
+  /**
+   * Worker/queue sampling period. @defaultValue 500 ms, and 1 s per 1,000 workers above that
+   * (a listing of thousands of workers is large; sampling must not load the cluster it measures)
+   */
   readonly sampleEveryMs?: number;
   /** Job-state polling period while collecting. @defaultValue 1000 ms */
   readonly pollEveryMs?: number;
@@ -38,7 +41,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Ma
 export async function runRealTime(workload: Workload, opts: RealTimeOptions): Promise<RunResult> {
   const { api } = opts;
   const concurrency = opts.concurrency ?? 32;
-  const sampleEveryMs = opts.sampleEveryMs ?? 500;
   const pollEveryMs = opts.pollEveryMs ?? 1000;
   const timeoutMs = opts.timeoutMs ?? 600_000;
   const nameSuffix = opts.nameSuffix ?? '';
@@ -52,6 +54,8 @@ export async function runRealTime(workload: Workload, opts: RealTimeOptions): Pr
   const now = (): number => Date.now() - startedAtEpochMs;
   const sampler = new ClusterSampler(api, now);
   await sampler.sample();
+  const sampleEveryMs =
+    opts.sampleEveryMs ?? Math.max(500, 1000 * Math.floor(sampler.output().fleet.length / 1000));
 
   let phase = 'submitting' as 'submitting' | 'collecting' | 'stopped';
   let submitted = 0;
