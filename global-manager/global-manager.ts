@@ -153,13 +153,18 @@ export class GlobalManager {
     }
   }
 
-  private send(identity: Buffer, m: Message): Promise<void> {
+  /** @returns false when the peer could not be reached (the error is logged, never thrown). */
+  private send(identity: Buffer, m: Message): Promise<boolean> {
     return this.sender
       .run(() => this.router.send([identity, encodeMessage(m)]))
-      .catch((err: unknown) => {
-        // EHOSTUNREACH: the peer is gone; it gets its full desired set when it rejoins.
-        this.deps.logger.debug({ err, peer: identity.toString() }, 'send to peer failed');
-      });
+      .then(
+        () => true,
+        (err: unknown) => {
+          // EHOSTUNREACH: the peer is gone; it gets its full desired set when it rejoins.
+          this.deps.logger.debug({ err, peer: identity.toString() }, 'send to peer failed');
+          return false;
+        },
+      );
   }
 
   private async onJoin(identity: Buffer, m: Join): Promise<void> {
@@ -243,8 +248,8 @@ export class GlobalManager {
    * without a session is answered `unreachable` at once.
    */
   private async onCommand(identity: Buffer, m: Command): Promise<void> {
-    const answer = (outcome: CommandResult['outcome'], reason: string | null): Promise<void> =>
-      this.send(identity, {
+    const answer = async (outcome: CommandResult['outcome'], reason: string | null): Promise<void> => {
+      await this.send(identity, {
         type: 'commandResult',
         v: PROTOCOL_VERSION,
         id: m.id,
@@ -252,6 +257,7 @@ export class GlobalManager {
         outcome,
         reason,
       });
+    };
     if (m.command.kind === 'leave') {
       const told = await this.tellLeave(m.workerId);
       return answer(told ? 'done' : 'unreachable', told ? null : `worker ${m.workerId} is not connected`);
@@ -264,7 +270,10 @@ export class GlobalManager {
       const oldest = this.pendingCommands.keys().next().value;
       if (oldest !== undefined) this.pendingCommands.delete(oldest);
     }
-    await this.send(s.identity, m);
+    if (!(await this.send(s.identity, m))) {
+      this.pendingCommands.delete(m.id);
+      await answer('unreachable', `worker ${m.workerId} could not be reached`);
+    }
   }
 
   private async onCommandResult(m: CommandResult): Promise<void> {

@@ -312,4 +312,20 @@ describe('task operations (simulated workers)', () => {
     await consistent(c);
     await c.api('DELETE', '/api/v1/jobs/dr1');
   });
+
+  test('a command to a worker that went away is answered 502 with the reason, not left hanging', async () => {
+    const agent = await c.addWorker({ workerId: 'op-d', coreIds: [6, 7] });
+    await waitFor('op-d joined', async () =>
+      (await worker(c, 'op-d'))?.state === 'ready' ? true : undefined,
+    );
+    await c.api('POST', '/api/v1/workers/op-c/drain');
+    assert.equal((await c.api('POST', '/api/v1/jobs', job('gone', [{ cores: 1 }]))).status, 202);
+    assert.equal((await running(c, 'gone')).tasks[0].worker, 'op-d');
+    await agent.close();
+    const res = await c.api('POST', '/api/v1/tasks/gone_t1/checkpoint');
+    assert.equal(res.status, 502, res.text);
+    assert.equal(res.body.error.code, 'WORKER_COMMAND_FAILED');
+    assert.match(res.body.error.message, /op-d .*(unreachable|timeout)/);
+    await c.api('DELETE', '/api/v1/jobs/gone');
+  });
 });
