@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -164,5 +164,9 @@ test('unreadable and non-YAML files are named', () => {
   );
   const dir = mkdtempSync(join(tmpdir(), 'rswarm-cf-'));
   writeFileSync(join(dir, 'bad.yaml'), 'workers: [\n');
-  assert.throws(() => loadClusterFile(join(dir, 'bad.yaml')), /bad\.yaml is not YAML/);
+  try {
+    assert.throws(() => loadClusterFile(join(dir, 'bad.yaml')), /bad\.yaml is not YAML/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

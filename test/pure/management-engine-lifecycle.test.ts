@@ -4,9 +4,9 @@
  * workers first, never an unrelated or recycled PID — idempotently, keeping what an
  * unreachable host still runs.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock/clock.js';
@@ -27,8 +27,14 @@ interface World {
   joined: { value: boolean };
 }
 
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
 function world(extra: Record<string, any> = {}, deps: Partial<ClusterEngineDeps> = {}): World {
   const dir = mkdtempSync(join(tmpdir(), 'rswarm-me-fake-'));
+  dirs.push(dir);
   const spec = parseClusterSpec(
     {
       name: 'lab',
