@@ -28,6 +28,7 @@ function summaryRows(summaries: readonly RunSummary[]): [string, string[]][] {
     ['jobs submitted', summaries.map((s) => String(s.jobs.submitted))],
     ['finished', summaries.map((s) => String(s.jobs.finished))],
     ['failed', summaries.map((s) => String(s.jobs.failed))],
+    ['rejected at submission', summaries.map((s) => String(s.jobs.rejected))],
     ['never placed', summaries.map((s) => String(s.jobs.unplaced))],
   ];
   for (const metric of TIME_METRICS) {

@@ -39,7 +39,9 @@ export interface RunSummary {
     readonly submitted: number;
     readonly finished: number;
     readonly failed: number;
-    /** Never placed before the run ended. */
+    /** Refused at submission (state `rejected`, real-time runs): never part of the cluster's load. */
+    readonly rejected: number;
+    /** Accepted but never placed before the run ended. */
     readonly unplaced: number;
   };
   readonly times: Readonly<Record<TimeMetric, TimeStats | null>>;

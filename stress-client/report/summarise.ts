@@ -63,6 +63,9 @@ function workersVsLowerBound(result: RunResult, endMs: number): number {
   return stepIntegral(busySteps, 0, endMs) / bound;
 }
 
+/** End states of jobs that were never placed but are not "waiting for capacity" either. */
+const NOT_PLACEABLE = new Set(['failed', 'cancelled', 'rejected']);
+
 /** Computes the {@link RunSummary} of a run. */
 export function summarise(result: RunResult): RunSummary {
   const times = jobTimes(result);
@@ -70,12 +73,14 @@ export function summarise(result: RunResult): RunSummary {
   const cores = fleetCores(result);
   let finished = 0;
   let failed = 0;
+  let rejected = 0;
   let unplaced = 0;
   let coreMs = 0;
   for (const j of result.jobs) {
     if (j.state === 'finished') finished++;
     else if (j.state === 'failed') failed++;
-    if (j.startedMs === null && j.state !== 'failed' && j.state !== 'cancelled') unplaced++;
+    else if (j.state === 'rejected') rejected++;
+    if (j.startedMs === null && !NOT_PLACEABLE.has(j.state)) unplaced++;
     if (j.startedMs !== null) coreMs += j.cores * Math.max(0, (j.finishedMs ?? endMs) - j.startedMs);
   }
   const cluster = [...result.cluster].sort((a, b) => a.atMs - b.atMs);
@@ -97,7 +102,7 @@ export function summarise(result: RunResult): RunSummary {
   return {
     mode: result.mode,
     strategy: result.strategy,
-    jobs: { submitted: result.jobs.length, finished, failed, unplaced },
+    jobs: { submitted: result.jobs.length, finished, failed, rejected, unplaced },
     times: {
       waiting: timeStats(times.waiting),
       execution: timeStats(times.execution),
@@ -163,7 +168,8 @@ export function formatSummary(summary: RunSummary): string {
   const lines = [
     `${summary.mode} run, strategy ${summary.strategy}: ${formatSeconds(summary.durationSeconds)} of run time ` +
       `in ${summary.wallSeconds.toFixed(2)} s wall`,
-    `  jobs: ${j.submitted} submitted, ${j.finished} finished, ${j.failed} failed, ${j.unplaced} never placed`,
+    `  jobs: ${j.submitted} submitted, ${j.finished} finished, ${j.failed} failed, ${j.unplaced} never placed` +
+      (j.rejected > 0 ? `, ${j.rejected} rejected at submission` : ''),
     `  ${'time'.padEnd(10)}${'count'.padStart(8)}${['min', 'p50', 'p90', 'p95', 'p99', 'max'].map((h) => h.padStart(10)).join('')}`,
     ...TIME_METRICS.map((m) => statsLine(m, summary.times[m])),
     `  utilisation ${pct(summary.utilisation)} cores, ${pct(summary.memoryUtilisation)} memory; ` +

@@ -188,7 +188,16 @@ describe('summarise', () => {
   const s = summarise(RUN);
 
   test('job counts', () => {
-    assert.deepEqual(s.jobs, { submitted: 4, finished: 2, failed: 1, unplaced: 1 });
+    assert.deepEqual(s.jobs, { submitted: 4, finished: 2, failed: 1, rejected: 0, unplaced: 1 });
+    const refused = {
+      ...RUN.jobs[3]!,
+      name: 'e',
+      state: 'rejected',
+      unplacedReason: 'NAME_INVALID: bad name',
+    };
+    const withRejected = summarise({ ...RUN, jobs: [...RUN.jobs, refused] });
+    assert.deepEqual(withRejected.jobs, { submitted: 5, finished: 2, failed: 1, rejected: 1, unplaced: 1 });
+    assert.match(formatSummary(withRejected), /1 never placed, 1 rejected at submission/);
   });
 
   test('times in seconds over the jobs that have them', () => {
