@@ -137,7 +137,7 @@ async function runAll(
         io.err('[stress] waiting for the cluster to drain…');
         await waitForDrain(api);
       }
-      const label = `[stress ${s ?? 'current'}]`;
+      const label = s ? `[stress ${s}]` : '[stress]';
       results.push(
         await runRealTime(workload, {
           api,
