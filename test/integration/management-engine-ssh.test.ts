@@ -159,7 +159,7 @@ test('cluster up (control plane local, worker over sshd) → jobs → status →
   assert.equal(
     (await fetch(`${apiUrl}/healthz`).catch(() => undefined))?.status,
     undefined,
-    'FrontEnd stopped',
+    'no FrontEnd was started',
   );
 
   // 2. The right known_hosts: everything comes up and the worker joins through sshd.
@@ -180,7 +180,13 @@ test('cluster up (control plane local, worker over sshd) → jobs → status →
   );
   for (const p of state.processes) assert.ok(running(p.pid, p.startTime), `${p.name} runs`);
   const remote = state.processes[4];
-  assert.match(readFileSync(`/proc/${remote.pid}/cmdline`, 'utf8'), /cli\/main\.ts\0worker/);
+  const cmdline = readFileSync(`/proc/${remote.pid}/cmdline`, 'utf8');
+  assert.match(cmdline, /cli\/main\.ts\0worker/);
+  assert.match(
+    readFileSync(`/proc/${remote.pid}/environ`, 'utf8'),
+    new RegExp(`(^|\0)RSWARM_WORKER_ID=${workerId}\0`),
+  );
+  assert.doesNotMatch(cmdline, /JOIN_TOKEN/, 'the join token travels in the environment, not argv');
   assert.match(readFileSync(sshd.logFile, 'utf8'), /Accepted publickey for /, 'the worker came through sshd');
   assert.equal(readFileSync(join(dir, 'logs', 'token'), 'utf8').trim(), token);
 
@@ -189,8 +195,8 @@ test('cluster up (control plane local, worker over sshd) → jobs → status →
   const jobs = (await api(apiUrl, token, 'GET', '/api/v1/jobs?limit=1000')).body.items;
   assert.equal(jobs.length, 6, 'steady: 2 jobs per turn × 3 turns');
   assert.deepEqual(
-    jobs.map((j: any) => j.state),
-    jobs.map(() => 'finished'),
+    jobs.map((j: any) => `${j.state} on ${j.tasks.map((x: any) => x.worker).join()}`),
+    jobs.map(() => `finished on ${workerId}`),
   );
   assert.ok(existsSync(join(dir, 'report')), 'the stress run wrote its report');
 
