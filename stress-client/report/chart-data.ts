@@ -57,7 +57,7 @@ export interface HeatCell {
   readonly workers: string;
   /** Row order (0 = first workers by id). */
   readonly row: number;
-  /** Bin start in run-time units. */
+  /** Cell start and end in run-time units (one or more bins). */
   readonly time: number;
   readonly timeEnd: number;
   /** Used cores ÷ cores of the row over the bin, time-weighted, 0..1. */
@@ -90,7 +90,8 @@ function addStep(bins: Float64Array, binMs: number, from: number, to: number, va
 
 /**
  * The utilisation heatmap of one run: workers (by id) in ≤ heatmapRows contiguous groups, time in
- * `bins` equal bins over `[0, endMs]`. A group's cell is Σ used core·ms ÷ Σ cores·bin ms.
+ * `timeBins` equal bins over `[0, endMs]`. A group's bin is Σ used core·ms ÷ Σ cores·bin ms;
+ * consecutive bins of equal value are merged into one cell (`time` … `timeEnd`).
  */
 export function heatmapCells(run: string, result: RunResult, endMs: number, unit: TimeUnit): HeatCell[] {
   const fleet = [...result.fleet].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -119,15 +120,20 @@ export function heatmapCells(run: string, result: RunResult, endMs: number, unit
       members.length === 1
         ? members[0]!.id
         : `${members[0]!.id} … ${members[members.length - 1]!.id} (${members.length})`;
-    for (let b = 0; b < bins; b++) {
+    // Runs of equal bins become one cell: idle stretches would otherwise fill the SVG.
+    for (let b = 0; b < bins;) {
+      const utilisation = cores > 0 ? area[b]! / (cores * binMs) : 0;
+      let end = b + 1;
+      while (end < bins && (cores > 0 ? area[end]! / (cores * binMs) : 0) === utilisation) end++;
       out.push({
         run,
         workers: label,
         row: r,
         time: (b * binMs) / unit.ms,
-        timeEnd: ((b + 1) * binMs) / unit.ms,
-        utilisation: cores > 0 ? area[b]! / (cores * binMs) : 0,
+        timeEnd: (end * binMs) / unit.ms,
+        utilisation,
       });
+      b = end;
     }
   }
   return out;
