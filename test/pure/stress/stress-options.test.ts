@@ -4,9 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseFleetSpec } from '../../../stress-client/generator/index.js';
-import { seedOf, targetOf, thresholdsOf } from '../../../cli/stress-options.js';
+import { buildWorkload, seedOf, targetOf, thresholdsOf } from '../../../cli/stress-options.js';
 import type { Workload } from '../../../stress-client/workload.js';
 
 test('table: fleet specs', () => {
@@ -57,4 +60,31 @@ test('table: targets', () => {
   assert.throws(() => targetOf({ virtual: true, url: 'http://x' }, generated), /give one target/);
   assert.equal(seedOf({}), 1);
   assert.throws(() => seedOf({ seed: '1.5' }), /--seed/);
+});
+
+test('buildWorkload: original file under flags; bad files and flags name the field', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rswarm-stress-opts-'));
+  const random = join(dir, 'RandomStressClientInfo.json');
+  writeFileSync(random, JSON.stringify({ lower_bound: 2, upper_bound: 2, task_count: 1, run_count: 3 }));
+  const w = await buildWorkload('random', { upper: '3', seed: '4' }, random);
+  assert.deepEqual(w.source.params['shape'], { kind: 'random', lower: 2, upper: 3 });
+  assert.equal((w.source.params['timing'] as { turns: number }).turns, 3);
+  assert.ok(w.jobs.every((j) => j.tasks.length === 1));
+  assert.equal(w.source.seed, 4);
+  const d = await buildWorkload('steady', { duration: '3s', interval: '0.5' }, undefined);
+  assert.equal(d.jobs.length, 6);
+
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ lower_bound: 3, upper_bound: 'x' }));
+  await assert.rejects(buildWorkload('random', {}, bad), /bad\.json: upper_bound/);
+  const bursty = join(dir, 'BurstyStressClientInfo.json');
+  writeFileSync(bursty, JSON.stringify({ lambda: 0.5 }));
+  await assert.rejects(buildWorkload('random', {}, bursty), /lambda configures the bursty shape, not random/);
+  await assert.rejects(
+    buildWorkload('steady', { turns: 'three' }, undefined),
+    /--turns: "three" is not a number/,
+  );
+  await assert.rejects(buildWorkload('steady', { cores: 'many' }, undefined), /--cores: "many"/);
+  await assert.rejects(buildWorkload('bursty', { lambda: '-1' }, undefined), /lambda/);
+  await assert.rejects(buildWorkload('steady', { duration: 'soon' }, undefined), /--duration: "soon"/);
 });
