@@ -9,7 +9,7 @@ import type { Workload } from '../workload.js';
 import { ClusterSampler, withPlacements } from './cluster-sampler.js';
 import { fetchJobViews, jobSamples, TERMINAL_STATES } from './job-collector.js';
 import { silentProgress, type ProgressSink } from './progress.js';
-import type { StressApi } from './stress-api.js';
+import type { JobView, StressApi } from './stress-api.js';
 import { submitOnSchedule, type SubmissionRecord } from './submit-on-schedule.js';
 
 /** Options of {@link runRealTime}. */
@@ -35,9 +35,15 @@ export interface RealTimeOptions {
   readonly config?: Readonly<Record<string, unknown>>;
 }
 
+/** How long job listings may keep failing before the run gives up. */
+const LISTING_GRACE_MS = 30_000;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-/** Runs `workload` in real time. @throws when the strategy switch or the final listing fails */
+/**
+ * Runs `workload` in real time.
+ * @throws when the strategy switch fails, or job listings keep failing for 30 s
+ */
 export async function runRealTime(workload: Workload, opts: RealTimeOptions): Promise<RunResult> {
   const { api } = opts;
   const concurrency = opts.concurrency ?? 32;
@@ -94,14 +100,27 @@ export async function runRealTime(workload: Workload, opts: RealTimeOptions): Pr
     phase = 'collecting';
     const accepted = new Set(records.filter((r) => r.outcome.ok).map((r) => r.clusterName));
     const deadline = now() + timeoutMs;
-    let views = await fetchJobViews(api, accepted);
+    // A failed listing keeps the previous views; only a cluster that stays unreachable for
+    // LISTING_GRACE_MS ends the run with an error.
+    let views = new Map<string, JobView>();
+    let failingSince: number | undefined;
+    const refresh = async (): Promise<void> => {
+      try {
+        views = await fetchJobViews(api, accepted);
+        failingSince = undefined;
+      } catch (err) {
+        failingSince ??= now();
+        if (now() - failingSince >= LISTING_GRACE_MS) throw err;
+      }
+    };
+    await refresh();
     for (;;) {
       const terminal = [...views.values()].filter((v) => TERMINAL_STATES.has(v.state)).length;
       done = rejected + terminal;
       report();
       if (terminal === accepted.size || now() >= deadline) break;
       await sleep(Math.min(pollEveryMs, Math.max(0, deadline - now())));
-      views = await fetchJobViews(api, accepted);
+      await refresh();
     }
     await sampler.sample();
     phase = 'stopped';
