@@ -26,6 +26,7 @@ import type { FleetWorker, Workload } from '../stress-client/workload.js';
 
 /** Shapes a stress command accepts: the four load shapes and trace replay. */
 export const STRESS_SHAPES = ['steady', 'bursty', 'incremental', 'random', 'trace'] as const;
+/** One of {@link STRESS_SHAPES}. */
 export type StressShape = (typeof STRESS_SHAPES)[number];
 
 /** Threshold flag names: `--max-<stat>-<alias>`. */

@@ -29,7 +29,9 @@ export const generatorOptionsSchema = z.strictObject({
   command: z.array(z.string()).min(1).optional(),
   priority: z.number().int().min(-1000).max(1000).default(0),
 });
+/** Generator options as given (every field optional). */
 export type GeneratorOptionsInput = z.input<typeof generatorOptionsSchema>;
+/** Generator options resolved, defaults filled in (what `source.params.generator` records). */
 export type GeneratorOptions = z.output<typeof generatorOptionsSchema>;
 
 /** What {@link generateWorkload} needs. */

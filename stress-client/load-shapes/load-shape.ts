@@ -10,6 +10,7 @@ import { z } from 'zod';
 
 /** Every shape kind, as named on the command line. */
 export const LOAD_SHAPE_KINDS = ['steady', 'bursty', 'incremental', 'random'] as const;
+/** One of {@link LOAD_SHAPE_KINDS}. */
 export type LoadShapeKind = (typeof LOAD_SHAPE_KINDS)[number];
 
 const nonNegative = z.number().finite().nonnegative();
@@ -55,7 +56,9 @@ export const loadShapeSchema = z.discriminatedUnion('kind', [
   incrementalShapeSchema,
   randomShapeSchema,
 ]);
+/** A validated load shape, defaults filled in. */
 export type LoadShape = z.output<typeof loadShapeSchema>;
+/** Load-shape parameters as given (defaults optional). */
 export type LoadShapeInput = z.input<typeof loadShapeSchema>;
 
 /** Turns: an interval and either a number of turns or a duration (turns = ceil(duration ÷ interval)). */
@@ -69,6 +72,7 @@ export const loadTimingSchema = z
     message: 'give turns or durationSeconds, not both',
     path: ['durationSeconds'],
   });
+/** Timing as given: interval, and turns or a duration. */
 export type LoadTimingInput = z.input<typeof loadTimingSchema>;
 
 /** Resolved timing: turn k happens at k × intervalSeconds, k = 0 … turns − 1. */

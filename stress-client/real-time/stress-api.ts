@@ -8,9 +8,13 @@ import { Agent as HttpsAgent } from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
 import type { components } from '../../openapi/schema.js';
 
+/** A job as `GET /api/v1/jobs` returns it. */
 export type JobView = components['schemas']['JobView'];
+/** A worker as `GET /api/v1/workers` returns it. */
 export type WorkerView = components['schemas']['WorkerView'];
+/** `GET`/`PUT /api/v1/scheduler`. */
 export type SchedulerSettings = components['schemas']['SchedulerSettings'];
+/** The native submission body of `POST /api/v1/jobs`. */
 export type NativeJob = components['schemas']['NativeJob'];
 
 /** The outcome of one submission: accepted, or the server's (or the network's) refusal. */
