@@ -13,11 +13,29 @@ export const TERMINAL_STATES: ReadonlySet<string> = new Set(['finished', 'failed
 /** Page size of the job listing (the API's maximum). */
 const PAGE = 1000;
 
-/** The views of the jobs named in `names` (cluster names), from every page of the listing. */
+/** Below this many unfinished jobs, they are read one by one instead of listing every job. */
+export const PER_JOB_BELOW = 50;
+
+/**
+ * Refreshes `previous` (the last views) for the jobs named in `names` (cluster names). Jobs
+ * already terminal are kept as they are; when few are still open they are read one by one
+ * (`GET /api/v1/jobs/{name}`), otherwise from every page of the listing — on a long-lived
+ * cluster with many old jobs the listing is the expensive path.
+ */
 export async function fetchJobViews(
   api: StressApi,
   names: ReadonlySet<string>,
+  previous: ReadonlyMap<string, JobView> = new Map(),
 ): Promise<Map<string, JobView>> {
+  const open = [...names].filter((n) => !TERMINAL_STATES.has(previous.get(n)?.state ?? ''));
+  if (previous.size > 0 && open.length <= PER_JOB_BELOW) {
+    const out = new Map(previous);
+    const views = await Promise.all(open.map((n) => api.getJob(n)));
+    views.forEach((v, i) => {
+      if (v) out.set(open[i] as string, v);
+    });
+    return out;
+  }
   const out = new Map<string, JobView>();
   let cursor: string | undefined;
   for (;;) {

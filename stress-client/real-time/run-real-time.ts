@@ -106,7 +106,7 @@ export async function runRealTime(workload: Workload, opts: RealTimeOptions): Pr
     let failingSince: number | undefined;
     const refresh = async (): Promise<void> => {
       try {
-        views = await fetchJobViews(api, accepted);
+        views = await fetchJobViews(api, accepted, views);
         failingSince = undefined;
       } catch (err) {
         failingSince ??= now();

@@ -30,6 +30,8 @@ export interface StressApi {
     cursor: string | undefined,
     limit: number,
   ): Promise<{ items: JobView[]; nextCursor: string | null }>;
+  /** `GET /api/v1/jobs/{name}`; undefined when there is no such job. */
+  getJob(name: string): Promise<JobView | undefined>;
   listWorkers(): Promise<WorkerView[]>;
   getScheduler(): Promise<SchedulerSettings>;
   setScheduler(strategy: string): Promise<SchedulerSettings>;
@@ -90,6 +92,12 @@ export function createHttpStressApi(url: string, token: string, maxSockets = 64)
       }
     },
     listJobs: (cursor, limit) => get('/jobs', 'GET /api/v1/jobs', { limit, ...(cursor ? { cursor } : {}) }),
+    async getJob(name) {
+      const r = await http.get<JobView>(`/jobs/${encodeURIComponent(name)}`);
+      if (r.status === 404) return undefined;
+      if (r.status !== 200) throw new StressApiError(`GET /api/v1/jobs/${name}`, r.status, r.data);
+      return r.data;
+    },
     listWorkers: () => get('/workers', 'GET /api/v1/workers'),
     getScheduler: () => get('/scheduler', 'GET /api/v1/scheduler'),
     async setScheduler(strategy) {

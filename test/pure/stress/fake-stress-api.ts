@@ -43,6 +43,9 @@ export class FakeStressApi implements StressApi {
   listJobs(): Promise<{ items: never[]; nextCursor: null }> {
     return Promise.resolve({ items: [], nextCursor: null });
   }
+  getJob(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
   listWorkers(): Promise<never[]> {
     return Promise.resolve([]);
   }
