@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { parseMemorySize } from '../../core/job/index.js';
 import { parseInput } from '../load-shapes/parse-input.js';
+import { seededRng, STREAMS } from '../load-shapes/seeded-rng.js';
 import type { Workload, WorkloadJob, WorkloadTask } from '../workload.js';
 import { drawChoice, numberChoiceSchema } from './choice-spec.js';
 
@@ -45,15 +45,12 @@ export interface GenerateInput {
   readonly generator?: GeneratorOptionsInput;
 }
 
-// A distinct stream from the load shape's, so changing the job options never moves arrivals.
-const GENERATOR_STREAM = 0x6a09e667;
-
 /**
  * A session id derived from the seed (the original used the start time in seconds): six base-36
  * characters, valid in an API name.
  */
 export function sessionId(seed: number): string {
-  return uniformInt(xoroshiro128plus(seed ^ 0x3c6ef372), 0, 36 ** 6 - 1)
+  return uniformInt(seededRng(seed, STREAMS.session), 0, 36 ** 6 - 1)
     .toString(36)
     .padStart(6, '0');
 }
@@ -71,7 +68,7 @@ export function resolveGeneratorOptions(input: GeneratorOptionsInput = {}): Gene
 export function generateWorkload(input: GenerateInput): Workload {
   const o = resolveGeneratorOptions(input.generator);
   const image = o.image === ORIGINAL_SLEEPER_IMAGE ? DEFAULT_IMAGE : o.image;
-  const rng = xoroshiro128plus(input.seed ^ GENERATOR_STREAM);
+  const rng = seededRng(input.seed, STREAMS.jobs);
   const session = sessionId(input.seed);
   const sorted = [...input.arrivalsMs].sort((a, b) => a - b);
   const jobs: WorkloadJob[] = sorted.map((arrivalMs, i) => {

@@ -1,7 +1,6 @@
 /**
  * The one entry point of the load shapes: validated parameters and timing in, arrival times out.
  */
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { AppError } from '../../core/errors/index.js';
 import {
   DEFAULT_TURNS,
@@ -14,6 +13,7 @@ import {
   type LoadTimingInput,
 } from './load-shape.js';
 import { parseInput } from './parse-input.js';
+import { seededRng, STREAMS } from './seeded-rng.js';
 import { burstyCounts, carriedCounts, poissonTimes, randomCounts } from './turn-counts.js';
 
 /** A run asking for more arrivals than this is refused (a typo, not an experiment). */
@@ -45,9 +45,9 @@ function perTurnCounts(shape: LoadShape, timing: LoadTiming, seed: number): numb
         Array.from({ length: turns }, (_, k) => shape.coefficient * k * intervalSeconds + shape.constant),
       );
     case 'bursty':
-      return burstyCounts(xoroshiro128plus(seed), shape.lambda, turns);
+      return burstyCounts(seededRng(seed, STREAMS.arrivals), shape.lambda, turns);
     case 'random':
-      return randomCounts(xoroshiro128plus(seed), shape.lower, shape.upper, turns);
+      return randomCounts(seededRng(seed, STREAMS.arrivals), shape.lower, shape.upper, turns);
   }
 }
 
@@ -70,7 +70,12 @@ export function arrivalTimes(shape: LoadShape, timing: LoadTiming, seed: number)
     const rate = shape.ratePerSecond ?? 1 / (shape.lambda * timing.intervalSeconds);
     let times: number[];
     try {
-      times = poissonTimes(xoroshiro128plus(seed), rate, timing.turns * timing.intervalSeconds, MAX_ARRIVALS);
+      times = poissonTimes(
+        seededRng(seed, STREAMS.arrivals),
+        rate,
+        timing.turns * timing.intervalSeconds,
+        MAX_ARRIVALS,
+      );
     } catch {
       throw tooMany(MAX_ARRIVALS + 1);
     }

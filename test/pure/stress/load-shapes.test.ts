@@ -199,3 +199,19 @@ test('Poisson option: exponential gaps at the derived rate, spread within turns'
   const explicit = run({ kind: 'bursty', lambda: 0.5, poisson: true, ratePerSecond: 10 }, { turns: 100 }, 3);
   assert.ok(Math.abs(explicit.arrivalsMs.length - 1000) < 4 * Math.sqrt(1000));
 });
+
+test('small seeds are mixed: the first bursty turn over seeds 0…999 has the exponential mean', () => {
+  // Unmixed, pure-rand's first draw for a small seed is ≈ 1, i.e. a burst of dozens of jobs.
+  const first = Array.from(
+    { length: 1000 },
+    (_, seed) => run({ kind: 'bursty', lambda: 0.5 }, { turns: 1 }, seed).perTurn[0]!,
+  );
+  const mean = first.reduce((a, b) => a + b, 0) / first.length;
+  assert.ok(Math.abs(mean - 1 / (1 - Math.exp(-0.5))) < 0.3, `mean ${mean}`);
+  assert.ok(Math.max(...first) < 40, `max ${Math.max(...first)}`);
+  const firstRandom = Array.from(
+    { length: 1000 },
+    (_, seed) => run({ kind: 'random', lower: 0, upper: 9 }, { turns: 1 }, seed).perTurn[0]!,
+  );
+  assert.equal(new Set(firstRandom).size, 10, 'every value in [0, 9] is drawn first by some seed');
+});
