@@ -32,4 +32,9 @@ export function seededRng(seed: number, stream: number): RandomGenerator {
 }
 
 /** Stream constants (arbitrary, distinct). */
-export const STREAMS = { arrivals: 0x243f6a88, jobs: 0x6a09e667, session: 0x3c6ef372 } as const;
+export const STREAMS = {
+  arrivals: 0x243f6a88,
+  jobs: 0x6a09e667,
+  session: 0x3c6ef372,
+  sample: 0x510e527f,
+} as const;

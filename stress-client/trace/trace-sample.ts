@@ -1,9 +1,11 @@
 /**
  * Seeded down-sampling: keeps an exact share of rows, chosen by a seeded partial Fisher–Yates
- * shuffle (pure-rand), returned in their original order so the sample reads like the trace.
+ * shuffle (pure-rand), returned in their original order so the sample reads like the trace. The
+ * generator is the stress clients' mixed-seed one: raw xoroshiro128+ on a small seed draws almost
+ * the same first value for every seed, which would correlate the first pick across seeds.
  */
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { seededRng, STREAMS } from '../load-shapes/seeded-rng.js';
 
 /**
  * Indices of `round(count × fraction)` rows (at least one when `count > 0`), ascending. The same
@@ -13,7 +15,7 @@ export function sampleIndices(count: number, fraction: number, seed: number): nu
   const all = Array.from({ length: count }, (_, i) => i);
   if (fraction >= 1 || count === 0) return all;
   const keep = Math.max(1, Math.round(count * fraction));
-  const rng = xoroshiro128plus(seed);
+  const rng = seededRng(seed, STREAMS.sample);
   for (let i = 0; i < keep; i++) {
     const j = uniformInt(rng, i, count - 1);
     const t = all[i]!;
