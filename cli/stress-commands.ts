@@ -52,11 +52,16 @@ function timestamp(): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
-function readToken(explicit: string | undefined): string {
+/** `--token`, else RSWARM_TOKEN, else the token file (`--token-file`, default `.rswarm/token`). */
+function readToken(explicit: string | undefined, tokenFile: string | undefined): string {
   if (explicit) return explicit;
-  const file = path.resolve('.rswarm', 'token');
+  const fromEnv = process.env['RSWARM_TOKEN'];
+  if (fromEnv) return fromEnv;
+  const file = path.resolve(tokenFile ?? path.join('.rswarm', 'token'));
   if (!existsSync(file))
-    throw new Error(`no --token given and ${file} does not exist (start a cluster with rswarm all-in-one)`);
+    throw new Error(
+      `no --token or RSWARM_TOKEN given and ${file} does not exist (start a cluster with rswarm all-in-one)`,
+    );
   return readFileSync(file, 'utf8').trim();
 }
 
@@ -127,7 +132,7 @@ async function runAll(
       io.err(`[stress] ${target.fleet.length} simulated workers joined in ${local.joinSeconds.toFixed(1)} s`);
       api = createHttpStressApi(local.url, local.token, concurrency);
     } else {
-      api = createHttpStressApi(target.url, readToken(target.token), concurrency);
+      api = createHttpStressApi(target.url, readToken(target.token, target.tokenFile), concurrency);
     }
     const sampleEveryMs = durationOption(o, 'sampleEvery', '--sample-every');
     const timeoutMs = durationOption(o, 'timeout', '--timeout');

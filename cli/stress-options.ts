@@ -89,7 +89,8 @@ export function addStressOptions(cmd: Command, shape: StressShape): Command {
   cmd
     .option('--seed <n>', 'random seed: same seed, same workload (default 1)')
     .option('--url <api>', 'a running cluster (default http://127.0.0.1:5001)')
-    .option('--token <token>', 'bearer token (default: the content of .rswarm/token)')
+    .option('--token <token>', 'bearer token (default: RSWARM_TOKEN, else --token-file)')
+    .option('--token-file <file>', 'file holding the bearer token (default .rswarm/token)')
     .option('--virtual', 'virtual time: simulate, no waiting')
     .option(
       '--fleet <spec>',
@@ -259,7 +260,12 @@ export async function buildWorkload(
 export type StressTarget =
   | { readonly kind: 'virtual'; readonly fleet: readonly FleetWorker[] }
   | { readonly kind: 'local'; readonly fleet: readonly FleetWorker[] }
-  | { readonly kind: 'url'; readonly url: string; readonly token: string | undefined };
+  | {
+      readonly kind: 'url';
+      readonly url: string;
+      readonly token: string | undefined;
+      readonly tokenFile: string | undefined;
+    };
 
 /**
  * The target: `--virtual`, `--local-fleet` or `--url` (default the local all-in-one).
@@ -288,5 +294,6 @@ export function targetOf(o: RawOptions, workload: Workload): StressTarget {
     kind: 'url',
     url: typeof o['url'] === 'string' ? o['url'] : 'http://127.0.0.1:5001',
     token: typeof o['token'] === 'string' ? o['token'] : undefined,
+    tokenFile: typeof o['tokenFile'] === 'string' ? o['tokenFile'] : undefined,
   };
 }
