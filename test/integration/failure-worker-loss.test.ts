@@ -1,8 +1,9 @@
 /**
  * @module Losing a Docker worker agent (kill -9, its own process) with running containers, on
- * real FerretDB, Redis and dockerd: within 2 × the heartbeat timeout its job is re-queued, it
- * completes on the other worker, no core is ever booked twice, and when the killed agent comes
- * back the container it left behind (a task that was moved) is removed.
+ * real FerretDB, Redis and dockerd. Back within the heartbeat timeout, an agent adopts its
+ * running container (same container, same attempt). Away longer: within 2 × the heartbeat
+ * timeout its job is re-queued, it completes on the other worker, no core is ever booked twice,
+ * and when the killed agent comes back the container it left behind (a moved task) is removed.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,8 @@ import { dropQueueKeys, waitFor } from '../support/control-plane-harness.js';
 import { ProcessCluster } from '../support/process-cluster.js';
 import { SERVICES } from '../support/services.js';
 
-const HEARTBEAT_TIMEOUT_MS = 2000;
+/** Long enough for a killed agent to be restarted (a fresh tsx process) before it counts as lost. */
+const HEARTBEAT_TIMEOUT_MS = 5000;
 const run = randomUUID().slice(0, 8);
 const db = `rswarm_loss_${run}`;
 const mongoUrl = SERVICES.mongoUrl.replace(/\/([^/?]*)(\?|$)/, `/${db}$2`);
@@ -23,8 +25,9 @@ const docker = new Docker();
 let cluster: ProcessCluster | undefined;
 
 /** Containers the agents of this test created, by worker label. */
-async function containersOf(worker: string): Promise<Docker.ContainerInfo[]> {
-  return docker.listContainers({ all: true, filters: { label: [`rswarm.worker=${worker}`] } });
+async function containersOf(worker: string, job?: string): Promise<Docker.ContainerInfo[]> {
+  const label = [`rswarm.worker=${worker}`, ...(job ? [`rswarm.job=${job}`] : [])];
+  return docker.listContainers({ all: true, filters: { label } });
 }
 
 after(async () => {
@@ -50,7 +53,7 @@ after(async () => {
 });
 
 test(
-  'kill -9 of a Docker worker agent: its job is re-queued, completes elsewhere, its containers are cleaned when it returns',
+  'kill -9 of Docker worker agents: adopted when back in time, else re-queued, completed elsewhere, cleaned on return',
   { timeout: 150_000 },
   async () => {
     const c = await ProcessCluster.create(
@@ -59,7 +62,6 @@ test(
     );
     cluster = c;
     for (const name of ['global-manager', 'discovery', 'job-manager', 'frontend']) c.start(name, [name]);
-    // Two agents on one engine with disjoint cores: nothing they run can overlap.
     const worker = (id: string, cpuset: string, name: string) =>
       c.start(name, ['worker'], {
         RSWARM_WORKER_ID: id,
@@ -67,42 +69,55 @@ test(
         RSWARM_WORKER_CPUSET: cpuset,
         RSWARM_WORKER_MEMORY: '256m',
       });
+    // Two agents on one engine; each keeps its own books (W2's core 0 is W1's core 0 on the host).
     worker(W1, '0', 'worker-1');
-    worker(W2, '1', 'worker-2');
+    worker(W2, '0-1', 'worker-2');
+    const workers = async (): Promise<any[]> => {
+      const r = await c.api('GET', '/api/v1/workers').catch(() => ({ body: [] as any[] }));
+      return Array.isArray(r.body) ? r.body : [];
+    };
     await waitFor(
       'two ready workers',
-      async () => {
-        const r = await c.api('GET', '/api/v1/workers').catch(() => ({ body: [] as any[] }));
-        return Array.isArray(r.body) && r.body.filter((w: any) => w.state === 'ready').length === 2
-          ? true
-          : undefined;
-      },
+      async () => ((await workers()).filter((w) => w.state === 'ready').length === 2 ? true : undefined),
       45_000,
       200,
     );
+    const jobBody = async (name: string): Promise<any> => (await c.api('GET', `/api/v1/jobs/${name}`)).body;
+    const until = (name: string, ok: (j: any) => boolean, what: string, ms = 45_000): Promise<any> =>
+      waitFor(
+        `${name} ${what}`,
+        async () => {
+          const j = await jobBody(name);
+          return j && ok(j) ? j : undefined;
+        },
+        ms,
+        100,
+      ).catch(async (err: Error) => {
+        throw new Error(`${err.message}: ${JSON.stringify(await jobBody(name))}; logs in ${c.dir}`);
+      });
+    const task = (seconds: number, extra: Record<string, unknown> = {}) => ({
+      name: 't',
+      image: SERVICES.testImage,
+      cores: 1,
+      memory: '32m',
+      command: `sleep ${seconds}`,
+      ...extra,
+    });
 
-    // Every job pins nothing and needs the whole of one worker, so one runs on each.
-    const job = (name: string, seconds: number) => ({
-      name,
-      tasks: [{ name: 't', image: SERVICES.testImage, cores: 1, memory: '32m', command: `sleep ${seconds}` }],
-    });
-    const names = [`loss-${run}-a`, `loss-${run}-b`];
-    for (const n of names) assert.equal((await c.api('POST', '/api/v1/jobs', job(n, 5))).status, 202);
-    const placed = await waitFor(
-      'both jobs running',
-      async () => {
-        const js = await Promise.all(names.map(async (n) => (await c.api('GET', `/api/v1/jobs/${n}`)).body));
-        return js.every((j) => j.tasks[0].state === 'running') ? js : undefined;
-      },
-      45_000,
-      200,
-    ).catch(async (err: Error) => {
-      const js = await Promise.all(names.map(async (n) => (await c.api('GET', `/api/v1/jobs/${n}`)).body));
-      throw new Error(`${err.message}: ${JSON.stringify(js)}; logs in ${c.dir}`);
-    });
-    const victim = placed.find((j) => j.tasks[0].worker === W1);
-    assert.ok(victim, `one job runs on ${W1}: ${JSON.stringify(placed.map((j) => j.tasks[0].worker))}`);
-    assert.equal((await containersOf(W1)).filter((x) => x.State === 'running').length, 1);
+    // The survivor runs on W2's core 1 for a while; the victim on W1 (W2 drained meanwhile).
+    const survivor = `loss-${run}-survivor`;
+    const victim = `loss-${run}-victim`;
+    assert.equal(
+      (await c.api('POST', '/api/v1/jobs', { name: survivor, tasks: [task(30, { node: W2, cpuset: '1' })] }))
+        .status,
+      202,
+    );
+    await until(survivor, (j) => j.tasks[0].state === 'running', 'running');
+    assert.equal((await c.api('POST', `/api/v1/workers/${W2}/drain`, {})).status, 200);
+    assert.equal((await c.api('POST', '/api/v1/jobs', { name: victim, tasks: [task(6)] })).status, 202);
+    const placed = await until(victim, (j) => j.tasks[0].state === 'running', 'running');
+    assert.equal(placed.tasks[0].worker, W1);
+    assert.equal((await c.api('POST', `/api/v1/workers/${W2}/undrain`, {})).status, 200);
 
     // Watch the books the whole time: no core may ever be booked twice.
     let watching = true;
@@ -116,57 +131,84 @@ test(
       }
     })();
 
+    // Away past the timeout: W1's job is re-queued within 2 × the timeout and runs on W2's core 0.
     await c.kill('worker-1');
     const killedAt = Date.now();
-    const requeued = await waitFor(
-      `${victim.name} re-queued within 2 × heartbeat timeout`,
-      async () => {
-        const j = (await c.api('GET', `/api/v1/jobs/${victim.name}`)).body;
-        return j.tasks[0].attempts >= 2 ? j : undefined;
-      },
+    const requeued = await until(
+      victim,
+      (j) => j.tasks[0].attempts >= 2,
+      're-queued within 2 × heartbeat timeout',
       2 * HEARTBEAT_TIMEOUT_MS - (Date.now() - killedAt),
-      100,
     );
-    assert.match(requeued.failureReason, new RegExp(`worker ${W1} was lost`));
-    const workers = (await c.api('GET', '/api/v1/workers')).body as any[];
-    assert.equal(workers.find((w) => w.id === W1).state, 'lost');
-    assert.deepEqual(workers.find((w) => w.id === W1).tasks, [], 'the lost worker holds no bookings');
-
-    const done = await waitFor(
-      'both jobs finished',
-      async () => {
-        const js = await Promise.all(names.map(async (n) => (await c.api('GET', `/api/v1/jobs/${n}`)).body));
-        return js.every((j) => j.state === 'finished') ? js : undefined;
-      },
-      60_000,
-      250,
-    );
-    const moved = done.find((j) => j.name === victim.name);
-    assert.equal(moved.tasks[0].worker, W2, 'the re-queued job ran on the surviving worker');
+    assert.match(requeued.failureReason, new RegExp(`worker ${W1} was lost while running t`));
+    const lostW1 = (await workers()).find((w) => w.id === W1);
+    assert.equal(lostW1.state, 'lost');
+    assert.deepEqual(lostW1.tasks, [], 'the lost worker holds no bookings');
+    const client = new MongoClient(mongoUrl);
+    try {
+      const lost = await client.db().collection('events').find({ job: victim, kind: 'task-state' }).toArray();
+      assert.deepEqual(
+        lost.map((e) => `${String(e['task'])}#${String(e['attempt'])}: ${String(e['detail'])}`),
+        [`t#0: lost: worker ${W1} was lost`],
+      );
+    } finally {
+      await client.close();
+    }
+    const moved = await until(victim, (j) => j.state === 'finished', 'finished elsewhere');
+    assert.equal(moved.tasks[0].worker, W2);
     assert.equal(moved.tasks[0].attempts, 2);
     assert.equal(moved.tasks[0].exitCode, 0);
+    // Back within the timeout: the restarted agent adopts its running container.
+    const [before] = await containersOf(W2, survivor);
+    await c.kill('worker-2');
+    worker(W2, '0-1', 'worker-2');
+    const mongo = new MongoClient(mongoUrl);
+    try {
+      await waitFor(
+        `${W2} rejoined`,
+        async () =>
+          (await mongo.db().collection('events').countDocuments({ kind: 'worker-joined', worker: W2 })) === 2
+            ? true
+            : undefined,
+        30_000,
+        100,
+      );
+    } finally {
+      await mongo.close();
+    }
+    const [adopted] = await containersOf(W2, survivor);
+    assert.equal(adopted?.Id, before?.Id, 'the same container');
+    assert.equal(adopted?.State, 'running');
 
-    // The killed agent's container of the moved task still runs (kill -9 leaves containers).
-    // When the agent comes back, the manager's sync no longer wants it: it is stopped and removed.
-    assert.ok((await containersOf(W1)).length >= 1, 'the crash left a container behind');
+    const kept = await jobBody(survivor);
+    assert.equal(kept.tasks[0].state, 'running', 'the adopted task still runs');
+    assert.equal(kept.tasks[0].attempts, 1, 'the adopted task was never re-queued');
+
+    // kill -9 left W1's container of the moved task running. When the agent comes back, the
+    // manager's sync no longer wants it: it is stopped and removed.
+    assert.equal((await containersOf(W1)).length, 1, 'the crash left a container behind');
     worker(W1, '0', 'worker-1');
     await waitFor(
       `${W1} ready again and its stale container removed`,
       async () => {
-        const w = ((await c.api('GET', '/api/v1/workers')).body as any[]).find((x) => x.id === W1);
+        const w = (await workers()).find((x) => x.id === W1);
         return w?.state === 'ready' && (await containersOf(W1)).length === 0 ? true : undefined;
       },
       30_000,
       250,
-    );
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(await containersOf(W1))}; logs in ${c.dir}`);
+    });
+    assert.equal((await c.api('DELETE', `/api/v1/jobs/${survivor}`)).status, 202);
+    await until(survivor, (j) => j.state === 'cancelled', 'cancelled');
     watching = false;
     await watcher;
     assert.deepEqual(problems, [], 'nothing was ever double-booked');
-    const ws = await waitFor('books to settle', async () => {
-      const list = (await c.api('GET', '/api/v1/workers')).body as any[];
+    const settled = await waitFor('books to settle', async () => {
+      const list = await workers();
       return list.every((w) => w.tasks.length === 0) ? list : undefined;
     });
-    for (const w of ws) assert.equal(w.freeCores.length, w.totalCores, `${w.id}: all cores free`);
+    for (const w of settled) assert.equal(w.freeCores.length, w.totalCores, `${w.id}: all cores free`);
     assert.deepEqual((await c.api('GET', '/api/v1/manager/consistency')).body, { ok: true, problems: [] });
   },
 );
