@@ -89,7 +89,7 @@ test(
       const res = await c.api('POST', '/api/v1/jobs', {
         name,
         priority: i % 5,
-        tasks: [{ name: 'a', image: 'busybox', cores: 1 + (i % 3), memory: '64m', runSeconds: 0.1 }],
+        tasks: [{ name: 'a', image: 'busybox', cores: 1 + (i % 2), memory: '16m', runSeconds: 0.1 }],
       });
       assert.equal(res.status, 202, JSON.stringify(res.body));
     }
