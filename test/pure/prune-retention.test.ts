@@ -92,16 +92,11 @@ describe('pruneExpired on the in-memory stores', () => {
               workerId: sp.task === 'pending' ? null : 'w1',
               coreIds: [],
             });
-            await s.jobs.insert(
-              aJob(name, { state: sp.state, finishedAt: sp.finishedAt, tasks: [task] }),
-            );
+            await s.jobs.insert(aJob(name, { state: sp.state, finishedAt: sp.finishedAt, tasks: [task] }));
             const taskLive =
               task.workerId !== null && !['finished', 'failed', 'lost', 'cancelled'].includes(sp.task);
             const gone =
-              isTerminalJobState(sp.state) &&
-              sp.finishedAt !== null &&
-              sp.finishedAt < 90 &&
-              !taskLive;
+              isTerminalJobState(sp.state) && sp.finishedAt !== null && sp.finishedAt < 90 && !taskLive;
             if (!gone) want.push(name);
           }
           await pruneExpired(s, 100, POLICY);
