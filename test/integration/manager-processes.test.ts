@@ -132,6 +132,11 @@ test(
     assert.equal(done.queueDepth, 0);
     assert.equal(done.jobs.finished, JOBS);
     assert.deepEqual(done.workers, { ready: 2, draining: 0, lost: 0, left: 0 });
+    // Discovery writes a task's end before it frees the booking: wait for the last frees.
+    await waitFor('books to settle', async () => {
+      const ws = (await c.api('GET', '/api/v1/workers')).body as any[];
+      return ws.every((w) => w.tasks.length === 0) ? true : undefined;
+    });
     assert.deepEqual((await c.api('GET', '/api/v1/manager/consistency')).body, { ok: true, problems: [] });
 
     // A crashed component stops announcing: it shows as unresponsive, not as running.
