@@ -52,7 +52,18 @@ test('table: thresholds from --max-<stat>-<metric>', () => {
 test('table: targets', () => {
   const generated: Workload = { source: { kind: 'steady', params: {}, seed: 1 }, jobs: [] };
   const trace: Workload = { ...generated, fleet: [{ id: 'n1', cores: 4, memoryBytes: 1024 }] };
-  assert.deepEqual(targetOf({}, generated), { kind: 'url', url: 'http://127.0.0.1:5001', token: undefined });
+  assert.deepEqual(targetOf({}, generated), {
+    kind: 'url',
+    url: 'http://127.0.0.1:5001',
+    token: undefined,
+    tokenFile: undefined,
+  });
+  assert.deepEqual(targetOf({ url: 'http://h:1', tokenFile: '/tmp/t' }, generated), {
+    kind: 'url',
+    url: 'http://h:1',
+    token: undefined,
+    tokenFile: '/tmp/t',
+  });
   assert.equal(targetOf({ virtual: true, fleet: '2x4x1g' }, generated).kind, 'virtual');
   assert.deepEqual(targetOf({ virtual: true }, trace), { kind: 'virtual', fleet: trace.fleet });
   assert.deepEqual(targetOf({ localFleet: 'trace' }, trace), { kind: 'local', fleet: trace.fleet });
