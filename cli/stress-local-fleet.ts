@@ -5,7 +5,7 @@
  * Docker. Workers start in batches; the time they took to join is reported.
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../core/transport/free-port.js';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { context } from 'zeromq';
@@ -24,18 +24,6 @@ export interface LocalFleet {
   /** Seconds from the first worker start until every worker had joined. */
   readonly joinSeconds: number;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Workers started at once (each opens two ZeroMQ sockets and sends a join). */

@@ -9,25 +9,20 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { dropQueueKeys, waitFor } from '../support/control-plane-harness.js';
+import { waitFor } from '../support/control-plane-harness.js';
 import { ProcessCluster } from '../support/process-cluster.js';
-import { SERVICES } from '../support/services.js';
+import { SERVICES, dropQueueKeys, dropTestDatabase, mongoUrlFor } from '../support/services.js';
 
 const JOBS = 200;
 const WORKERS = 4;
 const CORES = 16;
 const db = `rswarm_crash_${randomUUID().slice(0, 8)}`;
-const mongoUrl = SERVICES.mongoUrl.replace(/\/([^/?]*)(\?|$)/, `/${db}$2`);
+const mongoUrl = mongoUrlFor(db);
 let cluster: ProcessCluster | undefined;
 
 after(async () => {
   await cluster?.stopAll();
-  const client = new MongoClient(mongoUrl);
-  await client
-    .db()
-    .dropDatabase()
-    .catch(() => undefined);
-  await client.close();
+  await dropTestDatabase(mongoUrl);
   await dropQueueKeys(db);
 });
 

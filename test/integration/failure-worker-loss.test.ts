@@ -10,15 +10,15 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { MongoClient } from 'mongodb';
-import { dropQueueKeys, waitFor } from '../support/control-plane-harness.js';
+import { waitFor } from '../support/control-plane-harness.js';
 import { ProcessCluster } from '../support/process-cluster.js';
-import { SERVICES } from '../support/services.js';
+import { SERVICES, dropQueueKeys, dropTestDatabase, mongoUrlFor } from '../support/services.js';
 
 /** Long enough for a killed agent to be restarted (a fresh tsx process) before it counts as lost. */
 const HEARTBEAT_TIMEOUT_MS = 5000;
 const run = randomUUID().slice(0, 8);
 const db = `rswarm_loss_${run}`;
-const mongoUrl = SERVICES.mongoUrl.replace(/\/([^/?]*)(\?|$)/, `/${db}$2`);
+const mongoUrl = mongoUrlFor(db);
 const W1 = `loss-${run}-w1`;
 const W2 = `loss-${run}-w2`;
 const docker = new Docker();
@@ -43,12 +43,7 @@ after(async () => {
         .remove()
         .catch(() => undefined);
   }
-  const client = new MongoClient(mongoUrl);
-  await client
-    .db()
-    .dropDatabase()
-    .catch(() => undefined);
-  await client.close();
+  await dropTestDatabase(mongoUrl);
   await dropQueueKeys(db);
 });
 

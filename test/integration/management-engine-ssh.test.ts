@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { freePort } from '../support/control-plane-harness.js';
-import { SERVICES, uniqueName } from '../support/services.js';
+import { SERVICES, mongoUrlFor, uniqueName } from '../support/services.js';
 import { startTestSshServer } from '../support/ssh-server.js';
 import { connectSsh } from '../../management-engine/ssh-remote-shell.js';
 
@@ -100,7 +100,7 @@ test('cluster up (control plane local, worker over sshd) → jobs → status →
       },
       backends: {
         mode: 'external',
-        mongoUrl: SERVICES.mongoUrl.replace(/\/([^/?]*)(\?|$)/, `/${db}$2`),
+        mongoUrl: mongoUrlFor(db),
         redisUrl: SERVICES.redisUrl,
         queueName: db,
       },

@@ -9,11 +9,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import Docker from 'dockerode';
-import { MongoClient } from 'mongodb';
 import { pruneExpired, type RetentionPolicy } from '../../core/control/index.js';
 import { createMongoStores } from '../../core/store/index.js';
 import { startCluster, waitFor } from '../support/control-plane-harness.js';
-import { SERVICES } from '../support/services.js';
+import { SERVICES, dropTestDatabase, mongoUrlFor } from '../support/services.js';
 import { aJob, aSample, aTask } from '../support/store-contract.js';
 
 const run = randomUUID().slice(0, 8);
@@ -22,15 +21,8 @@ const DAY = 86_400_000;
 
 describe('prune on FerretDB', () => {
   const db = `rswarm_prune_${run}`;
-  const url = SERVICES.mongoUrl.replace(/\/([^/?]*)(\?|$)/, `/${db}$2`);
-  after(async () => {
-    const client = new MongoClient(url);
-    await client
-      .db()
-      .dropDatabase()
-      .catch(() => undefined);
-    await client.close();
-  });
+  const url = mongoUrlFor(db);
+  after(() => dropTestDatabase(url));
 
   test('past retention: ended records go, live ones stay; two processes at once, then again: no change', async () => {
     const now = 100 * DAY;

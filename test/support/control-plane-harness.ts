@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from '../../core/transport/free-port.js';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type ConfigInput } from '../../core/config/index.js';
 import { silentLogger, createLogger } from '../../core/log/logger.js';
@@ -6,20 +6,9 @@ import { startControlPlane, type RunningControlPlane } from '../../cli/control-p
 import { startWorker } from '../../worker/main.js';
 import type { WorkerAgent } from '../../worker/worker-agent.js';
 import type { WorkerOptionsInput } from '../../worker/worker-options.js';
-import { SERVICES } from './services.js';
+import { SERVICES, dropQueueKeys, dropTestDatabase, mongoUrlFor } from './services.js';
 
-/** A free TCP port on loopback (closed again; a race with other processes is unlikely here). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Loopback endpoints for one control plane, all on fresh ports. */
 export async function freshEndpoints(): Promise<{
@@ -61,7 +50,7 @@ export interface ClusterOptions {
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const ep = await freshEndpoints();
   const db = `rswarm_e2e_${randomUUID().slice(0, 8)}`;
-  const mongoUrl = SERVICES.mongoUrl.replace(/\/([^/?]*)(\?|$)/, `/${db}$2`);
+  const mongoUrl = mongoUrlFor(db);
   const config = loadConfig({
     env: {},
     overrides: {
@@ -142,32 +131,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     },
     async close() {
       await Promise.all(workers.map((w) => w.close()));
-      if (options.realBackends) {
-        const { MongoClient } = await import('mongodb');
-        const c = new MongoClient(mongoUrl);
-        await c
-          .db()
-          .dropDatabase()
-          .catch(() => undefined);
-        await c.close();
-      }
+      if (options.realBackends) await dropTestDatabase(mongoUrl);
       await plane.close();
       if (options.realBackends) await dropQueueKeys(db);
     },
   };
 }
 
-/** Deletes a test queue's keys from Redis (`bull:<name>:*`). */
-export async function dropQueueKeys(queueName: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(SERVICES.redisUrl);
-  try {
-    const keys = await redis.keys(`bull:${queueName}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } finally {
-    redis.disconnect();
-  }
-}
+export { dropQueueKeys };
 
 /** Polls `probe` until it returns a value (not undefined) or the deadline passes. */
 export async function waitFor<T>(

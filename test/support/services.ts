@@ -17,3 +17,51 @@ export const SERVICES = Object.freeze({
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
+
+/** `SERVICES.mongoUrl` with its database replaced by `db` (query options kept). */
+export function mongoUrlFor(db: string): string {
+  return SERVICES.mongoUrl.replace(/\/([^/?]*)(\?|$)/, `/${db}$2`);
+}
+
+/** Deletes a test queue's keys from Redis (`bull:<name>:*`). */
+export async function dropQueueKeys(queueName: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(SERVICES.redisUrl);
+  try {
+    const keys = await redis.keys(`bull:${queueName}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Drops a test database (errors ignored: it may never have been created). */
+export async function dropTestDatabase(mongoUrl: string): Promise<void> {
+  const { MongoClient } = await import('mongodb');
+  const client = new MongoClient(mongoUrl);
+  try {
+    await client
+      .db()
+      .dropDatabase()
+      .catch(() => undefined);
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * A per-run database and queue name for one test file: `mongoUrl` points at the database named
+ * `name`, and `drop()` removes both the database and the queue's Redis keys.
+ */
+export function testDatabase(prefix: string): { name: string; mongoUrl: string; drop(): Promise<void> } {
+  const name = `${prefix}_${randomUUID().slice(0, 8)}`;
+  const mongoUrl = mongoUrlFor(name);
+  return {
+    name,
+    mongoUrl,
+    async drop() {
+      await dropTestDatabase(mongoUrl);
+      await dropQueueKeys(name);
+    },
+  };
+}
