@@ -88,13 +88,17 @@ function addStep(bins: Float64Array, binMs: number, from: number, to: number, va
   }
 }
 
+/** Compares ids with digit runs as numbers; locale-independent. */
+const NATURAL = new Intl.Collator('en', { numeric: true });
+
 /**
  * The utilisation heatmap of one run: workers (by id) in ≤ heatmapRows contiguous groups, time in
  * `timeBins` equal bins over `[0, endMs]`. A group's bin is Σ used core·ms ÷ Σ cores·bin ms;
  * consecutive bins of equal value are merged into one cell (`time` … `timeEnd`).
  */
 export function heatmapCells(run: string, result: RunResult, endMs: number, unit: TimeUnit): HeatCell[] {
-  const fleet = [...result.fleet].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Natural order (w2 before w10), so numbered fleets read top to bottom as people number them.
+  const fleet = [...result.fleet].sort((a, b) => NATURAL.compare(a.id, b.id));
   if (fleet.length === 0 || endMs <= 0) return [];
   const bins = CHART_LIMITS.timeBins;
   const binMs = endMs / bins;

@@ -94,7 +94,8 @@ export function heatmapSpec(
     },
     spec: {
       width: 600,
-      height: Math.max(60, Math.min(6 * rows, 360)),
+      // Labelled rows need room for their text; unlabelled ones (> 20) are thin bands.
+      height: rows > 20 ? Math.max(60, Math.min(6 * rows, 360)) : Math.max(60, 16 * rows),
       mark: { type: 'rect' },
       encoding: {
         x: timeAxis(unit, endMs),
