@@ -1,7 +1,6 @@
 import { Router } from 'zeromq';
 import type { Clock } from '../core/clock/clock.js';
-import { desiredOnWorker, settleAttempt, updateWithRetry, type PlacedRef } from '../core/control/index.js';
-import { isTerminalTaskState } from '../core/job/job-state.js';
+import { desiredOnWorker, type PlacedRef } from '../core/control/index.js';
 import type { Logger } from '../core/log/logger.js';
 import {
   decodeMessage,
@@ -16,6 +15,7 @@ import {
 } from '../core/protocol/index.js';
 import type { Stores } from '../core/store/store-ports.js';
 import { SerialSender, type NudgeLink } from '../core/transport/index.js';
+import { markWorkerLost, sampleUsage, settleLostWorker } from './worker-loss.js';
 
 /** Options of the GlobalManager. */
 export interface GlobalManagerOptions {
@@ -321,79 +321,19 @@ export class GlobalManager {
     const every = this.options.usageSampleIntervalMs;
     if (every > 0 && now - this.lastSampleAt >= every) {
       this.lastSampleAt = now;
-      await this.sampleUsage(now);
+      await sampleUsage(this.deps.stores, now);
     }
-  }
-
-  /** Appends one utilisation sample per live worker (a document each, never a rewritten array). */
-  private async sampleUsage(now: number): Promise<void> {
-    const workers = (await this.deps.stores.workers.list()).filter(
-      (w) => w.state === 'ready' || w.state === 'draining',
-    );
-    if (workers.length === 0) return;
-    await this.deps.stores.usage.append(
-      workers.map((w) => ({
-        workerId: w.id,
-        at: now,
-        usedCores: w.bookings.reduce((n, b) => n + b.coreIds.length, 0),
-        usedMemoryBytes: w.bookings.reduce((n, b) => n + b.memoryBytes, 0),
-        tasks: w.bookings.length,
-      })),
-    );
   }
 
   private async markLost(workerId: string, now: number): Promise<void> {
     this.sessions.delete(workerId);
-    const out = await updateWithRetry(
-      () => this.deps.stores.workers.get(workerId),
-      (w) =>
-        w && (w.state === 'ready' || w.state === 'draining')
-          ? { next: { ...w, state: 'lost' as const }, result: true }
-          : { next: undefined, result: false },
-      (next, v) => this.deps.stores.workers.replace(next, v),
-    );
-    if (out.status !== 'updated') return;
-    this.deps.logger.warn({ worker: workerId }, 'worker lost: no heartbeat within the timeout');
-    await this.deps.stores.events.append([{ at: now, kind: 'worker-lost', worker: workerId }]);
-    await this.settleLostWorker(workerId, now);
+    if (await markWorkerLost(this.deps.stores, workerId, now, this.deps.logger))
+      await this.settleLostWorker(workerId, now);
   }
 
-  /**
-   * Ends the attempts of every job with a live task on the lost worker: re-queued or failed by
-   * restart policy, bookings freed, survivors elsewhere stopped. Each lost task is recorded as a
-   * `task-state` event `lost` (a re-queued job's tasks start over at `pending` in the record).
-   */
+  /** Settles the lost worker's jobs (see {@link settleLostWorker}), stops survivors, nudges the JM. */
   private async settleLostWorker(workerId: string, now: number): Promise<void> {
-    for (const job of await this.deps.stores.jobs.listActiveOnWorker(workerId)) {
-      const s = await settleAttempt(
-        this.deps.stores,
-        job.name,
-        job.attempt,
-        { kind: 'worker-lost', workerId },
-        now,
-      );
-      if (s.outcome === 'none') continue;
-      const lostTasks = job.tasks.filter((t) => t.workerId === workerId && !isTerminalTaskState(t.state));
-      await this.deps.stores.events.append([
-        ...lostTasks.map((t) => ({
-          at: now,
-          kind: 'task-state' as const,
-          job: job.name,
-          task: t.name,
-          worker: workerId,
-          attempt: job.attempt,
-          detail: `lost: worker ${workerId} was lost`,
-        })),
-        {
-          at: now,
-          kind: s.outcome === 'requeued' ? 'job-requeued' : 'job-failed',
-          job: job.name,
-          worker: workerId,
-          attempt: job.attempt,
-        },
-      ]);
-      await this.forwardStops(s.stops);
-    }
+    await settleLostWorker(this.deps.stores, workerId, now, (stops) => this.forwardStops(stops));
     this.deps.nudges.nudge('worker-lost');
   }
 
