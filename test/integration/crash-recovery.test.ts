@@ -30,7 +30,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test(
   'kill -9 of JobManager, GlobalManager, Discovery and a worker while 200 jobs flow',
-  { timeout: 240_000 },
+  // Generous bounds: FerretDB v1 on SQLite moves this scenario at only 2-4 jobs/s on 2 cores
+  // (measured 80 s without the kills, 145 s with them); the test is about correctness, not speed.
+  { timeout: 480_000 },
   async () => {
     const c = await ProcessCluster.create({ mongoUrl, redisUrl: SERVICES.redisUrl, queueName: db });
     cluster = c;
@@ -105,7 +107,7 @@ test(
         } while (cursor);
         return all.length === JOBS && all.every((j) => final.has(j.state)) ? all : undefined;
       },
-      150_000,
+      360_000,
       500,
     );
     const notFinished = jobs.filter((j) => j.state !== 'finished');
