@@ -49,7 +49,7 @@ test(
       'FrontEnd',
       async () =>
         (await c.api('GET', '/healthz').catch(() => ({ status: 0 }))).status === 200 ? true : undefined,
-      30_000,
+      60_000,
     );
     await waitFor(
       'workers',
@@ -58,7 +58,7 @@ test(
         WORKERS
           ? true
           : undefined,
-      30_000,
+      60_000,
     );
 
     const names = Array.from({ length: JOBS }, (_, i) => `crash-job-${i}`);

@@ -53,7 +53,7 @@ test(
       'FrontEnd',
       async () =>
         (await c.api('GET', '/healthz').catch(() => ({ status: 0 }))).status === 200 ? true : undefined,
-      30_000,
+      60_000,
     );
     const view = await waitFor(
       'every component announced',
@@ -61,7 +61,7 @@ test(
         const b = (await c.api('GET', '/api/v1/manager')).body;
         return b.components.length === 4 ? b : undefined;
       },
-      30_000,
+      60_000,
     );
     assert.deepEqual(
       view.components.map((x: any) => x.name),
