@@ -95,16 +95,7 @@ test(
     const jobs = await waitFor(
       'every job to end',
       async () => {
-        const all: any[] = [];
-        let cursor: string | null = null;
-        do {
-          const page: { body: { items: any[]; nextCursor: string | null } } = await c.api(
-            'GET',
-            `/api/v1/jobs?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-          );
-          all.push(...page.body.items);
-          cursor = page.body.nextCursor;
-        } while (cursor);
+        const all = await c.allJobs();
         return all.length === JOBS && all.every((j) => final.has(j.state)) ? all : undefined;
       },
       360_000,

@@ -24,20 +24,6 @@ after(async () => {
   await dropQueueKeys(db);
 });
 
-async function allJobs(c: ProcessCluster): Promise<any[]> {
-  const all: any[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { body: { items: any[]; nextCursor: string | null } } = await c.api(
-      'GET',
-      `/api/v1/jobs?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-    );
-    all.push(...page.body.items);
-    cursor = page.body.nextCursor;
-  } while (cursor);
-  return all;
-}
-
 test(
   'manager view across processes; a strategy switch while 100 jobs wait loses none',
   { timeout: 180_000 },
@@ -109,7 +95,7 @@ test(
     const jobs = await waitFor(
       'every job to finish',
       async () => {
-        const all = await allJobs(c);
+        const all = await c.allJobs();
         return all.length === JOBS && all.every((j) => j.state === 'finished') ? all : undefined;
       },
       120_000,

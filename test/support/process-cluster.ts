@@ -112,4 +112,19 @@ export class ProcessCluster {
       body: text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text,
     };
   }
+
+  /** Every job the API lists (JobView objects), following the cursor page by page. */
+  async allJobs(): Promise<any[]> {
+    const all: any[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { items: any[]; nextCursor: string | null } } = await this.api(
+        'GET',
+        `/api/v1/jobs?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      all.push(...page.body.items);
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    return all;
+  }
 }
