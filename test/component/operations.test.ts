@@ -7,6 +7,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
 import { SIM_UPDATE_ERROR_ENV } from '../../worker/simulated-runtime.js';
+import type { WorkerView } from '../support/api-views.js';
 
 function job(
   name: string,
@@ -119,9 +120,9 @@ describe('task operations (simulated workers)', () => {
     const events = await c.plane.stores.events.list({ job: 'race', kind: 'task-migrated' }, 100);
     assert.equal(events.length, wins.length);
     const placed = (await c.api('GET', '/api/v1/jobs/race')).body.tasks[0].worker as string;
-    const ws = (await c.api('GET', '/api/v1/workers')).body as any[];
+    const ws = (await c.api('GET', '/api/v1/workers')).body as WorkerView[];
     assert.deepEqual(
-      ws.flatMap((w) => w.tasks.map((t: string) => `${w.id}:${t}`)),
+      ws.flatMap((w) => (w.tasks ?? []).map((t) => `${w.id}:${t}`)),
       [`${placed}:race/t1`],
     );
     await consistent(c);

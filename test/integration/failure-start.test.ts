@@ -11,6 +11,7 @@ import { cpus } from 'node:os';
 import Docker from 'dockerode';
 import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
 import { SERVICES } from '../support/services.js';
+import type { WorkerView } from '../support/api-views.js';
 
 const run = randomUUID().slice(0, 8);
 const docker = new Docker();
@@ -36,10 +37,12 @@ async function requeues(c: Cluster, name: string): Promise<number> {
 /** Cores, memory and containers of these jobs are all released. */
 async function assertFreed(c: Cluster, jobs: readonly string[]): Promise<void> {
   await waitFor('bookings freed', async () => {
-    const ws = (await c.api('GET', '/api/v1/workers')).body as any[];
-    return ws.every((w) => w.tasks.length === 0 && w.freeCores.length === w.totalCores) ? true : undefined;
+    const ws = (await c.api('GET', '/api/v1/workers')).body as WorkerView[];
+    return ws.every((w) => (w.tasks ?? []).length === 0 && w.freeCores.length === w.totalCores)
+      ? true
+      : undefined;
   });
-  for (const w of (await c.api('GET', '/api/v1/workers')).body as any[])
+  for (const w of (await c.api('GET', '/api/v1/workers')).body as WorkerView[])
     assert.equal(w.freeMemoryBytes, w.totalMemoryBytes, `${w.id}: memory freed`);
   await waitFor('containers removed', async () => {
     for (const j of jobs) {

@@ -13,6 +13,7 @@ import { MongoClient } from 'mongodb';
 import { waitFor } from '../support/control-plane-harness.js';
 import { ProcessCluster } from '../support/process-cluster.js';
 import { SERVICES, dropQueueKeys, dropTestDatabase, mongoUrlFor } from '../support/services.js';
+import type { WorkerView } from '../support/api-views.js';
 
 /** Long enough for a killed agent to be restarted (a fresh tsx process) before it counts as lost. */
 const HEARTBEAT_TIMEOUT_MS = 5000;
@@ -67,9 +68,9 @@ test(
     // Two agents on one engine; each keeps its own books (W2's core 0 is W1's core 0 on the host).
     worker(W1, '0', 'worker-1');
     worker(W2, '0-1', 'worker-2');
-    const workers = async (): Promise<any[]> => {
-      const r = await c.api('GET', '/api/v1/workers').catch(() => ({ body: [] as any[] }));
-      return Array.isArray(r.body) ? r.body : [];
+    const workers = async (): Promise<WorkerView[]> => {
+      const r = await c.api('GET', '/api/v1/workers').catch(() => ({ body: [] as WorkerView[] }));
+      return Array.isArray(r.body) ? (r.body as WorkerView[]) : [];
     };
     await waitFor(
       'two ready workers',
@@ -136,7 +137,13 @@ test(
       2 * HEARTBEAT_TIMEOUT_MS - (Date.now() - killedAt),
     );
     assert.match(requeued.failureReason, new RegExp(`worker ${W1} was lost while running t`));
-    const lostW1 = (await workers()).find((w) => w.id === W1);
+    // Settlement re-queues the job and then frees the lost worker's bookings: wait for the second.
+    const lostW1 = await waitFor('the lost worker to hold no bookings', async () => {
+      const w = (await workers()).find((x) => x.id === W1);
+      return w && (w.tasks ?? []).length === 0 ? w : undefined;
+    }).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify((await workers()).find((x) => x.id === W1))}`);
+    });
     assert.equal(lostW1.state, 'lost');
     assert.deepEqual(lostW1.tasks, [], 'the lost worker holds no bookings');
     const client = new MongoClient(mongoUrl);
@@ -201,7 +208,7 @@ test(
     assert.deepEqual(problems, [], 'nothing was ever double-booked');
     const settled = await waitFor('books to settle', async () => {
       const list = await workers();
-      return list.every((w) => w.tasks.length === 0) ? list : undefined;
+      return list.every((w) => (w.tasks ?? []).length === 0) ? list : undefined;
     });
     for (const w of settled) assert.equal(w.freeCores.length, w.totalCores, `${w.id}: all cores free`);
     assert.deepEqual((await c.api('GET', '/api/v1/manager/consistency')).body, { ok: true, problems: [] });

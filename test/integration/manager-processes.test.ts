@@ -11,6 +11,7 @@ import { MongoClient } from 'mongodb';
 import { waitFor } from '../support/control-plane-harness.js';
 import { ProcessCluster } from '../support/process-cluster.js';
 import { SERVICES, dropQueueKeys, dropTestDatabase, mongoUrlFor } from '../support/services.js';
+import type { WorkerView } from '../support/api-views.js';
 
 const JOBS = 100;
 const COMPONENTS = ['discovery', 'frontend', 'global-manager', 'job-manager'];
@@ -115,8 +116,8 @@ test(
     assert.deepEqual(done.workers, { ready: 2, draining: 0, lost: 0, left: 0 });
     // Discovery writes a task's end before it frees the booking: wait for the last frees.
     await waitFor('books to settle', async () => {
-      const ws = (await c.api('GET', '/api/v1/workers')).body as any[];
-      return ws.every((w) => w.tasks.length === 0) ? true : undefined;
+      const ws = (await c.api('GET', '/api/v1/workers')).body as WorkerView[];
+      return ws.every((w) => (w.tasks ?? []).length === 0) ? true : undefined;
     });
     assert.deepEqual((await c.api('GET', '/api/v1/manager/consistency')).body, { ok: true, problems: [] });
 
