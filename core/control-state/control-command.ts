@@ -1,0 +1,152 @@
+import type { JobSpec } from '../job/job-model.js';
+import type { RuntimeKind } from '../model/records.js';
+import type { Report } from '../protocol/messages.js';
+
+/**
+ * Commands of the control state machine: every change to jobs, bookings and workers is one of
+ * these, applied in order by the leader (see {@link ControlState}). They are what the control log
+ * stores, so they are plain JSON, carry their own time (`at`, taken by the leader when it accepted
+ * the intent: replay never reads a clock) and a schema version.
+ */
+
+/** Version of the command shapes below; a log written by a newer version is refused on replay. */
+export const COMMAND_VERSION = 1;
+
+/** A client submitted a job (already validated and normalised). */
+export interface SubmitCommand {
+  readonly kind: 'submit';
+  readonly at: number;
+  readonly spec: JobSpec;
+}
+
+/** A client asked to cancel a job. */
+export interface CancelCommand {
+  readonly kind: 'cancel';
+  readonly at: number;
+  readonly job: string;
+}
+
+/** One task's place in a plan, with the exact cores and memory it books. */
+export interface PlannedTask {
+  readonly job: string;
+  readonly task: string;
+  readonly workerId: string;
+  readonly coreIds: readonly number[];
+  readonly memoryBytes: number;
+}
+
+/** A job the plan could not place, and why. */
+export interface PlannedMiss {
+  readonly job: string;
+  readonly reason: string;
+  /** The job can never fit this fleet (as a whole or task by task): it fails. */
+  readonly neverFits: boolean;
+}
+
+/**
+ * The outcome of one scheduling round. Each job's placements are committed whole or not at all,
+ * re-checked against the state as it is when the command is applied (the plan was made on a
+ * snapshot that may be a few commands old).
+ */
+export interface PlaceCommand {
+  readonly kind: 'place';
+  readonly at: number;
+  /** Attempt of each planned job, so a plan for an older attempt changes nothing. */
+  readonly attempts: Readonly<Record<string, number>>;
+  readonly placements: readonly PlannedTask[];
+  readonly misses: readonly PlannedMiss[];
+}
+
+/** Workers reported task states (as received; stale and duplicate reports are harmless). */
+export interface ReportsCommand {
+  readonly kind: 'reports';
+  readonly at: number;
+  readonly reports: readonly Report[];
+}
+
+/** A worker joined or came back with this capacity. */
+export interface WorkerJoinedCommand {
+  readonly kind: 'worker-joined';
+  readonly at: number;
+  readonly worker: {
+    readonly id: string;
+    readonly runtime: RuntimeKind;
+    readonly coreIds: readonly number[];
+    readonly totalMemoryBytes: number;
+  };
+}
+
+/** A worker stayed silent past the heartbeat timeout. */
+export interface WorkerLostCommand {
+  readonly kind: 'worker-lost';
+  readonly at: number;
+  readonly worker: string;
+}
+
+/** An operator drained or undrained a worker. */
+export interface WorkerStateCommand {
+  readonly kind: 'worker-state';
+  readonly at: number;
+  readonly worker: string;
+  readonly state: 'ready' | 'draining';
+}
+
+/** An operator removed a worker (its tasks are settled as after a loss). */
+export interface WorkerRemovedCommand {
+  readonly kind: 'worker-removed';
+  readonly at: number;
+  readonly worker: string;
+}
+
+/** A task moves to another worker, keeping its attempt (migration). */
+export interface MoveTaskCommand {
+  readonly kind: 'move-task';
+  readonly at: number;
+  readonly job: string;
+  readonly task: string;
+  readonly to: string;
+  readonly coreIds: readonly number[];
+}
+
+/** A task's cores and memory change in place. */
+export interface ResizeTaskCommand {
+  readonly kind: 'resize-task';
+  readonly at: number;
+  readonly job: string;
+  readonly task: string;
+  readonly coreIds: readonly number[];
+  readonly memoryBytes: number;
+}
+
+/** The scheduling strategy changed. */
+export interface StrategyCommand {
+  readonly kind: 'strategy';
+  readonly at: number;
+  readonly name: string;
+}
+
+/** A new leader took over with this fencing term (the log's first entry of each term). */
+export interface TermStartCommand {
+  readonly kind: 'term-start';
+  readonly at: number;
+  readonly term: number;
+  readonly leader: string;
+}
+
+/** Every command the state machine applies. */
+export type ControlCommand =
+  | SubmitCommand
+  | CancelCommand
+  | PlaceCommand
+  | ReportsCommand
+  | WorkerJoinedCommand
+  | WorkerLostCommand
+  | WorkerStateCommand
+  | WorkerRemovedCommand
+  | MoveTaskCommand
+  | ResizeTaskCommand
+  | StrategyCommand
+  | TermStartCommand;
+
+/** The command kinds, for exhaustive tables. */
+export type CommandKind = ControlCommand['kind'];

@@ -1,0 +1,286 @@
+import { bookingKey } from '../control/worker-bookings.js';
+import { placedLiveTasks } from '../control/job-transitions.js';
+import { desiredOnWorker } from '../control/task-assignment.js';
+import { isTerminalJobState, JOB_STATES, type JobState } from '../job/job-state.js';
+import type { Booking, JobRecord, WorkerRecord } from '../model/records.js';
+import type { TaskAssignment } from '../protocol/messages.js';
+import { applyJobCommand } from './apply-jobs.js';
+import { applyWorkerCommand } from './apply-workers.js';
+import type { ControlCommand } from './control-command.js';
+import { stateConsistencyProblems } from './state-consistency.js';
+import { noEffects, type Effects } from './state-effects.js';
+import type { StateWriter } from './state-writer.js';
+
+/** Version of {@link ControlSnapshotData}; a snapshot of another version is refused on restore. */
+export const SNAPSHOT_VERSION = 1;
+
+/** Everything the state holds, as plain data: what a snapshot stores. */
+export interface ControlSnapshotData {
+  readonly v: number;
+  readonly term: number;
+  readonly leader: string | null;
+  readonly strategy: string | null;
+  readonly jobs: readonly JobRecord[];
+  readonly workers: readonly WorkerRecord[];
+}
+
+/**
+ * The control state: live jobs, workers and their bookings, held in memory by the leader and
+ * changed only by {@link ControlState.apply}, one command at a time.
+ *
+ * `apply` is deterministic and does no I/O: the same state and command always give the same next
+ * state and the same {@link Effects}, which is what lets a standby rebuild the leader's state from
+ * a snapshot plus the log. Bookings are derived from the placed, non-terminal tasks of live jobs
+ * whenever a job changes, so "booked" and "running" cannot drift apart and
+ * {@link ControlState.consistencyProblems} is exact at every moment.
+ *
+ * A job leaves live state once it has ended and nothing of it holds a booking; the leader hands
+ * it to the history store (the system of record) then.
+ */
+export class ControlState implements StateWriter {
+  private readonly jobMap = new Map<string, JobRecord>();
+  private readonly workerMap = new Map<string, WorkerRecord>();
+  /** workerId → names of live jobs with a placed live task there. */
+  private readonly onWorker = new Map<string, Set<string>>();
+  private strategyName: string | null = null;
+  private termNo = 0;
+  private leaderId: string | null = null;
+
+  /** Applies one command. Refused commands change nothing and say why in `outcome`. */
+  apply(cmd: ControlCommand): Effects {
+    switch (cmd.kind) {
+      case 'submit':
+      case 'cancel':
+      case 'place':
+      case 'reports':
+        return applyJobCommand(this, cmd);
+      case 'worker-joined':
+      case 'worker-lost':
+      case 'worker-state':
+      case 'worker-removed':
+      case 'move-task':
+      case 'resize-task':
+        return applyWorkerCommand(this, cmd);
+      case 'strategy': {
+        const fx = noEffects();
+        this.strategyName = cmd.name;
+        fx.events.push({ at: cmd.at, kind: 'strategy-changed', detail: cmd.name });
+        fx.schedule = true;
+        return fx;
+      }
+      case 'term-start':
+        this.setTerm(cmd.term, cmd.leader);
+        return noEffects();
+    }
+  }
+
+  // ---- queries
+
+  job(name: string): JobRecord | undefined {
+    return this.jobMap.get(name);
+  }
+
+  worker(id: string): WorkerRecord | undefined {
+    return this.workerMap.get(id);
+  }
+
+  /** Live jobs, in no particular order. */
+  jobs(): IterableIterator<JobRecord> {
+    return this.jobMap.values();
+  }
+
+  /** Every worker, ordered by id. */
+  workers(): WorkerRecord[] {
+    return [...this.workerMap.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Waiting jobs not being cancelled, oldest first (by submit time, then name), at most `limit`. */
+  waitingJobs(limit = Number.POSITIVE_INFINITY): JobRecord[] {
+    const out: JobRecord[] = [];
+    for (const j of this.jobMap.values()) if (j.state === 'waiting' && !j.cancelRequested) out.push(j);
+    out.sort((a, b) => a.submittedAt - b.submittedAt || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return out.length > limit ? out.slice(0, limit) : out;
+  }
+
+  jobsOnWorker(id: string): readonly string[] {
+    return [...(this.onWorker.get(id) ?? [])];
+  }
+
+  /** What `workerId` should be running now: its full desired set, sent when it (re)connects. */
+  desiredOn(workerId: string): TaskAssignment[] {
+    return this.jobsOnWorker(workerId).flatMap((n) =>
+      desiredOnWorker(this.jobMap.get(n) as JobRecord, workerId),
+    );
+  }
+
+  fleetKnown(): boolean {
+    for (const w of this.workerMap.values()) if (w.state !== 'left') return true;
+    return false;
+  }
+
+  get strategy(): string | null {
+    return this.strategyName;
+  }
+
+  get term(): number {
+    return this.termNo;
+  }
+
+  get leader(): string | null {
+    return this.leaderId;
+  }
+
+  /** Live jobs by state (ended jobs are in history, not counted here). */
+  countByState(): Record<JobState, number> {
+    const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+    for (const j of this.jobMap.values()) counts[j.state]++;
+    return counts;
+  }
+
+  /** Every way bookings and live tasks disagree; empty at every moment unless there is a bug. */
+  consistencyProblems(): string[] {
+    return stateConsistencyProblems(this.workerMap.values(), this.jobMap);
+  }
+
+  // ---- writer (used by the command handlers)
+
+  putJob(next: JobRecord, fx: Effects): void {
+    const before = this.jobMap.get(next.name);
+    const oldBookings = before ? liveBookings(before) : new Map<string, PlacedBooking>();
+    const newBookings = liveBookings(next);
+    const at = next.scheduledAt ?? next.submittedAt;
+    for (const [key, old] of oldBookings) {
+      const now = newBookings.get(key);
+      if (now && sameBooking(now, old)) continue;
+      this.unbook(old, fx);
+    }
+    for (const [key, b] of newBookings) {
+      const old = oldBookings.get(key);
+      if (old && sameBooking(old, b)) continue;
+      this.book(b, old?.bookedAt ?? at, fx);
+    }
+    fx.changedJobs.add(next.name);
+    if (isTerminalJobState(next.state) && newBookings.size === 0) {
+      this.jobMap.delete(next.name);
+      fx.endedJobs.push(next);
+    } else {
+      this.jobMap.set(next.name, next);
+    }
+  }
+
+  putWorker(next: WorkerRecord, fx: Effects): void {
+    this.workerMap.set(next.id, next);
+    fx.changedWorkers.add(next.id);
+  }
+
+  setStrategy(name: string): void {
+    this.strategyName = name;
+  }
+
+  setTerm(term: number, leader: string): void {
+    this.termNo = Math.max(this.termNo, term);
+    this.leaderId = leader;
+  }
+
+  private book(b: PlacedBooking, bookedAt: number, fx: Effects): void {
+    const w = this.workerMap.get(b.workerId);
+    if (!w) throw new Error(`ControlState: booking ${b.key} on unknown worker ${b.workerId}`);
+    const booking: Booking = {
+      job: b.job,
+      task: b.task,
+      attempt: b.attempt,
+      coreIds: b.coreIds,
+      memoryBytes: b.memoryBytes,
+      bookedAt,
+    };
+    this.putWorker({ ...w, bookings: [...w.bookings, booking] }, fx);
+    let set = this.onWorker.get(b.workerId);
+    if (!set) this.onWorker.set(b.workerId, (set = new Set()));
+    set.add(b.job);
+  }
+
+  private unbook(b: PlacedBooking, fx: Effects): void {
+    const w = this.workerMap.get(b.workerId);
+    if (w) {
+      const kept = w.bookings.filter((x) => bookingKey(x) !== b.key);
+      this.putWorker({ ...w, bookings: kept }, fx);
+      if (!kept.some((x) => x.job === b.job)) this.onWorker.get(b.workerId)?.delete(b.job);
+    }
+    fx.schedule = true;
+  }
+
+  // ---- snapshots
+
+  /** The whole state as plain data. */
+  toSnapshot(): ControlSnapshotData {
+    return {
+      v: SNAPSHOT_VERSION,
+      term: this.termNo,
+      leader: this.leaderId,
+      strategy: this.strategyName,
+      jobs: [...this.jobMap.values()],
+      workers: this.workers(),
+    };
+  }
+
+  /**
+   * Rebuilds a state from a snapshot. Bookings are re-derived from the jobs (the snapshot's own
+   * booking lists are not trusted), so a restored state is consistent by construction.
+   * @throws Error when the snapshot has another version
+   */
+  static fromSnapshot(data: ControlSnapshotData): ControlState {
+    if (data.v !== SNAPSHOT_VERSION) {
+      throw new Error(`control snapshot version ${String(data.v)} is not ${SNAPSHOT_VERSION}`);
+    }
+    const s = new ControlState();
+    s.termNo = data.term;
+    s.leaderId = data.leader;
+    s.strategyName = data.strategy;
+    for (const w of data.workers) s.workerMap.set(w.id, { ...w, bookings: [] });
+    const fx = noEffects();
+    for (const j of data.jobs) {
+      for (const b of liveBookings(j).values()) s.book(b, b.bookedAt, fx);
+      s.jobMap.set(j.name, j);
+    }
+    return s;
+  }
+}
+
+interface PlacedBooking {
+  readonly key: string;
+  readonly workerId: string;
+  readonly job: string;
+  readonly task: string;
+  readonly attempt: number;
+  readonly coreIds: readonly number[];
+  readonly memoryBytes: number;
+  readonly bookedAt: number;
+}
+
+/** The bookings a job's placed live tasks hold, keyed by task attempt. */
+function liveBookings(job: JobRecord): Map<string, PlacedBooking> {
+  const out = new Map<string, PlacedBooking>();
+  for (const t of placedLiveTasks(job)) {
+    const key = bookingKey({ job: job.name, task: t.name, attempt: job.attempt });
+    out.set(key, {
+      key,
+      workerId: t.workerId as string,
+      job: job.name,
+      task: t.name,
+      attempt: job.attempt,
+      coreIds: t.coreIds,
+      memoryBytes: t.memoryBytes,
+      bookedAt: job.scheduledAt ?? job.submittedAt,
+    });
+  }
+  return out;
+}
+
+function sameBooking(a: PlacedBooking, b: PlacedBooking): boolean {
+  return (
+    a.workerId === b.workerId &&
+    a.memoryBytes === b.memoryBytes &&
+    a.coreIds.length === b.coreIds.length &&
+    a.coreIds.every((c, i) => c === b.coreIds[i])
+  );
+}
