@@ -1,0 +1,50 @@
+import { requestsOf, snapshotOf } from '../control/cluster-snapshot.js';
+import { schedule } from '../scheduler/index.js';
+import type { PlaceCommand } from './control-command.js';
+import type { ControlState } from './control-state.js';
+
+/** Options of {@link planRound}. */
+export interface RoundOptions {
+  readonly strategy: string;
+  readonly agingPerSecond: number;
+  /** Waiting jobs considered per round, oldest first. */
+  readonly maxJobs: number;
+  /** Round number (the snapshot's version). */
+  readonly round: number;
+}
+
+/**
+ * One scheduling round on the leader's state: the pure scheduler plans the waiting jobs against
+ * an immutable snapshot of the workers, and the plan becomes a `place` command. Misses are kept
+ * only when they change something (a new reason, or a job that can never fit), so a quiet
+ * cluster with a long queue does not log the same reasons every round.
+ * @returns undefined when there is nothing to place and nothing to record
+ */
+export function planRound(state: ControlState, at: number, options: RoundOptions): PlaceCommand | undefined {
+  const waiting = state.waitingJobs(options.maxJobs);
+  if (waiting.length === 0) return undefined;
+  const plan = schedule(snapshotOf(state.workers(), options.round), requestsOf(waiting), options.strategy, {
+    nowMs: at,
+    agingPerSecond: options.agingPerSecond,
+  });
+  const byName = new Map(waiting.map((j) => [j.name, j]));
+  const memory = new Map(waiting.flatMap((j) => j.tasks.map((t) => [`${j.name}/${t.name}`, t.memoryBytes])));
+  const misses = plan.unplaced
+    .filter((u) => u.neverFits || byName.get(u.jobId)?.unplacedReason !== u.reason)
+    .map((u) => ({ job: u.jobId, reason: u.reason, neverFits: u.neverFits }));
+  if (plan.placements.length === 0 && misses.length === 0) return undefined;
+  const planned = new Set([...plan.placements.map((p) => p.jobId), ...misses.map((m) => m.job)]);
+  return {
+    kind: 'place',
+    at,
+    attempts: Object.fromEntries([...planned].map((n) => [n, byName.get(n)?.attempt ?? 0])),
+    placements: plan.placements.map((p) => ({
+      job: p.jobId,
+      task: p.taskId,
+      workerId: p.workerId,
+      coreIds: p.coreIds,
+      memoryBytes: memory.get(`${p.jobId}/${p.taskId}`) ?? p.memoryBytes,
+    })),
+    misses,
+  };
+}

@@ -1,0 +1,341 @@
+import type { Clock } from '../core/clock/clock.js';
+import type {
+  ControlState} from '../core/control-state/index.js';
+import {
+  mergeEffects,
+  noEffects,
+  planRound,
+  type CommandOutcome,
+  type ControlCommand,
+  type ControlIntent,
+  type Effects,
+  type IntentPort,
+  type RecordSink,
+} from '../core/control-state/index.js';
+import { isLogFencedError, type ControlLog, type LogEntry } from '../core/durable/control-log.js';
+import type { SnapshotStore } from '../core/durable/snapshot-store.js';
+import { assignmentOf } from '../core/control/task-assignment.js';
+import { AppError } from '../core/errors/index.js';
+import type { Logger } from '../core/log/logger.js';
+import type { DispatchLink } from '../core/transport/control-links.js';
+import { recoverState, snapshotItems } from './leader-recovery.js';
+
+/** Options of the {@link ControlLeader}. */
+export interface ControlLeaderOptions {
+  /** This JobManager's id (recorded in each term start). */
+  readonly id: string;
+  readonly defaultStrategy: string;
+  readonly agingPerSecond: number;
+  /** Waiting jobs considered per round. @defaultValue 5000 */
+  readonly maxJobsPerRound?: number;
+  /** Intents applied per cycle at most (the rest wait for the next cycle). @defaultValue 5000 */
+  readonly maxIntentsPerCycle?: number;
+  /** Log entries between snapshots. @defaultValue 5000 */
+  readonly snapshotEveryEntries?: number;
+}
+
+/** What the leader is built from: role-named ports only. */
+export interface ControlLeaderDeps {
+  readonly log: ControlLog<ControlCommand>;
+  readonly snapshots: SnapshotStore;
+  readonly dispatch: DispatchLink;
+  readonly records: RecordSink;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/**
+ * Lifecycle: `standby` (holds no state, refuses intents) → `recovering` (loading snapshot + log,
+ * claiming its term) → `leading` → back to `standby` when it steps down (lease lost, log fenced or
+ * unwritable) → `closed`.
+ */
+export type LeaderState = 'standby' | 'recovering' | 'leading' | 'closed';
+
+interface Pending {
+  readonly intent: ControlIntent;
+  resolve(outcome: CommandOutcome): void;
+  reject(err: Error): void;
+}
+
+/** Where a cycle's time went, cumulative (benchmarks print it). */
+export interface LeaderStats {
+  cycles: number;
+  rounds: number;
+  entries: number;
+  applyMs: number;
+  planMs: number;
+  appendMs: number;
+  snapshots: number;
+}
+
+/**
+ * The one writer of control state. Intents from every component queue here; a cycle applies all
+ * that are pending (one at a time, in order, through {@link ControlState.apply}), runs at most one
+ * scheduling round on the result, appends every command that changed something to the control
+ * log in one batch, and only then answers the intents and performs the effects (dispatch, records).
+ * Intents arriving during a cycle coalesce into the next: never one round per message.
+ *
+ * If the append fails the leader's memory is ahead of the log, so it steps down at once and drops
+ * its state; the next leader (possibly itself, re-elected) rebuilds from snapshot + log. Entries
+ * a fenced append did persist are answered as done, since the next leader replays them.
+ */
+export class ControlLeader implements IntentPort {
+  private mode: LeaderState = 'standby';
+  private state: ControlState | undefined;
+  private term = 0;
+  private nextSeq = 1;
+  private pending: Pending[] = [];
+  private cycling: Promise<void> | undefined;
+  private dirty = false;
+  private round = 0;
+  private sinceSnapshot = 0;
+  private snapshotting: Promise<void> | undefined;
+  private recordWrites: Promise<void> = Promise.resolve();
+  private stepDownListener: ((reason: string) => void) | undefined;
+  readonly stats: LeaderStats = {
+    cycles: 0,
+    rounds: 0,
+    entries: 0,
+    applyMs: 0,
+    planMs: 0,
+    appendMs: 0,
+    snapshots: 0,
+  };
+
+  constructor(
+    private readonly options: ControlLeaderOptions,
+    private readonly deps: ControlLeaderDeps,
+  ) {}
+
+  getState(): LeaderState {
+    return this.mode;
+  }
+
+  /** The leader's state for read-only queries; undefined unless leading. Never mutate it. */
+  view(): ControlState | undefined {
+    return this.mode === 'leading' ? this.state : undefined;
+  }
+
+  /** Called when the leader steps down on its own (fenced, log unwritable). */
+  onStepDown(listener: (reason: string) => void): void {
+    this.stepDownListener = listener;
+  }
+
+  /**
+   * Takes over with fencing term `term`: loads the latest snapshot, replays the log, claims the
+   * term in the log (fencing the previous leader), then re-sends what may have been lost with the
+   * previous leader: every placed task not yet confirmed running (workers ignore duplicates).
+   */
+  async lead(term: number): Promise<void> {
+    if (this.mode !== 'standby') throw new Error(`ControlLeader.lead in state ${this.mode}`);
+    this.mode = 'recovering';
+    try {
+      const r = await recoverState(this.deps.log, this.deps.snapshots, {
+        term,
+        leader: this.options.id,
+        at: this.deps.clock.now(),
+      });
+      if (this.mode !== 'recovering') return; // stepped down or closed meanwhile
+      this.state = r.state;
+      this.term = term;
+      this.nextSeq = r.nextSeq;
+      this.sinceSnapshot = r.replayed;
+      this.mode = 'leading';
+      this.deps.logger.info({ term, seq: r.nextSeq - 1, replayed: r.replayed, ms: r.ms }, 'leading');
+      const assign = [...r.state.jobs()].flatMap((j) =>
+        j.tasks.filter((t) => t.state === 'scheduled' && t.workerId).map((t) => ({ job: j, task: t })),
+      );
+      const fx = noEffects();
+      for (const { job, task } of assign) fx.assign.push(assignmentOf(job, task));
+      fx.schedule = true;
+      this.finish(fx, r.state);
+      this.dirty = true;
+      this.kick();
+    } catch (err) {
+      if (this.mode === 'recovering') this.mode = 'standby';
+      this.state = undefined;
+      throw err;
+    }
+  }
+
+  /** Stops leading: pending intents are refused with 503, the state is dropped. */
+  async stepDown(reason: string): Promise<void> {
+    if (this.mode === 'closed' || this.mode === 'standby') return;
+    this.drop(reason);
+    await this.cycling;
+  }
+
+  private drop(reason: string): void {
+    this.mode = 'standby';
+    this.state = undefined;
+    this.dirty = false;
+    this.failPending(reason);
+  }
+
+  propose(intent: ControlIntent): Promise<CommandOutcome> {
+    if (this.mode !== 'leading') {
+      return Promise.reject(notLeader(`this JobManager is ${this.mode}, not leading`));
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.push({ intent, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Asks for a scheduling round (e.g. a timer covering anything missed). */
+  nudge(): void {
+    this.dirty = true;
+    this.kick();
+  }
+
+  /** Resolves when no cycle runs or is due (tests wait for quiescence with it). */
+  async idle(): Promise<void> {
+    while (this.cycling) await this.cycling;
+    await this.recordWrites;
+    await this.snapshotting;
+  }
+
+  async close(): Promise<void> {
+    if (this.mode === 'closed') return;
+    const wasLeading = this.mode === 'leading';
+    this.mode = 'closed';
+    this.failPending('the JobManager is closing');
+    await this.cycling;
+    await this.recordWrites;
+    await this.snapshotting;
+    if (wasLeading) this.deps.logger.info({ term: this.term }, 'stopped leading');
+    this.state = undefined;
+  }
+
+  private kick(): void {
+    if (this.cycling || this.mode !== 'leading') return;
+    if (this.pending.length === 0 && !this.dirty) return;
+    this.cycling = this.cycle()
+      .catch((err: unknown) => this.deps.logger.error({ err }, 'leader cycle failed'))
+      .finally(() => {
+        this.cycling = undefined;
+        this.kick();
+      });
+  }
+
+  private async cycle(): Promise<void> {
+    const state = this.state;
+    if (!state) return;
+    const { clock } = this.deps;
+    const batch = this.pending.splice(0, this.options.maxIntentsPerCycle ?? 5000);
+    const at = clock.now();
+    const t0 = performance.now();
+    const commands: ControlCommand[] = [];
+    /** Per intent: its outcome and how many commands were logged up to and including it. */
+    const answers: { p: Pending; outcome: CommandOutcome; upTo: number }[] = [];
+    const fx = noEffects();
+    for (const p of batch) {
+      const cmd = { ...p.intent, at } as ControlCommand;
+      const out = state.apply(cmd);
+      if (out.outcome.ok) commands.push(cmd);
+      answers.push({ p, outcome: out.outcome, upTo: commands.length });
+      mergeEffects(fx, out);
+    }
+    const t1 = performance.now();
+    if (this.dirty || fx.schedule) {
+      this.dirty = false;
+      const place = planRound(state, at, {
+        strategy: state.strategy ?? this.options.defaultStrategy,
+        agingPerSecond: this.options.agingPerSecond,
+        maxJobs: this.options.maxJobsPerRound ?? 5000,
+        round: ++this.round,
+      });
+      this.stats.rounds++;
+      if (place) {
+        const out = state.apply(place);
+        commands.push(place);
+        mergeEffects(fx, out);
+        // Capacity a round could not use stays free; only new events ask for another round.
+        fx.schedule = false;
+      }
+    }
+    const t2 = performance.now();
+    if (commands.length > 0) {
+      const entries: LogEntry<ControlCommand>[] = commands.map((payload, i) => ({
+        seq: this.nextSeq + i,
+        term: this.term,
+        at,
+        payload,
+      }));
+      try {
+        await this.deps.log.append(entries);
+      } catch (err) {
+        const persisted = isLogFencedError(err) ? err.persisted : 0;
+        for (const a of answers) {
+          if (a.upTo > 0 && a.upTo <= persisted) a.p.resolve(a.outcome);
+          else if (!a.outcome.ok) a.p.resolve(a.outcome);
+          else a.p.reject(notLeader(`the control log refused the write: ${(err as Error).message}`));
+        }
+        this.deps.logger.error({ err, term: this.term }, 'control log append failed: stepping down');
+        this.drop('control log append failed');
+        this.stepDownListener?.(String((err as Error).message));
+        return;
+      }
+      this.nextSeq += commands.length;
+      this.sinceSnapshot += commands.length;
+      this.stats.entries += commands.length;
+    }
+    const t3 = performance.now();
+    for (const a of answers) a.p.resolve(a.outcome);
+    if (this.mode === 'leading') this.finish(fx, state);
+    const s = this.stats;
+    s.cycles++;
+    s.applyMs += t1 - t0;
+    s.planMs += t2 - t1;
+    s.appendMs += t3 - t2;
+    if (fx.schedule) this.dirty = true;
+    this.maybeSnapshot(state);
+  }
+
+  /** Performs a durable cycle's effects: dispatch now, records in order behind earlier writes. */
+  private finish(fx: Effects, state: ControlState): void {
+    if (fx.assign.length > 0 || fx.stop.length > 0) {
+      void this.deps.dispatch
+        .dispatch({ assign: fx.assign, stop: fx.stop })
+        .catch((err: unknown) => this.deps.logger.error({ err }, 'dispatch failed'));
+    }
+    const jobs = [...fx.changedJobs].flatMap((n) => state.job(n) ?? []);
+    if (jobs.length === 0 && fx.endedJobs.length === 0 && fx.events.length === 0) return;
+    const batch = { jobs, ended: fx.endedJobs, events: fx.events };
+    this.recordWrites = this.recordWrites
+      .then(() => this.deps.records.write(batch))
+      .catch((err: unknown) => this.deps.logger.error({ err }, 'writing records failed'));
+  }
+
+  private maybeSnapshot(state: ControlState): void {
+    if (this.snapshotting || this.sinceSnapshot < (this.options.snapshotEveryEntries ?? 5000)) return;
+    const seq = this.nextSeq - 1;
+    const data = state.toSnapshot();
+    this.sinceSnapshot = 0;
+    this.snapshotting = (async () => {
+      await this.deps.snapshots.save({
+        seq,
+        term: this.term,
+        at: this.deps.clock.now(),
+        items: snapshotItems(data),
+      });
+      this.stats.snapshots++;
+      await this.deps.snapshots.prune();
+      await this.deps.log.truncateThrough(seq);
+    })()
+      .catch((err: unknown) => this.deps.logger.error({ err, seq }, 'snapshot failed'))
+      .finally(() => {
+        this.snapshotting = undefined;
+      });
+  }
+
+  private failPending(reason: string): void {
+    const pending = this.pending;
+    this.pending = [];
+    for (const p of pending) p.reject(notLeader(reason));
+  }
+}
+
+function notLeader(why: string): AppError {
+  return new AppError('STORE_UNAVAILABLE', `no leader can accept this now (${why}); retry shortly`);
+}
