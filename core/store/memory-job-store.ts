@@ -91,6 +91,13 @@ export class MemoryJobStore implements JobStore {
     });
   }
 
+  /** Stores copies of `jobs` as given, by name, in order (a repeated name: the later wins). */
+  upsertMany(jobs: readonly JobRecord[]): Promise<void> {
+    return settle(() => {
+      for (const job of jobs) this.#jobs.set(job.name, plainCopy(job));
+    });
+  }
+
   /** How many jobs are in each state; every state is present. */
   countByState(): Promise<Readonly<Record<JobState, number>>> {
     return settle(() => {

@@ -94,6 +94,13 @@ export class MemoryWorkerStore implements WorkerStore {
     });
   }
 
+  /** Stores copies of `workers` as given, by id, in order (a repeated id: the later wins). */
+  upsertMany(workers: readonly WorkerRecord[]): Promise<void> {
+    return settle(() => {
+      for (const worker of workers) this.#workers.set(worker.id, plainCopy(worker));
+    });
+  }
+
   /** Forgets the worker; false when unknown. */
   remove(id: string): Promise<boolean> {
     return settle(() => this.#workers.delete(id));

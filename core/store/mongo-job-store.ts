@@ -4,6 +4,7 @@ import { JOB_STATES, isTerminalJobState, type JobState } from '../job/job-state.
 import type { JobRecord } from '../model/records.js';
 import { activeWorkerIds } from './active-worker-ids.js';
 import { assertLimit, decodeJobCursor, encodeJobCursor } from './job-order.js';
+import { upsertAllById } from './mongo-bulk.js';
 import { isDuplicateKeyError } from './mongo-errors.js';
 import { plainCopy } from './plain-copy.js';
 import type { JobStore, Page } from './store-ports.js';
@@ -138,6 +139,17 @@ export class MongoJobStore implements JobStore {
       return result.matchedCount === 1;
     });
     return matched === true;
+  }
+
+  /**
+   * Stores the jobs as given, in the layout `insert` writes (so every read sees them alike),
+   * chunked into small unordered bulk upserts. Not guarded: the projection is the only writer.
+   */
+  async upsertMany(jobs: readonly JobRecord[]): Promise<void> {
+    await upsertAllById(
+      this.#jobs,
+      jobs.map((job) => toDocument(job, job.version)),
+    );
   }
 
   /** How many jobs are in each state; every state is present. */

@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import { nativeGuard, type WriteGuard } from './write-guard.js';
 import type { WorkerRecord } from '../model/records.js';
+import { upsertAllById } from './mongo-bulk.js';
 import { isDuplicateKeyError } from './mongo-errors.js';
 import { plainCopy } from './plain-copy.js';
 import type { WorkerJoin, WorkerStore } from './store-ports.js';
@@ -83,6 +84,18 @@ export class MongoWorkerStore implements WorkerStore {
     return (await this.#conditionalReplace(worker, expectedVersion)) !== undefined;
   }
 
+  /**
+   * Stores the workers as given (no `$max` on the heartbeat, unlike `replace`), keyed by id as
+   * `join` inserts them, chunked into small unordered bulk upserts. Not guarded: the projection
+   * is the only writer.
+   */
+  async upsertMany(workers: readonly WorkerRecord[]): Promise<void> {
+    await upsertAllById(
+      this.#workers,
+      workers.map((worker) => toDocument(worker)),
+    );
+  }
+
   /** Deletes the worker; false when unknown. */
   async remove(id: string): Promise<boolean> {
     const result = await this.#workers.deleteOne({ _id: id });
@@ -108,6 +121,11 @@ export class MongoWorkerStore implements WorkerStore {
     );
     return doc ? toRecord(doc) : undefined;
   }
+}
+
+function toDocument(worker: WorkerRecord): WorkerDocument {
+  const record = plainCopy(worker);
+  return { _id: record.id, ...record };
 }
 
 function toRecord(doc: WorkerDocument): WorkerRecord {

@@ -14,7 +14,8 @@ import type {
  * (`memory-stores.ts`); one contract suite (`test/component/store-contract.test.ts`) runs against
  * both. Conditional writes take the version the caller read and fail (return false) when the
  * stored version differs: that is how concurrent JobManagers avoid double booking without
- * multi-document transactions.
+ * multi-document transactions. The `upsertMany` writes are the exception: unconditional, for a
+ * single writer (the leader's projection) that owns the records it writes.
  */
 
 /** A page of results and the cursor for the next one (null at the end). */
@@ -42,6 +43,17 @@ export interface JobStore {
    */
   replace(job: JobRecord, expectedVersion: number): Promise<boolean>;
   countByState(): Promise<Readonly<Record<JobState, number>>>;
+  /**
+   * Stores every job exactly as given, inserting or overwriting by name, unconditionally: the
+   * stored `version` is the record's own, whatever was stored before. A name given twice: the
+   * later record wins. An empty array writes nothing.
+   *
+   * Written only by the leading JobManager's projection (the single writer that holds live jobs
+   * in memory and mirrors each durable batch into this store for the REST API to read). Never
+   * combine it with {@link JobStore.replace} from another process on the same jobs: an upsert
+   * ignores versions, so it silently undoes a conditional write that landed in between.
+   */
+  upsertMany(jobs: readonly JobRecord[]): Promise<void>;
   /**
    * Deletes ended jobs that finished before `beforeMs` and have no task still live on a worker
    * (a failed job's survivor keeps the record until it ends). Such a job can no longer change,
@@ -73,6 +85,15 @@ export interface WorkerStore {
   heartbeat(id: string, at: number): Promise<boolean>;
   /** Conditional replace, as {@link JobStore.replace}. */
   replace(worker: WorkerRecord, expectedVersion: number): Promise<boolean>;
+  /**
+   * Stores every worker exactly as given, inserting or overwriting by id, unconditionally:
+   * state, bookings, `lastHeartbeatAt` (even an earlier one) and `version` are the record's own.
+   * An id given twice: the later record wins. An empty array writes nothing.
+   *
+   * Same single writer and same caveat as {@link JobStore.upsertMany}: never combine it with
+   * `join`, `heartbeat` or {@link WorkerStore.replace} from another process on the same workers.
+   */
+  upsertMany(workers: readonly WorkerRecord[]): Promise<void>;
   remove(id: string): Promise<boolean>;
 }
 

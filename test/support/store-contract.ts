@@ -94,6 +94,27 @@ export function aJoin(id: string, over: Partial<WorkerJoin> = {}): WorkerJoin {
   };
 }
 
+/** A worker record as the leader's projection writes it: ready, four cores, 8 GiB, no bookings. */
+function aWorker(id: string, over: Partial<WorkerRecord> = {}): WorkerRecord {
+  return {
+    id,
+    state: 'ready',
+    runtime: 'simulated',
+    coreIds: [0, 1, 2, 3],
+    totalMemoryBytes: 8 * 1024 ** 3,
+    bookings: [],
+    joinedAt: 1_000,
+    lastHeartbeatAt: 1_000,
+    version: 1,
+    ...over,
+  };
+}
+
+/** `count` names `<prefix>00`, `<prefix>01`, …: zero-padded so they sort as numbered. */
+function numbered(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(2, '0')}`);
+}
+
 /** A usage sample of `workerId` at `at`. */
 export function aSample(workerId: string, at: number, usedCores = 1): UsageSample {
   return { workerId, at, usedCores, usedMemoryBytes: 64 * 1024 ** 3, tasks: usedCores };
@@ -351,6 +372,95 @@ export function storeContract(
         assert.equal(await s.jobs.deleteEndedBefore(200), 1);
         assert.deepEqual(names((await s.jobs.list({}, 100)).items), ['failed-with-survivor']);
       });
+
+      test('upsertMany inserts new jobs and overwrites existing ones as given, version included', async () => {
+        await s.jobs.insert(aJob('old', { version: 4 }));
+        // Unconditional: a lower version than the stored one is stored as given.
+        const overwritten = aJob('old', {
+          state: 'running',
+          version: 3,
+          startedAt: 1_500,
+          tasks: [aTask({ state: 'running', workerId: 'w1', coreIds: [0, 1] })],
+        });
+        const fresh = aJob('new', {
+          state: 'scheduled',
+          version: 7,
+          submittedAt: 500,
+          tasks: [aTask({ state: 'scheduled', workerId: 'w2', coreIds: [3] })],
+        });
+        await s.jobs.upsertMany([overwritten, fresh]);
+        assert.deepEqual(await s.jobs.get('old'), stored(overwritten));
+        assert.deepEqual(await s.jobs.get('new'), stored(fresh));
+        assert.equal('command' in ((await s.jobs.get('new'))?.spec.tasks[0] ?? {}), false);
+        assert.deepEqual(names(await s.jobs.getMany(['new', 'old'])).sort(), ['new', 'old']);
+      });
+
+      test('upserted jobs are read like inserted ones: list, listByStates, countByState, listActiveOnWorker', async () => {
+        await s.jobs.insert(aJob('inserted', { submittedAt: 2_000 }));
+        await s.jobs.upsertMany([
+          aJob('running-w1', {
+            state: 'running',
+            submittedAt: 1_000,
+            tasks: [aTask({ state: 'running', workerId: 'w1', coreIds: [0] })],
+          }),
+          aJob('scheduled-w2', {
+            state: 'scheduled',
+            submittedAt: 3_000,
+            tasks: [aTask({ state: 'scheduled', workerId: 'w2', coreIds: [1] })],
+          }),
+        ]);
+        assert.deepEqual(names((await s.jobs.list({}, 10)).items), [
+          'running-w1',
+          'inserted',
+          'scheduled-w2',
+        ]);
+        assert.deepEqual(names((await s.jobs.list({ state: 'scheduled' }, 10)).items), ['scheduled-w2']);
+        assert.deepEqual(names(await s.jobs.listByStates(['running', 'scheduled'], 10)), [
+          'running-w1',
+          'scheduled-w2',
+        ]);
+        const zeros = Object.fromEntries(JOB_STATES.map((st) => [st, 0]));
+        assert.deepEqual(await s.jobs.countByState(), { ...zeros, waiting: 1, running: 1, scheduled: 1 });
+        assert.deepEqual(names(await s.jobs.listActiveOnWorker('w1')), ['running-w1']);
+        assert.deepEqual(names(await s.jobs.listActiveOnWorker('w2')), ['scheduled-w2']);
+
+        // Overwriting the job with its task ended takes it off the worker and out of `running`.
+        await s.jobs.upsertMany([
+          aJob('running-w1', {
+            state: 'finished',
+            submittedAt: 1_000,
+            finishedAt: 1_800,
+            tasks: [aTask({ state: 'finished', workerId: 'w1', coreIds: [0], exitCode: 0 })],
+          }),
+        ]);
+        assert.deepEqual(await s.jobs.listActiveOnWorker('w1'), []);
+        assert.deepEqual(await s.jobs.countByState(), { ...zeros, waiting: 1, finished: 1, scheduled: 1 });
+        assert.equal(await s.jobs.deleteEndedBefore(2_000), 1);
+      });
+
+      test('upsertMany stores 60 jobs in one call (several commands), and overwrites all 60', async () => {
+        const all = numbered('j', 60);
+        await s.jobs.upsertMany(all.map((n) => aJob(n)));
+        assert.deepEqual(names((await s.jobs.list({}, 100)).items), all);
+        await s.jobs.upsertMany(all.map((n) => aJob(n, { state: 'running', version: 2 })));
+        const zeros = Object.fromEntries(JOB_STATES.map((st) => [st, 0]));
+        assert.deepEqual(await s.jobs.countByState(), { ...zeros, running: 60 });
+        assert.deepEqual(await s.jobs.get('j59'), stored(aJob('j59', { state: 'running', version: 2 })));
+      });
+
+      test('upsertMany: a name given twice stores the later record; an empty array writes nothing', async () => {
+        await s.jobs.upsertMany([aJob('j1', { priority: 1 }), aJob('j1', { priority: 2, version: 5 })]);
+        assert.deepEqual(await s.jobs.get('j1'), stored(aJob('j1', { priority: 2, version: 5 })));
+        await s.jobs.upsertMany([]);
+        assert.deepEqual(names((await s.jobs.list({}, 10)).items), ['j1']);
+      });
+
+      test('upsertMany copies: changing the passed records afterwards changes nothing stored', async () => {
+        const job = aJob('j1') as { -readonly [K in keyof JobRecord]: JobRecord[K] };
+        await s.jobs.upsertMany([job]);
+        job.priority = 99;
+        assert.equal((await s.jobs.get('j1'))?.priority, 0);
+      });
     });
 
     describe('components', () => {
@@ -513,6 +623,62 @@ export function storeContract(
         assert.equal(await s.workers.remove('w1'), false);
         assert.equal(await s.workers.get('w1'), undefined);
         assert.deepEqual(await s.workers.list(), []);
+      });
+
+      test('upsertMany inserts new workers and overwrites existing ones as given', async () => {
+        await s.workers.join(aJoin('w2', { now: 5_000 }));
+        const booking = {
+          job: 'j1',
+          task: 't1',
+          attempt: 1,
+          coreIds: [2, 3],
+          memoryBytes: 4096,
+          bookedAt: 4_000,
+        };
+        // Unconditional: an earlier heartbeat and a different version are stored as given.
+        const overwritten = aWorker('w2', {
+          state: 'draining',
+          runtime: 'docker',
+          bookings: [booking],
+          joinedAt: 900,
+          lastHeartbeatAt: 4_500,
+          version: 9,
+        });
+        const fresh = aWorker('w1', { state: 'lost', coreIds: [0, 1], lastHeartbeatAt: 700, version: 3 });
+        await s.workers.upsertMany([overwritten, fresh]);
+        assert.deepEqual(await s.workers.get('w2'), stored(overwritten));
+        assert.deepEqual(await s.workers.get('w1'), stored(fresh));
+        assert.deepEqual(await s.workers.list(), stored([fresh, overwritten]));
+        // The other writes still work on an upserted worker (tests only: the ports forbid mixing).
+        assert.equal(await s.workers.heartbeat('w1', 800), true);
+        assert.equal((await s.workers.get('w1'))?.lastHeartbeatAt, 800);
+      });
+
+      test('upsertMany stores 60 workers in one call (several commands), and overwrites all 60', async () => {
+        const ids = numbered('w', 60);
+        await s.workers.upsertMany(ids.map((id) => aWorker(id)));
+        assert.deepEqual(
+          (await s.workers.list()).map((w) => w.id),
+          ids,
+        );
+        await s.workers.upsertMany(ids.map((id) => aWorker(id, { state: 'draining', version: 2 })));
+        const listed = await s.workers.list();
+        assert.equal(listed.length, 60);
+        assert.ok(listed.every((w) => w.state === 'draining' && w.version === 2));
+        assert.deepEqual(await s.workers.get('w59'), aWorker('w59', { state: 'draining', version: 2 }));
+      });
+
+      test('workers upsertMany: an id given twice stores the later record; an empty array writes nothing', async () => {
+        await s.workers.upsertMany([
+          aWorker('w1', { version: 1 }),
+          aWorker('w1', { version: 4, state: 'left' }),
+        ]);
+        assert.deepEqual(await s.workers.get('w1'), aWorker('w1', { version: 4, state: 'left' }));
+        await s.workers.upsertMany([]);
+        assert.deepEqual(
+          (await s.workers.list()).map((w) => w.id),
+          ['w1'],
+        );
       });
     });
 
