@@ -90,7 +90,7 @@ async function simulated(): Promise<void> {
       .sort((a, b) => a - b);
     const tasks = JOBS * 4;
     const wall = (lastRunning - start) / 1000;
-    const stats = c.plane.jobManager?.stats;
+    const stats = c.plane.jobManager?.leader.stats;
     console.log(
       JSON.stringify({
         bench: 'e2e',
@@ -102,12 +102,12 @@ async function simulated(): Promise<void> {
         submit_s: (submitted - start) / 1000,
         wall_s: wall,
         store: 'FerretDB (SQLite)',
+        jm_cycles: stats?.cycles,
         jm_rounds: stats?.rounds,
-        jm_read_ms: Math.round(stats?.readMs ?? 0),
-        jm_plan_ms: Math.round(stats?.planMs ?? 0),
+        jm_log_entries: stats?.entries,
         jm_apply_ms: Math.round(stats?.applyMs ?? 0),
-        jm_dispatch_ms: Math.round(stats?.dispatchMs ?? 0),
-        jm_record_ms: Math.round(stats?.recordMs ?? 0),
+        jm_plan_ms: Math.round(stats?.planMs ?? 0),
+        jm_append_ms: Math.round(stats?.appendMs ?? 0),
       }),
     );
   } finally {

@@ -3,15 +3,28 @@ import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../core/clock/clock.js';
 import type { Config } from '../core/config/index.js';
 import { ComponentPresence, describeComponents } from '../core/control/index.js';
+import {
+  LocalControlLink,
+  StoreProjection,
+  answerQuery,
+  type ControlCommand,
+  type ControlLink,
+} from '../core/control-state/index.js';
+import {
+  createMemoryDurableState,
+  openFileDurableState,
+  openMongoDurableState,
+  type DurableState,
+} from '../core/durable/index.js';
 import type { JobRules } from '../core/job/index.js';
+import { LeaseKeeper, createRedisLeaderLease } from '../core/lease/index.js';
 import type { Logger } from '../core/log/logger.js';
-import type { JobQueue } from '../core/queue/job-queue.js';
-import { createBullmqJobQueue, createMemoryJobQueue } from '../core/queue/index.js';
+import { mongoUrlDatabase } from '../core/store/mongo-url.js';
 import { createStores, type Stores } from '../core/store/index.js';
 import {
+  ZmqControlClient,
+  ZmqControlServer,
   ZmqDispatchLink,
-  ZmqNudgeLink,
-  ZmqNudgeListener,
   ZmqWorkerCommandLink,
 } from '../core/transport/index.js';
 import { Discovery } from '../discovery/discovery.js';
@@ -20,7 +33,8 @@ import { controlPlaneHandlers } from '../frontend/control-plane-handlers.js';
 import { operationsHandlers } from '../frontend/operations-handlers.js';
 import { GlobalManager } from '../global-manager/global-manager.js';
 import { RetentionPruner } from '../global-manager/retention-pruner.js';
-import { JobManager } from '../job-manager/job-manager.js';
+import { ControlLeader } from '../job-manager/control-leader.js';
+import { JobManagerService, SoloElection, type Election } from '../job-manager/job-manager-service.js';
 
 /** The control-plane components one process can run. */
 export type ComponentName = 'frontend' | 'job-manager' | 'global-manager' | 'discovery';
@@ -34,14 +48,18 @@ interface Closable {
   close(): Promise<void>;
 }
 
-/** A set of running components sharing one store and one queue. */
+/** A set of running components sharing one store. */
 export interface RunningControlPlane {
   readonly stores: Stores;
-  readonly queue: JobQueue;
   readonly token: string;
   /** FrontEnd URL, when the FrontEnd runs here. */
   readonly url: string | undefined;
-  readonly jobManager: JobManager | undefined;
+  /** The JobManager (leader or standby), when it runs here. */
+  readonly jobManager: JobManagerService | undefined;
+  /** How this process's components reach the leading JobManager. */
+  readonly control: ControlLink;
+  /** Where the control state was kept, for the banner. */
+  readonly stateLocation: string;
   readonly globalManager: GlobalManager | undefined;
   /** Deletes records past retention; runs with the GlobalManager. */
   readonly pruner: RetentionPruner | undefined;
@@ -52,9 +70,69 @@ function jobRules(config: Config): JobRules {
   return { ...config.job, maxBodyBytes: config.http.maxBodyBytes };
 }
 
+/** The control state's backend for this config (`auto` resolved). */
+export function stateBackend(config: Config): 'memory' | 'file' | 'mongo' {
+  const b = config.backends;
+  return b.state === 'auto' ? (b.store === 'mongo' ? 'mongo' : 'memory') : b.state;
+}
+
+async function openDurable(config: Config): Promise<{ durable: DurableState; location: string }> {
+  const b = config.backends;
+  const kind = stateBackend(config);
+  if (kind === 'file')
+    return { durable: await openFileDurableState(b.stateDir), location: `directory ${b.stateDir}` };
+  if (kind === 'mongo') {
+    const durable = await openMongoDurableState(b.mongoUrl, { collectionPrefix: 'control' });
+    return { durable, location: `MongoDB database ${mongoUrlDatabase(b.mongoUrl) ?? 'rswarm'} (control_*)` };
+  }
+  return { durable: createMemoryDurableState(), location: 'memory (lost on restart)' };
+}
+
+/** The election of this JobManager: Redis lease among several, or solo. */
+function electionFor(config: Config, id: string, logger: Logger): () => Election {
+  const cl = config.cluster;
+  const kind = cl.election === 'auto' ? (config.backends.queue === 'redis' ? 'redis' : 'solo') : cl.election;
+  if (kind === 'solo') return () => new SoloElection();
+  return () => {
+    // The keeper needs its lease at construction; the lease connects asynchronously, so the
+    // election wraps both and reports a failed connection as an election that never elects.
+    let keeper: LeaseKeeper | undefined;
+    let lease: Awaited<ReturnType<typeof createRedisLeaderLease>> | undefined;
+    const listeners: { elected: ((t: number) => void)[]; deposed: ((r: string, t: number) => void)[] } = {
+      elected: [],
+      deposed: [],
+    };
+    const election: Election = {
+      on: (event: 'elected' | 'deposed', l: never) => {
+        (listeners[event] as unknown[]).push(l);
+        return () => undefined;
+      },
+      run: async () => {
+        lease = await createRedisLeaderLease({
+          redisUrl: config.backends.redisUrl,
+          name: config.backends.queueName,
+          candidate: { id, valor: cl.valor },
+          ttlMs: cl.leaseTtlMs,
+          logger,
+        });
+        keeper = new LeaseKeeper({ lease, logger });
+        keeper.on('elected', (t) => listeners.elected.forEach((l) => l(t)));
+        keeper.on('deposed', (r, t) => listeners.deposed.forEach((l) => l(r, t)));
+        await keeper.run();
+      },
+      close: async () => {
+        await keeper?.close();
+        await lease?.close();
+      },
+    };
+    return election;
+  };
+}
+
 /**
- * Starts the named components on one store and one queue. Components in separate processes
- * share state only through MongoDB and Redis, so that is required unless all four run here.
+ * Starts the named components on one store. Components in separate processes share records
+ * through MongoDB and reach the leading JobManager over its control link, so that is required
+ * unless all four run here.
  */
 export async function startControlPlane(
   config: Config,
@@ -65,24 +143,15 @@ export async function startControlPlane(
   const all = ['frontend', 'job-manager', 'global-manager', 'discovery'].every((c) =>
     components.includes(c as ComponentName),
   );
-  if (!all && (config.backends.store !== 'mongo' || config.backends.queue !== 'redis')) {
+  if (!all && config.backends.store !== 'mongo') {
     throw new Error(
-      'components in separate processes share state through MongoDB and Redis: set RSWARM_STORE=mongo and RSWARM_QUEUE=redis',
+      'components in separate processes share records through MongoDB: set RSWARM_STORE=mongo (and RSWARM_QUEUE=redis for standby JobManagers)',
     );
   }
   const clock = options.clock ?? systemClock;
   const started: Closable[] = [];
   const stores = await createStores({ backend: config.backends.store, mongoUrl: config.backends.mongoUrl });
   started.push({ name: 'stores', close: () => stores.close() });
-  const queue =
-    config.backends.queue === 'redis'
-      ? await createBullmqJobQueue({
-          redisUrl: config.backends.redisUrl,
-          name: config.backends.queueName,
-          logger,
-        })
-      : createMemoryJobQueue();
-  started.push({ name: 'queue', close: () => queue.close() });
   const closeAll = async (): Promise<void> => {
     for (const c of started.reverse()) {
       await c.close().catch((err: unknown) => logger.error({ err, component: c.name }, 'close failed'));
@@ -90,34 +159,65 @@ export async function startControlPlane(
   };
   try {
     const cl = config.cluster;
-    let jobManager: JobManager | undefined;
+    let jobManager: JobManagerService | undefined;
     let globalManager: GlobalManager | undefined;
     let pruner: RetentionPruner | undefined;
     let url: string | undefined;
+    let control: ControlLink;
+    let stateLocation = 'the leading JobManager';
     const startedAt = clock.now();
     if (components.includes('job-manager')) {
-      const nudges = await ZmqNudgeListener.bind(cl.jobManagerEndpoint, logger);
-      const gm = new ZmqDispatchLink(cl.managerEndpoint);
-      started.push(
-        { name: 'nudge-listener', close: () => nudges.close() },
-        { name: 'dispatch-link', close: () => gm.close() },
-      );
-      jobManager = new JobManager(
+      const jmLogger = logger.child({ component: 'job-manager' });
+      const { durable, location } = await openDurable(config);
+      stateLocation = location;
+      started.push({ name: 'control-state', close: () => durable.close() });
+      const dispatch = new ZmqDispatchLink(cl.managerEndpoint);
+      started.push({ name: 'dispatch-link', close: () => dispatch.close() });
+      const id = cl.jobManagerId || `${hostname()}:${process.pid}`;
+      const leader = new ControlLeader(
         {
+          id,
           defaultStrategy: config.scheduler.strategy,
           agingPerSecond: config.scheduler.agingPerSecond,
-          safetyIntervalMs: cl.safetyIntervalMs,
-          bookingGraceMs: cl.bookingGraceMs,
+          snapshotEveryEntries: cl.snapshotEveryEntries,
         },
-        { stores, queue, gm, nudges, clock, logger: logger.child({ component: 'job-manager' }) },
+        {
+          log: durable.log<ControlCommand>(),
+          snapshots: durable.snapshots,
+          dispatch,
+          records: new StoreProjection(stores),
+          clock,
+          logger: jmLogger,
+        },
       );
-      await jobManager.run();
-      const jm = jobManager;
-      started.push({ name: 'job-manager', close: () => jm.close() });
+      const server = await ZmqControlServer.bind(
+        cl.jobManagerEndpoint,
+        (req) =>
+          req.type === 'intent'
+            ? leader.propose(req.intent)
+            : Promise.resolve(answerQuery(leader, req.query)),
+        jmLogger,
+      );
+      started.push({ name: 'control-server', close: () => server.close() });
+      const service = new JobManagerService(
+        { safetyIntervalMs: cl.safetyIntervalMs },
+        { leader, newElection: electionFor(config, id, jmLogger), logger: jmLogger },
+      );
+      await service.run();
+      jobManager = service;
+      started.push({ name: 'job-manager', close: () => service.close() });
+      control = new LocalControlLink(leader);
+      // Components started below in this process send intents at once: wait (bounded) until the
+      // leader has recovered. A JobManager alone in its process may be a standby: no wait.
+      if (components.length > 1) await waitUntil(() => leader.getState() === 'leading', 30_000);
+    } else {
+      const client = new ZmqControlClient([cl.jobManagerEndpoint, ...cl.standbyJobManagerEndpoints], logger, {
+        timeoutMs: Math.max(10_000, cl.leaseTtlMs * 3),
+      });
+      control = client;
+      started.push({ name: 'control-client', close: () => client.close() });
     }
     if (components.includes('global-manager')) {
-      const nudges = new ZmqNudgeLink(cl.jobManagerEndpoint);
-      started.push({ name: 'gm-nudges', close: () => nudges.close() });
       const gm = await GlobalManager.create(
         {
           endpoint: cl.managerEndpoint,
@@ -126,13 +226,14 @@ export async function startControlPlane(
           heartbeatTimeoutMs: cl.heartbeatTimeoutMs,
           usageSampleIntervalMs: cl.usageSampleIntervalMs,
         },
-        { stores, nudges, clock, logger: logger.child({ component: 'global-manager' }) },
+        { stores, control, clock, logger: logger.child({ component: 'global-manager' }) },
       );
       gm.run();
       globalManager = gm;
       started.push({ name: 'global-manager', close: () => gm.close() });
       const p = new RetentionPruner(config.retention, {
         stores,
+        control,
         clock,
         logger: logger.child({ component: 'retention-pruner' }),
       });
@@ -141,30 +242,20 @@ export async function startControlPlane(
       started.push({ name: 'retention-pruner', close: () => p.close() });
     }
     if (components.includes('discovery')) {
-      const nudges = new ZmqNudgeLink(cl.jobManagerEndpoint);
-      const dispatch = new ZmqDispatchLink(cl.managerEndpoint);
-      started.push(
-        { name: 'dc-nudges', close: () => nudges.close() },
-        { name: 'dc-dispatch', close: () => dispatch.close() },
-      );
       const dc = await Discovery.create(
         { endpoint: cl.discoveryEndpoint },
-        { stores, nudges, dispatch, clock, logger: logger.child({ component: 'discovery' }) },
+        { control, clock, logger: logger.child({ component: 'discovery' }) },
       );
       dc.run();
       started.push({ name: 'discovery', close: () => dc.close() });
     }
     if (components.includes('frontend')) {
       const feLogger = logger.child({ component: 'frontend' });
-      const feDispatch = new ZmqDispatchLink(cl.managerEndpoint);
       const feCommands = new ZmqWorkerCommandLink(cl.managerEndpoint, feLogger);
-      started.push(
-        { name: 'fe-dispatch', close: () => feDispatch.close() },
-        { name: 'fe-commands', close: () => feCommands.close() },
-      );
+      started.push({ name: 'fe-commands', close: () => feCommands.close() });
       const base = controlPlaneHandlers({
         stores,
-        queue,
+        control,
         clock,
         defaultStrategy: config.scheduler.strategy,
         components: async () =>
@@ -181,8 +272,7 @@ export async function startControlPlane(
           // Task and worker operations (migrate, update, checkpoint, drain-with-migrate, remove).
           ...operationsHandlers({
             stores,
-            queue,
-            dispatch: feDispatch,
+            control,
             commands: feCommands,
             clock,
             logger: feLogger,
@@ -191,7 +281,13 @@ export async function startControlPlane(
             drain: base.drainWorker as NonNullable<typeof base.drainWorker>,
           }),
         },
-        healthChecks: async () => ({ store: await stores.ping(), queue: await queue.ping() }),
+        healthChecks: async () => ({
+          store: await stores.ping(),
+          leader: await control.query({ kind: 'status' }).then(
+            (st) => (st.leader ? 'ok' : 'no leader'),
+            (err: unknown) => (err instanceof Error ? err.message : String(err)),
+          ),
+        }),
       });
       const server: Server = await new Promise((resolve, reject) => {
         const s = app.listen(config.http.port, config.http.host, () => resolve(s));
@@ -225,9 +321,25 @@ export async function startControlPlane(
     await presence.run();
     // Closed first (the list is closed in reverse): the announcement goes before the components.
     started.push({ name: 'presence', close: () => presence.close() });
-    return { stores, queue, token: options.token, url, jobManager, globalManager, pruner, close: closeAll };
+    return {
+      stores,
+      token: options.token,
+      url,
+      jobManager,
+      control,
+      stateLocation,
+      globalManager,
+      pruner,
+      close: closeAll,
+    };
   } catch (err) {
     await closeAll();
     throw err;
   }
+}
+
+/** Polls `done` every 20 ms until it holds or `ms` pass (then the caller goes on regardless). */
+async function waitUntil(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }

@@ -77,7 +77,7 @@ program
 program
   .command('all-in-one')
   .description(
-    'every component and a few local workers in one process (in-memory store and queue by default)',
+    'every component and a few local workers in one process (control state in .rswarm/state by default)',
   )
   .option('-p, --port <port>', 'HTTP port (also RSWARM_PORT)', Number)
   .option('-w, --workers <n>', 'local workers (also RSWARM_WORKERS)', Number)
@@ -99,7 +99,13 @@ program
           ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
           ...(opts.runtime ? { runtime: opts.runtime } : {}),
         },
-        ...(opts.realBackends ? { backends: { store: 'mongo', queue: 'redis' } } : {}),
+        // The embedded default keeps its control state in .rswarm/state, so a restart keeps every
+        // accepted job (RSWARM_STATE=memory opts out).
+        ...(opts.realBackends
+          ? { backends: { store: 'mongo', queue: 'redis' } }
+          : process.env['RSWARM_STATE']
+            ? {}
+            : { backends: { state: 'file' } }),
       });
       const logger = createLogger(c.logLevel);
       const token = c.http.token || randomBytes(24).toString('base64url');
@@ -121,8 +127,9 @@ program
       console.log(`Swagger UI         ${plane.url}/docs`);
       console.log(`Bearer token       ${token}  (also in ${tokenFile})`);
       console.log(
-        `Workers            ${workers.length} local ${runtime} worker(s); store ${c.backends.store}, queue ${c.backends.queue}`,
+        `Workers            ${workers.length} local ${runtime} worker(s); store ${c.backends.store}`,
       );
+      console.log(`Control state      ${plane.stateLocation}`);
       onSignal(logger, async () => {
         await Promise.all(workers.map((w) => w.close()));
         await plane.close();
@@ -138,7 +145,9 @@ for (const name of [
 ] as const satisfies readonly ComponentName[]) {
   program
     .command(name)
-    .description(`run the ${name} alone (needs MongoDB and Redis: RSWARM_STORE=mongo RSWARM_QUEUE=redis)`)
+    .description(
+      `run the ${name} alone (needs MongoDB, and Redis for standby JobManagers: RSWARM_STORE=mongo RSWARM_QUEUE=redis)`,
+    )
     .action(async () => {
       const c = config();
       const logger = createLogger(c.logLevel).child({ component: name });

@@ -1,21 +1,17 @@
 import { Router } from 'zeromq';
 import type { Clock } from '../core/clock/clock.js';
+import type { ControlLink } from '../core/control-state/index.js';
 import type { Logger } from '../core/log/logger.js';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type Report } from '../core/protocol/index.js';
-import type { Stores } from '../core/store/store-ports.js';
-import { SerialSender, type DispatchLink, type NudgeLink } from '../core/transport/index.js';
-import { releaseBookings, type PlacedRef } from '../core/control/index.js';
-import { applyJobReports } from './apply-report-batch.js';
+import { SerialSender } from '../core/transport/index.js';
 
 /**
  * Longest a report waits to be batched with others. Short enough that a task's end frees its
- * cores within a few milliseconds, long enough to turn bursts into one write per job.
+ * cores within a few milliseconds, long enough to turn bursts into one intent.
  */
 export const BATCH_WINDOW_MS = 10;
 /** Reports that flush a batch at once. */
 export const MAX_BATCH = 512;
-/** Jobs whose reports are applied concurrently within a batch. */
-const JOB_CONCURRENCY = 16;
 
 /** Options of Discovery. */
 export interface DiscoveryOptions {
@@ -25,9 +21,8 @@ export interface DiscoveryOptions {
 
 /** What Discovery is built from. */
 export interface DiscoveryDeps {
-  readonly stores: Stores;
-  readonly nudges: NudgeLink;
-  readonly dispatch: DispatchLink;
+  /** The leading JobManager, which applies the reports to the control state. */
+  readonly control: ControlLink;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -41,10 +36,11 @@ interface Pending {
 }
 
 /**
- * Receives task reports from workers, applies them to the store in batches (one conditional
- * write per job), frees the resources of ended tasks, acknowledges the reports once durable,
- * and nudges the JobManager when capacity was freed. Reports are idempotent: a repeat changes
- * nothing and is acknowledged again.
+ * Receives task reports from workers and hands them, in batches, to the leading JobManager as one
+ * `reports` intent; the reports are acknowledged once that intent is durable (the leader applies
+ * them, frees the cores of ended tasks, stops stale containers and schedules again). Reports are
+ * idempotent: a repeat changes nothing and is acknowledged again. When no leader answers, nothing
+ * is acknowledged and the workers resend.
  */
 export class Discovery {
   private state: DiscoveryState = 'created';
@@ -113,43 +109,15 @@ export class Discovery {
     const batch = this.batch;
     this.batch = [];
     if (batch.length === 0) return;
-    const byJob = new Map<string, Report[]>();
-    for (const p of batch) byJob.set(p.report.job, [...(byJob.get(p.report.job) ?? []), p.report]);
-    const now = this.deps.clock.now();
-    const failedJobs = new Set<string>();
-    const release: PlacedRef[] = [];
-    const stops: Parameters<DispatchLink['dispatch']>[0]['stop'] = [];
-    const events: Parameters<Stores['events']['append']>[0][number][] = [];
-    const jobs = [...byJob];
-    for (let i = 0; i < jobs.length; i += JOB_CONCURRENCY) {
-      await Promise.all(
-        jobs.slice(i, i + JOB_CONCURRENCY).map(async ([job, reports]) => {
-          try {
-            const out = await applyJobReports(this.deps.stores, job, reports, now);
-            release.push(...out.release);
-            stops.push(...out.stops);
-            events.push(...out.events);
-          } catch (err) {
-            // Not acknowledged: the worker resends, and the next batch tries again.
-            failedJobs.add(job);
-            this.deps.logger.error({ err, job }, 'could not apply reports');
-          }
-        }),
-      );
-    }
-    let freed = 0;
     try {
-      freed = await releaseBookings(this.deps.stores.workers, release);
+      await this.deps.control.propose({ kind: 'reports', reports: batch.map((p) => p.report) });
     } catch (err) {
-      // Nothing acknowledged: every report of the batch comes again and frees again.
-      this.deps.logger.error({ err }, 'could not free bookings; reports stay unacknowledged');
-      for (const r of release) failedJobs.add(r.job);
+      // Not acknowledged: the workers resend, and a later batch tries again.
+      this.deps.logger.warn({ err, reports: batch.length }, 'reports not applied; they stay unacknowledged');
+      return;
     }
-    if (events.length > 0) await this.deps.stores.events.append(events);
-    if (stops.length > 0) await this.deps.dispatch.dispatch({ assign: [], stop: stops });
     const acks = new Map<string, { identity: Buffer; ids: string[] }>();
     for (const p of batch) {
-      if (failedJobs.has(p.report.job)) continue;
       const key = p.identity.toString('hex');
       const entry = acks.get(key) ?? { identity: p.identity, ids: [] };
       entry.ids.push(p.report.id);
@@ -162,7 +130,6 @@ export class Discovery {
           this.deps.logger.debug({ err }, 'ack not delivered; the worker will resend'),
         );
     }
-    if (freed > 0 || events.some((e) => e.kind === 'job-requeued')) this.deps.nudges.nudge('capacity-freed');
   }
 
   /** Flushes what was received and stops. */

@@ -1,18 +1,18 @@
 import type { Clock } from '../core/clock/clock.js';
-import { bookingIsValid, newJobRecord, updateWithRetry } from '../core/control/index.js';
+import type { CommandOutcome, ControlIntent, ControlLink } from '../core/control-state/index.js';
 import { AppError } from '../core/errors/index.js';
-import { isTerminalJobState, isTerminalTaskState, JOB_STATES, type JobState } from '../core/job/index.js';
-import type { JobQueue } from '../core/queue/job-queue.js';
+import { isTerminalJobState, JOB_STATES, type JobSpec, type JobState } from '../core/job/index.js';
 import { STRATEGY_NAMES, isStrategyName } from '../core/scheduler/index.js';
 import type { Stores } from '../core/store/store-ports.js';
-import type { WorkerState } from '../core/model/records.js';
 import type { HandlerResult, OperationHandlers } from './operation-handler.js';
 import { jobView, workerView } from './views.js';
 
 /** What the FrontEnd's control-plane routes need. */
 export interface ControlPlaneDeps {
+  /** Read only: the records the leader projects. */
   readonly stores: Stores;
-  readonly queue: JobQueue;
+  /** Every change goes to the leading JobManager as an intent. */
+  readonly control: ControlLink;
   readonly clock: Clock;
   readonly defaultStrategy: string;
   /**
@@ -38,63 +38,24 @@ function uptimeSeconds(list: readonly ManagerComponent[], now: number, fallback:
   return Math.max(0, now - (starts.length > 0 ? Math.min(...starts) : fallback)) / 1000;
 }
 
-/** Every problem the consistency check finds; empty means the books balance. */
-export async function consistencyProblems(stores: Stores): Promise<string[]> {
-  const problems: string[] = [];
-  const workers = await stores.workers.list();
-  const live = await stores.jobs.listByStates(['scheduled', 'running'], 1_000_000);
-  const referenced = await stores.jobs.getMany([
-    ...new Set(workers.flatMap((w) => w.bookings.map((b) => b.job))),
-  ]);
-  const jobs = new Map([...referenced, ...live].map((j) => [j.name, j]));
-  const active = [...jobs.values()];
-  const booked = new Set<string>();
-  for (const w of workers) {
-    const cores = new Map<number, string>();
-    let mem = 0;
-    for (const b of w.bookings) {
-      const key = `${b.job}/${b.task}#${b.attempt}`;
-      booked.add(`${w.id}|${key}`);
-      mem += b.memoryBytes;
-      for (const c of b.coreIds) {
-        if (!w.coreIds.includes(c))
-          problems.push(`${w.id}: ${key} books core ${c}, which the worker does not have`);
-        const other = cores.get(c);
-        if (other) problems.push(`${w.id}: core ${c} is booked twice (${other} and ${key})`);
-        cores.set(c, key);
-      }
-      if (!bookingIsValid(b, w.id, jobs.get(b.job)))
-        problems.push(`${w.id}: booking ${key} is backed by no live task`);
-    }
-    if (mem > w.totalMemoryBytes) problems.push(`${w.id}: ${mem} bytes booked of ${w.totalMemoryBytes}`);
-  }
-  for (const j of active) {
-    for (const t of j.tasks) {
-      if (
-        t.workerId &&
-        !isTerminalTaskState(t.state) &&
-        !booked.has(`${t.workerId}|${j.name}/${t.name}#${j.attempt}`)
-      ) {
-        problems.push(`${j.name}/${t.name} is ${t.state} on ${t.workerId} without a booking`);
-      }
-    }
-  }
-  return problems;
+/** Throws the refusal of an intent as the API error it maps to. */
+export async function proposeOrThrow(control: ControlLink, intent: ControlIntent): Promise<CommandOutcome> {
+  const out = await control.propose(intent);
+  if (!out.ok) throw new AppError(out.code, out.reason);
+  return out;
 }
 
 /**
- * Implementations of the job, worker, scheduler and manager routes over the store and the queue.
- * A job is stored before it is queued, so the 202 means "durably accepted".
+ * Implementations of the job, worker, scheduler and manager routes. Reads come from the records
+ * the leader projects; every change is an intent to the leading JobManager, answered once it is
+ * durable in the control log — so a 202 means "durably accepted", and when no leader can make it
+ * durable the answer is 503 (`STORE_UNAVAILABLE`, with Retry-After), never a 500.
  */
 export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers {
-  const { stores, queue, clock } = deps;
+  const { stores, control, clock } = deps;
 
-  const accept = async (job: NonNullable<Parameters<typeof newJobRecord>[0]>): Promise<void> => {
-    if (!(await stores.jobs.insert(newJobRecord(job, clock.now())))) {
-      throw new AppError('JOB_EXISTS', `a job named "${job.name}" already exists`);
-    }
-    await stores.events.append([{ at: clock.now(), kind: 'job-submitted', job: job.name }]);
-    await queue.enqueue({ kind: 'submitted', job: job.name });
+  const accept = async (job: JobSpec): Promise<void> => {
+    await proposeOrThrow(control, { kind: 'submit', spec: job });
   };
 
   const currentStrategy = async (): Promise<string> => {
@@ -105,9 +66,7 @@ export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers 
   const switchStrategy = async (name: string): Promise<void> => {
     if (!isStrategyName(name))
       throw new AppError('UNKNOWN_STRATEGY', `"${name}" is not one of ${STRATEGY_NAMES.join(', ')}`);
-    await stores.settings.setStrategy(name);
-    await stores.events.append([{ at: clock.now(), kind: 'strategy-changed', detail: name }]);
-    await queue.enqueue({ kind: 'strategy', strategy: name });
+    await proposeOrThrow(control, { kind: 'strategy', name });
   };
 
   const getJobOr404 = async (name: string) => {
@@ -123,21 +82,14 @@ export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers 
   };
 
   const setDraining = async (id: string, draining: boolean) => {
-    await getWorkerOr404(id);
-    const out = await updateWithRetry(
-      () => stores.workers.get(id),
-      (w) => {
-        if (!w) return { next: undefined, result: undefined };
-        const target: WorkerState = draining ? 'draining' : 'ready';
-        const from: WorkerState = draining ? 'ready' : 'draining';
-        return w.state === from
-          ? { next: { ...w, state: target }, result: undefined }
-          : { next: undefined, result: undefined };
-      },
-      (next, v) => stores.workers.replace(next, v),
-    );
-    if (out.status === 'conflict') throw new AppError('CONFLICT', `worker ${id} kept changing; retry`);
-    if (!draining) await queue.enqueue({ kind: 'strategy', strategy: await currentStrategy() });
+    const w = await getWorkerOr404(id);
+    // Only ready ⇄ draining; a lost or removed worker keeps its state (as before: no error).
+    if (w.state === (draining ? 'ready' : 'draining'))
+      await proposeOrThrow(control, {
+        kind: 'worker-state',
+        worker: id,
+        state: draining ? 'draining' : 'ready',
+      });
     return ok(workerView(await getWorkerOr404(id)));
   };
 
@@ -166,8 +118,12 @@ export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers 
       const job = await getJobOr404(name);
       if (isTerminalJobState(job.state))
         throw new AppError('JOB_FINISHED', `job "${name}" already ended (${job.state})`);
-      await queue.enqueue({ kind: 'cancel', job: name });
-      return ok(jobView(job), 202);
+      const out = await control.propose({ kind: 'cancel', job: name });
+      // Ended between the read and the intent: the same answer as above.
+      if (!out.ok && (out.code === 'JOB_NOT_FOUND' || out.code === 'JOB_FINISHED'))
+        throw new AppError('JOB_FINISHED', `job "${name}" already ended`);
+      if (!out.ok) throw new AppError(out.code, out.reason);
+      return ok(jobView(await getJobOr404(name)), 202);
     },
     listWorkers: async () => ok((await stores.workers.list()).map(workerView)),
     getWorker: async (req) => ok(workerView(await getWorkerOr404(req.params['id'] as string))),
@@ -216,7 +172,8 @@ export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers 
       });
     },
     checkConsistency: async () => {
-      const problems = await consistencyProblems(stores);
+      // The leader's one consistent state: exact at every moment, not a read of the records.
+      const problems = await control.query({ kind: 'consistency' });
       return ok({ ok: problems.length === 0, problems });
     },
   };

@@ -1,12 +1,12 @@
 import type { Clock } from '../core/clock/clock.js';
-import { lookupTask, settleAttempt, updateWithRetry, type TaskLocation } from '../core/control/index.js';
+import { lookupTask, type TaskLocation } from '../core/control/index.js';
+import type { ControlLink } from '../core/control-state/index.js';
 import { AppError, type FieldIssue } from '../core/errors/index.js';
 import { isTerminalTaskState, parseCpuset, parseMemorySize } from '../core/job/index.js';
 import type { Logger } from '../core/log/logger.js';
-import type { JobQueue } from '../core/queue/job-queue.js';
 import { isStrategyName } from '../core/scheduler/index.js';
 import type { Stores } from '../core/store/store-ports.js';
-import type { DispatchLink, WorkerCommandLink } from '../core/transport/index.js';
+import type { WorkerCommandLink } from '../core/transport/index.js';
 import type { HandlerResult, OperationHandler, OperationHandlers } from './operation-handler.js';
 import { checkpointTask, updateTaskLimits } from './task-commands.js';
 import {
@@ -21,9 +21,10 @@ import { jobView, workerView } from './views.js';
 
 /** What the task and worker operation routes need. */
 export interface OperationsDeps {
+  /** Read only: the records the leader projects. */
   readonly stores: Stores;
-  readonly queue: JobQueue;
-  readonly dispatch: DispatchLink;
+  /** Changes go to the leading JobManager as intents. */
+  readonly control: ControlLink;
   readonly commands: WorkerCommandLink;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -38,26 +39,32 @@ const LIVE_JOB_STATES = ['waiting', 'scheduled', 'running'] as const;
 const MAX_LOOKUP_JOBS = 1_000_000;
 
 /**
- * Migrate, update, checkpoint, drain-with-migrate and remove-worker. The FrontEnd does the
- * bookkeeping itself (conditional writes on the store, see `task-migration.ts` and
- * `task-commands.ts`) and reaches workers through the GlobalManager: `dispatch` for
- * assign/stop, `commands` for what needs the worker's answer.
+ * Migrate, update, checkpoint, drain-with-migrate and remove-worker. Bookkeeping is the leader's:
+ * the FrontEnd sends intents (`move-task`, `resize-task`, `worker-removed`, see
+ * `task-migration.ts` and `task-commands.ts`) and reaches workers through the GlobalManager's
+ * `commands` for what needs the worker's answer.
  */
 export function operationsHandlers(deps: OperationsDeps): OperationHandlers {
-  const { stores, clock } = deps;
+  const { stores, clock, control } = deps;
   const strategy = async (): Promise<string> => {
     const s = await stores.settings.getStrategy();
     return s && isStrategyName(s) ? s : deps.defaultStrategy;
   };
   const migration: MigrationDeps = {
     stores,
-    dispatch: deps.dispatch,
+    control,
     clock,
     logger: deps.logger,
     strategy,
     operationTimeoutMs: deps.operationTimeoutMs,
   };
-  const commandDeps = { stores, commands: deps.commands, clock, operationTimeoutMs: deps.operationTimeoutMs };
+  const commandDeps = {
+    stores,
+    control,
+    commands: deps.commands,
+    clock,
+    operationTimeoutMs: deps.operationTimeoutMs,
+  };
 
   const findTask = async (name: string): Promise<TaskLocation> => {
     const found = lookupTask(await stores.jobs.listByStates(LIVE_JOB_STATES, MAX_LOOKUP_JOBS), name);
@@ -176,48 +183,12 @@ export function operationsHandlers(deps: OperationsDeps): OperationHandlers {
           'WORKER_BUSY',
           `worker ${id} (${w.state}) runs ${live.length} task${live.length === 1 ? '' : 's'} (${live.slice(0, 10).join(', ')}${live.length > 10 ? ', …' : ''}); drain it with {"migrate": true} first, or pass ?force=true`,
         );
-      const now = clock.now();
-      // Forced: its jobs are handled as a lost worker's (re-queued per restart policy, or failed).
-      for (const job of jobs) {
-        const s = await settleAttempt(
-          stores,
-          job.name,
-          job.attempt,
-          { kind: 'worker-lost', workerId: id },
-          now,
-        );
-        if (s.stops.length > 0) await deps.dispatch.dispatch({ assign: [], stop: [...s.stops] });
-        if (s.outcome !== 'none')
-          await stores.events.append([
-            {
-              at: now,
-              kind: s.outcome === 'requeued' ? 'job-requeued' : 'job-failed',
-              job: job.name,
-              worker: id,
-              attempt: job.attempt,
-              detail: `worker ${id} was removed`,
-            },
-          ]);
-      }
-      const out = await updateWithRetry(
-        () => stores.workers.get(id),
-        (cur) =>
-          cur
-            ? { next: { ...cur, state: 'left' as const, bookings: [] }, result: null }
-            : { next: undefined, result: null },
-        (next, v) => stores.workers.replace(next, v),
-      );
-      if (out.status === 'conflict') throw new AppError('CONFLICT', `worker ${id} kept changing; retry`);
+      // Forced: its jobs are settled as a lost worker's (re-queued per restart policy, or failed).
+      const out = await control.propose({ kind: 'worker-removed', worker: id });
+      if (!out.ok) throw new AppError(out.code, out.reason);
       const told = await deps.commands.request(id, { kind: 'leave' }, deps.operationTimeoutMs);
-      await stores.events.append([
-        {
-          at: now,
-          kind: 'worker-removed',
-          worker: id,
-          detail: `${force ? 'forced, ' : ''}leave ${told.outcome}`,
-        },
-      ]);
-      if (jobs.length > 0) await deps.queue.enqueue({ kind: 'strategy', strategy: await strategy() });
+      if (told.outcome !== 'done')
+        deps.logger.info({ worker: id, outcome: told.outcome }, 'removed worker not told to leave');
       const after = await stores.workers.get(id);
       return ok(workerView(after ?? w), 202);
     },

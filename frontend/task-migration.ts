@@ -1,21 +1,10 @@
 import type { Clock } from '../core/clock/clock.js';
-import {
-  addBookings,
-  assignmentOf,
-  bookingOf,
-  chooseTarget,
-  moveTask,
-  releaseBookings,
-  updateWithRetry,
-  type PlacedRef,
-  type TaskLocation,
-} from '../core/control/index.js';
+import { chooseTarget, type TaskLocation } from '../core/control/index.js';
+import type { ControlLink } from '../core/control-state/index.js';
 import { AppError } from '../core/errors/index.js';
 import { formatCpuset, isTerminalTaskState } from '../core/job/index.js';
 import type { Logger } from '../core/log/logger.js';
-import type { JobRecord } from '../core/model/records.js';
 import type { Stores } from '../core/store/store-ports.js';
-import type { DispatchLink } from '../core/transport/index.js';
 import type { components } from '../openapi/schema.js';
 
 /** The API's answer for one moved task (schema `MigrationResult`). */
@@ -23,8 +12,9 @@ export type MigrationResult = components['schemas']['MigrationResult'];
 
 /** What migrations need. */
 export interface MigrationDeps {
+  /** Read only: the records the leader projects. */
   readonly stores: Stores;
-  readonly dispatch: DispatchLink;
+  readonly control: ControlLink;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Scheduling strategy in force (picks targets). */
@@ -50,18 +40,12 @@ export const COLD_NOTE =
 const POLL_MS = 100;
 
 /**
- * Moves a running task to another worker, exactly once:
- * 1. the target is chosen by the scheduler (or named) and **booked** with a conditional write
- *    re-checked against the target as it is now;
- * 2. the job is rewritten conditionally (task placed on the target, one more move, `moving`
- *    set); if the task changed meanwhile (ended, moved by someone else) the target booking is
- *    rolled back and nothing else happened;
- * 3. the source booking is **released** (idempotent; if this process dies here, booking
- *    reconciliation frees it, since no live task backs it any more);
- * 4. the GlobalManager is told to start it on the target and stop it on the source.
- * Reports from the source about this attempt are ignored from step 2 on (Discovery only applies
- * reports of the worker a task is placed on).
- * @throws AppError TASK_NOT_RUNNING, WORKER_NOT_FOUND, NO_CAPACITY, CONFLICT
+ * Moves a running task to another worker, exactly once: the target is chosen by the scheduler
+ * (or named) on the records as they are, then a `move-task` intent asks the leader, which
+ * re-checks the target against its state, books it, frees the source, keeps the task's attempt
+ * (one more move, `moving` set), and dispatches the start on the target and the stop on the
+ * source. Reports from the source about this attempt change nothing from then on.
+ * @throws AppError TASK_NOT_RUNNING, WORKER_NOT_FOUND, NO_CAPACITY, CONFLICT, STORE_UNAVAILABLE
  */
 export async function startMigration(
   deps: MigrationDeps,
@@ -83,68 +67,22 @@ export async function startMigration(
     );
   const choice = chooseTarget(await stores.workers.list(), at, await deps.strategy(), clock.now(), to);
   if (!choice.ok) throw new AppError(choice.code, `cannot migrate ${task.name}: ${choice.reason}`);
-  const target = choice.workerId;
-  const booking = bookingOf(job, task.name, choice.coreIds, task.memoryBytes, clock.now());
-  const booked = await updateWithRetry(
-    () => stores.workers.get(target),
-    (w) => {
-      if (!w) return { next: undefined, result: `worker ${target} is gone` };
-      const r = addBookings(w, [booking]);
-      const refused = r.refused[0];
-      return refused ? { next: undefined, result: refused.reason } : { next: r.worker, result: null };
-    },
-    (next, v) => stores.workers.replace(next, v),
-  );
-  if (booked.status === 'conflict') throw new AppError('CONFLICT', `worker ${target} kept changing; retry`);
-  if (booked.result !== null)
-    throw new AppError('NO_CAPACITY', `cannot migrate ${task.name} to ${target}: ${booked.result}`);
-  const targetRef: PlacedRef = { workerId: target, job: job.name, task: task.name, attempt: job.attempt };
-  let moved: JobRecord;
-  try {
-    const out = await updateWithRetry<JobRecord, string | null>(
-      () => stores.jobs.get(job.name),
-      (j) => {
-        const t = j?.tasks.find((x) => x.name === task.name);
-        if (!j || !t || j.attempt !== job.attempt || j.cancelRequested)
-          return { next: undefined, result: `job ${job.name} changed (re-queued, cancelled or gone)` };
-        if (t.state !== 'running' || t.workerId !== from)
-          return { next: undefined, result: `task ${task.name} is now ${t.state} on ${String(t.workerId)}` };
-        return { next: moveTask(j, task.name, target, choice.coreIds, clock.now()), result: null };
-      },
-      (next, v) => stores.jobs.replace(next, v),
-    );
-    if (out.status !== 'updated')
-      throw new AppError(
-        'CONFLICT',
-        `cannot migrate ${task.name}: ${out.status === 'conflict' ? 'the job kept changing' : String(out.result)}`,
-      );
-    moved = out.record;
-  } catch (err) {
-    await releaseBookings(stores.workers, [targetRef]);
-    throw err;
-  }
-  const sourceRef: PlacedRef = { workerId: from, job: job.name, task: task.name, attempt: job.attempt };
-  await releaseBookings(stores.workers, [sourceRef]).catch((err: unknown) =>
-    deps.logger.error(
-      { err, ref: sourceRef },
-      'freeing the migration source failed; reconciliation frees it',
-    ),
-  );
-  const movedTask = moved.tasks.find((t) => t.name === task.name);
-  if (movedTask)
-    await deps.dispatch.dispatch({ assign: [assignmentOf(moved, movedTask)], stop: [sourceRef] });
-  await stores.events.append([
-    {
-      at: clock.now(),
-      kind: 'task-migrated',
-      job: job.name,
-      task: task.name,
-      worker: target,
-      attempt: job.attempt,
-      detail: `cold from ${from} to ${target}, cpuset ${formatCpuset(choice.coreIds)}`,
-    },
-  ]);
-  return { job: job.name, task: task.name, attempt: job.attempt, from, to: target, coreIds: choice.coreIds };
+  const out = await deps.control.propose({
+    kind: 'move-task',
+    job: job.name,
+    task: task.name,
+    to: choice.workerId,
+    coreIds: choice.coreIds,
+  });
+  if (!out.ok) throw new AppError(out.code, `cannot migrate ${task.name}: ${out.reason}`);
+  return {
+    job: job.name,
+    task: task.name,
+    attempt: job.attempt,
+    from,
+    to: choice.workerId,
+    coreIds: choice.coreIds,
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Router } from 'zeromq';
 import type { Clock } from '../core/clock/clock.js';
-import { desiredOnWorker, type PlacedRef } from '../core/control/index.js';
+import type { PlacedRef } from '../core/control/index.js';
+import type { ControlLink } from '../core/control-state/index.js';
 import type { Logger } from '../core/log/logger.js';
 import {
   decodeMessage,
@@ -12,10 +13,11 @@ import {
   type Heartbeat,
   type Join,
   type Message,
+  type TaskAssignment,
 } from '../core/protocol/index.js';
 import type { Stores } from '../core/store/store-ports.js';
-import { SerialSender, type NudgeLink } from '../core/transport/index.js';
-import { markWorkerLost, sampleUsage, settleLostWorker } from './worker-loss.js';
+import { SerialSender } from '../core/transport/index.js';
+import { sampleUsage } from './usage-sampler.js';
 
 /** Options of the GlobalManager. */
 export interface GlobalManagerOptions {
@@ -31,18 +33,13 @@ export interface GlobalManagerOptions {
 
 /** What the GlobalManager is built from. */
 export interface GlobalManagerDeps {
+  /** Read only: the worker records the leader projects (liveness sweep, usage samples). */
   readonly stores: Stores;
-  readonly nudges: NudgeLink;
+  /** The leading JobManager: joins and losses are intents it applies. */
+  readonly control: ControlLink;
   readonly clock: Clock;
   readonly logger: Logger;
 }
-
-/**
- * Least time between two stored heartbeats of one worker. Liveness is decided in memory; the
- * stored time only feeds `GET /api/v1/workers`, so a minute of staleness is fine there, and a
- * thousand workers cost 17 writes/s instead of hundreds.
- */
-export const HEARTBEAT_PERSIST_MS = 60_000;
 
 /** Most command results awaited at once; beyond it the oldest waiter is forgotten. */
 const MAX_PENDING_COMMANDS = 10_000;
@@ -53,14 +50,14 @@ export type GlobalManagerState = 'created' | 'running' | 'closing' | 'closed';
 interface Session {
   readonly identity: Buffer;
   lastSeen: number;
-  lastPersisted: number;
 }
 
 /**
- * Owns the worker registry and the ZeroMQ link to workers. Workers join with a token and their
- * capacity and receive their full desired set (`sync`); afterwards they get `assign`/`stop`
- * deltas forwarded from the JobManager and Discovery. A worker silent past the heartbeat timeout
- * is marked lost and its jobs are re-queued or failed by their restart policy.
+ * Owns the ZeroMQ link to workers and their liveness. A worker joins with a token and its
+ * capacity; the join is an intent to the leading JobManager, whose answer carries the worker's
+ * full desired set (`sync`); afterwards it gets `assign`/`stop` deltas the leader dispatches. A
+ * worker silent past the heartbeat timeout is reported lost (an intent too); the leader re-queues
+ * or fails its jobs by their restart policy. The GlobalManager writes no state itself.
  */
 export class GlobalManager {
   private state: GlobalManagerState = 'created';
@@ -74,7 +71,10 @@ export class GlobalManager {
   private readonly sessions = new Map<string, Session>();
   /** Command id → the control peer waiting for its result. */
   private readonly pendingCommands = new Map<string, Buffer>();
-  private readonly startedAt: number;
+  /** When the sweep started; workers known only from records get a full timeout from then. */
+  private runAt = 0;
+  /** Last heartbeat of a worker without a session (this GlobalManager restarted): still alive. */
+  private readonly heardFrom = new Map<string, number>();
   private loop: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> = Promise.resolve();
@@ -83,9 +83,7 @@ export class GlobalManager {
   private constructor(
     private readonly options: GlobalManagerOptions,
     private readonly deps: GlobalManagerDeps,
-  ) {
-    this.startedAt = deps.clock.now();
-  }
+  ) {}
 
   /** Binds the endpoint; call {@link run} to start serving. */
   static async create(options: GlobalManagerOptions, deps: GlobalManagerDeps): Promise<GlobalManager> {
@@ -107,6 +105,7 @@ export class GlobalManager {
   run(): void {
     if (this.state !== 'created') throw new Error(`GlobalManager.run in state ${this.state}`);
     this.state = 'running';
+    this.runAt = this.deps.clock.now();
     this.loop = this.receive();
     this.timer = setInterval(() => {
       this.sweeping = this.sweeping
@@ -179,52 +178,53 @@ export class GlobalManager {
       return;
     }
     const now = this.deps.clock.now();
-    await this.deps.stores.workers.join({
-      id: m.workerId,
-      runtime: m.runtime,
-      coreIds: m.coreIds,
-      totalMemoryBytes: m.memoryBytes,
-      now,
-    });
-    this.sessions.set(m.workerId, { identity, lastSeen: now, lastPersisted: now });
-    const jobs = await this.deps.stores.jobs.listActiveOnWorker(m.workerId);
-    const desired = jobs.flatMap((j) => desiredOnWorker(j, m.workerId));
-    await this.send(identity, { type: 'sync', v: PROTOCOL_VERSION, desired });
-    await this.deps.stores.events.append([
-      {
-        at: now,
+    let desired: readonly TaskAssignment[];
+    try {
+      const out = await this.deps.control.propose({
         kind: 'worker-joined',
-        worker: m.workerId,
-        detail: `${m.coreIds.length} cores, ${m.runtime}`,
-      },
-    ]);
-    this.deps.logger.info(
-      { worker: m.workerId, cores: m.coreIds.length, desired: desired.length },
-      'worker joined',
-    );
-    this.deps.nudges.nudge('worker-joined');
-  }
-
-  private async onHeartbeat(identity: Buffer, m: Heartbeat): Promise<void> {
-    const s = this.sessions.get(m.workerId);
-    if (!s) {
-      // This GlobalManager does not know the session (it restarted, or declared the worker lost).
+        worker: { id: m.workerId, runtime: m.runtime, coreIds: m.coreIds, totalMemoryBytes: m.memoryBytes },
+      });
+      if (!out.ok) throw new Error(out.reason);
+      desired = out.desired ?? [];
+    } catch (err) {
+      // No leader to record the join: the worker tries again.
+      this.deps.logger.warn({ err, worker: m.workerId }, 'join not recorded; the worker will retry');
       await this.send(identity, {
         type: 'reject',
         v: PROTOCOL_VERSION,
-        reason: 'unknown session',
+        reason: 'join not recorded, retry',
         rejoin: true,
       });
       return;
     }
+    this.sessions.set(m.workerId, { identity, lastSeen: now });
+    this.heardFrom.delete(m.workerId);
+    await this.send(identity, { type: 'sync', v: PROTOCOL_VERSION, desired: [...desired] });
+    this.deps.logger.info(
+      { worker: m.workerId, cores: m.coreIds.length, desired: desired.length },
+      'worker joined',
+    );
+  }
+
+  private async onHeartbeat(identity: Buffer, m: Heartbeat): Promise<void> {
     const now = this.deps.clock.now();
-    s.lastSeen = now;
-    // Liveness lives in memory; the store gets it now and then, for the API only. Each write
-    // rewrites the worker document, so it is kept rare: at most once per HEARTBEAT_PERSIST_MS.
-    if (now - s.lastPersisted >= Math.max(HEARTBEAT_PERSIST_MS, this.options.heartbeatTimeoutMs)) {
-      s.lastPersisted = now;
-      await this.deps.stores.workers.heartbeat(m.workerId, now);
+    const s = this.sessions.get(m.workerId);
+    if (s) {
+      s.lastSeen = now;
+      return;
     }
+    // This GlobalManager does not know the session (it restarted, or declared the worker lost).
+    // The heartbeat still proves the worker alive; it is asked to rejoin once per interval, not
+    // once per heartbeat, so the requests cannot pile up.
+    const asked = this.heardFrom.get(m.workerId);
+    this.heardFrom.set(m.workerId, now);
+    if (asked !== undefined && now - asked < this.options.heartbeatIntervalMs * 2) return;
+    await this.send(identity, {
+      type: 'reject',
+      v: PROTOCOL_VERSION,
+      reason: 'unknown session',
+      rejoin: true,
+    });
   }
 
   private async onDispatch(m: Dispatch): Promise<void> {
@@ -297,27 +297,25 @@ export class GlobalManager {
     }
   }
 
-  /** Marks silent workers lost. Workers known only from the store get a timeout from start-up. */
+  /**
+   * Reports silent workers lost. A worker known only from the records (this GlobalManager
+   * restarted) gets a full timeout counted from when this GlobalManager started running, and any
+   * heartbeat of it counts as alive. A report the leader could not take is simply made again on
+   * the next sweep (the worker is still `ready` in its records).
+   */
   private async sweep(): Promise<void> {
     const now = this.deps.clock.now();
     const timeout = this.options.heartbeatTimeoutMs;
     const silent = [...this.sessions].filter(([, s]) => now - s.lastSeen > timeout).map(([id]) => id);
-    // Lost workers still holding bookings: a GlobalManager died (or a write failed) between
-    // marking one lost and settling its jobs. Settling is idempotent, so it is simply redone.
-    const unsettled: string[] = [];
-    if (now - this.startedAt > timeout) {
+    if (now - this.runAt > timeout) {
       for (const w of await this.deps.stores.workers.list()) {
-        if (
-          (w.state === 'ready' || w.state === 'draining') &&
-          !this.sessions.has(w.id) &&
-          !silent.includes(w.id)
-        )
-          silent.push(w.id);
-        if (w.state === 'lost' && w.bookings.length > 0 && !this.sessions.has(w.id)) unsettled.push(w.id);
+        if (w.state !== 'ready' && w.state !== 'draining') continue;
+        if (this.sessions.has(w.id) || silent.includes(w.id)) continue;
+        const heard = this.heardFrom.get(w.id);
+        if (heard === undefined || now - heard > timeout) silent.push(w.id);
       }
     }
-    for (const id of silent) await this.markLost(id, now);
-    for (const id of unsettled) await this.settleLostWorker(id, now);
+    for (const id of silent) await this.markLost(id);
     const every = this.options.usageSampleIntervalMs;
     if (every > 0 && now - this.lastSampleAt >= every) {
       this.lastSampleAt = now;
@@ -325,16 +323,15 @@ export class GlobalManager {
     }
   }
 
-  private async markLost(workerId: string, now: number): Promise<void> {
+  private async markLost(workerId: string): Promise<void> {
     this.sessions.delete(workerId);
-    if (await markWorkerLost(this.deps.stores, workerId, now, this.deps.logger))
-      await this.settleLostWorker(workerId, now);
-  }
-
-  /** Settles the lost worker's jobs (see {@link settleLostWorker}), stops survivors, nudges the JM. */
-  private async settleLostWorker(workerId: string, now: number): Promise<void> {
-    await settleLostWorker(this.deps.stores, workerId, now, (stops) => this.forwardStops(stops));
-    this.deps.nudges.nudge('worker-lost');
+    this.heardFrom.delete(workerId);
+    try {
+      const out = await this.deps.control.propose({ kind: 'worker-lost', worker: workerId });
+      if (out.ok) this.deps.logger.warn({ worker: workerId }, 'worker lost: no heartbeat within the timeout');
+    } catch (err) {
+      this.deps.logger.warn({ err, worker: workerId }, 'worker loss not recorded; retried on the next sweep');
+    }
   }
 
   /** Ids of workers with a live session. */

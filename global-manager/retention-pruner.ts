@@ -1,5 +1,11 @@
 import type { Clock } from '../core/clock/clock.js';
-import { pruneExpired, type PruneCounts, type RetentionPolicy } from '../core/control/index.js';
+import {
+  pruneExpired,
+  retentionCutoffs,
+  type PruneCounts,
+  type RetentionPolicy,
+} from '../core/control/index.js';
+import type { ControlLink } from '../core/control-state/index.js';
 import type { Logger } from '../core/log/logger.js';
 import type { Stores } from '../core/store/store-ports.js';
 
@@ -26,7 +32,13 @@ export class RetentionPruner {
 
   constructor(
     private readonly options: RetentionPrunerOptions,
-    private readonly deps: { readonly stores: Stores; readonly clock: Clock; readonly logger: Logger },
+    private readonly deps: {
+      readonly stores: Stores;
+      readonly clock: Clock;
+      readonly logger: Logger;
+      /** The leader, told to forget the names of the jobs deleted here (they may be reused). */
+      readonly control?: ControlLink;
+    },
   ) {}
 
   getState(): RetentionPrunerState {
@@ -48,7 +60,14 @@ export class RetentionPruner {
   /** One pass now, serialised after any pass in progress. */
   pruneNow(): Promise<PruneCounts> {
     const next = this.pass.then(async () => {
-      const counts = await pruneExpired(this.deps.stores, this.deps.clock.now(), this.options);
+      const now = this.deps.clock.now();
+      // The leader forgets first: a name it still holds stays taken even once its record is gone.
+      await this.deps.control
+        ?.propose({ kind: 'forget-ended', before: retentionCutoffs(now, this.options).jobsBefore })
+        .catch((err: unknown) =>
+          this.deps.logger.warn({ err }, 'the leader did not forget ended jobs; retried next pass'),
+        );
+      const counts = await pruneExpired(this.deps.stores, now, this.options);
       if (counts.jobs + counts.usageSamples + counts.events + counts.components > 0)
         this.deps.logger.info(counts, 'pruned records past retention');
       return counts;

@@ -1,6 +1,5 @@
 import type { Clock } from '../core/clock/clock.js';
-import type {
-  ControlState} from '../core/control-state/index.js';
+import type { ControlState } from '../core/control-state/index.js';
 import {
   mergeEffects,
   noEffects,
@@ -10,7 +9,10 @@ import {
   type ControlIntent,
   type Effects,
   type IntentPort,
+  type RecordBatch,
   type RecordSink,
+  NotLeaderError,
+  mergeRecordBatches,
 } from '../core/control-state/index.js';
 import { isLogFencedError, type ControlLog, type LogEntry } from '../core/durable/control-log.js';
 import type { SnapshotStore } from '../core/durable/snapshot-store.js';
@@ -90,7 +92,8 @@ export class ControlLeader implements IntentPort {
   private round = 0;
   private sinceSnapshot = 0;
   private snapshotting: Promise<void> | undefined;
-  private recordWrites: Promise<void> = Promise.resolve();
+  /** Record batches whose write failed, retried with the next one. */
+  private unwritten: RecordBatch[] = [];
   private stepDownListener: ((reason: string) => void) | undefined;
   readonly stats: LeaderStats = {
     cycles: 0,
@@ -137,18 +140,23 @@ export class ControlLeader implements IntentPort {
       });
       if (this.mode !== 'recovering') return; // stepped down or closed meanwhile
       this.state = r.state;
-      this.term = term;
+      this.term = r.term;
       this.nextSeq = r.nextSeq;
       this.sinceSnapshot = r.replayed;
       this.mode = 'leading';
-      this.deps.logger.info({ term, seq: r.nextSeq - 1, replayed: r.replayed, ms: r.ms }, 'leading');
+      this.deps.logger.info(
+        { term: r.term, seq: r.nextSeq - 1, replayed: r.replayed, ms: Math.round(r.ms) },
+        'leading',
+      );
       const assign = [...r.state.jobs()].flatMap((j) =>
         j.tasks.filter((t) => t.state === 'scheduled' && t.workerId).map((t) => ({ job: j, task: t })),
       );
       const fx = noEffects();
       for (const { job, task } of assign) fx.assign.push(assignmentOf(job, task));
-      fx.schedule = true;
-      this.finish(fx, r.state);
+      // Every live record again: the projection may have missed the previous leader's last batch.
+      for (const j of r.state.jobs()) fx.changedJobs.add(j.name);
+      for (const w of r.state.workers()) fx.changedWorkers.add(w.id);
+      await this.finish(fx, r.state, true);
       this.dirty = true;
       this.kick();
     } catch (err) {
@@ -191,7 +199,6 @@ export class ControlLeader implements IntentPort {
   /** Resolves when no cycle runs or is due (tests wait for quiescence with it). */
   async idle(): Promise<void> {
     while (this.cycling) await this.cycling;
-    await this.recordWrites;
     await this.snapshotting;
   }
 
@@ -201,7 +208,6 @@ export class ControlLeader implements IntentPort {
     this.mode = 'closed';
     this.failPending('the JobManager is closing');
     await this.cycling;
-    await this.recordWrites;
     await this.snapshotting;
     if (wasLeading) this.deps.logger.info({ term: this.term }, 'stopped leading');
     this.state = undefined;
@@ -269,7 +275,14 @@ export class ControlLeader implements IntentPort {
         for (const a of answers) {
           if (a.upTo > 0 && a.upTo <= persisted) a.p.resolve(a.outcome);
           else if (!a.outcome.ok) a.p.resolve(a.outcome);
-          else a.p.reject(notLeader(`the control log refused the write: ${(err as Error).message}`));
+          // Not retried elsewhere: an unanswered write may still have landed.
+          else
+            a.p.reject(
+              new AppError(
+                'STORE_UNAVAILABLE',
+                `the control log refused the write: ${(err as Error).message}`,
+              ),
+            );
         }
         this.deps.logger.error({ err, term: this.term }, 'control log append failed: stepping down');
         this.drop('control log append failed');
@@ -281,8 +294,8 @@ export class ControlLeader implements IntentPort {
       this.stats.entries += commands.length;
     }
     const t3 = performance.now();
+    await this.finish(fx, state);
     for (const a of answers) a.p.resolve(a.outcome);
-    if (this.mode === 'leading') this.finish(fx, state);
     const s = this.stats;
     s.cycles++;
     s.applyMs += t1 - t0;
@@ -292,19 +305,39 @@ export class ControlLeader implements IntentPort {
     this.maybeSnapshot(state);
   }
 
-  /** Performs a durable cycle's effects: dispatch now, records in order behind earlier writes. */
-  private finish(fx: Effects, state: ControlState): void {
+  /**
+   * Performs a durable cycle's effects: the records first (so an answered intent is readable
+   * through the API), then the dispatch. A failed record write is kept and retried with the next
+   * batch: the log already holds the truth, the projection only catches up.
+   */
+  private async finish(fx: Effects, state: ControlState, everything = false): Promise<void> {
+    const batch: RecordBatch = {
+      jobs: [...fx.changedJobs].flatMap((n) => state.job(n) ?? []),
+      ended: fx.endedJobs,
+      workers: [...fx.changedWorkers].flatMap((id) => state.worker(id) ?? []),
+      events: fx.events,
+      strategy:
+        everything || fx.events.some((e) => e.kind === 'strategy-changed')
+          ? (state.strategy ?? undefined)
+          : undefined,
+    };
+    const empty = (b: RecordBatch): boolean =>
+      b.jobs.length + b.ended.length + b.workers.length + b.events.length === 0;
+    if (!empty(batch) || this.unwritten.length > 0) {
+      const merged = mergeRecordBatches([...this.unwritten, batch]);
+      try {
+        await this.deps.records.write(merged);
+        this.unwritten = [];
+      } catch (err) {
+        this.unwritten = [merged];
+        this.deps.logger.error({ err }, 'writing records failed; retried with the next batch');
+      }
+    }
     if (fx.assign.length > 0 || fx.stop.length > 0) {
-      void this.deps.dispatch
+      await this.deps.dispatch
         .dispatch({ assign: fx.assign, stop: fx.stop })
         .catch((err: unknown) => this.deps.logger.error({ err }, 'dispatch failed'));
     }
-    const jobs = [...fx.changedJobs].flatMap((n) => state.job(n) ?? []);
-    if (jobs.length === 0 && fx.endedJobs.length === 0 && fx.events.length === 0) return;
-    const batch = { jobs, ended: fx.endedJobs, events: fx.events };
-    this.recordWrites = this.recordWrites
-      .then(() => this.deps.records.write(batch))
-      .catch((err: unknown) => this.deps.logger.error({ err }, 'writing records failed'));
   }
 
   private maybeSnapshot(state: ControlState): void {
@@ -337,5 +370,5 @@ export class ControlLeader implements IntentPort {
 }
 
 function notLeader(why: string): AppError {
-  return new AppError('STORE_UNAVAILABLE', `no leader can accept this now (${why}); retry shortly`);
+  return new NotLeaderError(why);
 }

@@ -44,6 +44,8 @@ export interface Recovered {
   /** Log records applied on top of the snapshot. */
   readonly replayed: number;
   readonly ms: number;
+  /** The term claimed (at least the requested one). */
+  readonly term: number;
 }
 
 function applyRecord(state: ControlState, r: LogRecord<ControlCommand>): void {
@@ -72,8 +74,11 @@ export async function recoverState(
     last = r.seq;
     replayed++;
   }
+  // The log is the fencing authority: a lease token lower than a logged term (Redis lost its
+  // counter, or no lease at all) becomes the next term after the highest one logged.
+  const term = Math.max(claim.term, Math.max(state.term, log.highestTerm) + 1);
   const claimed = await log.claimTerm({
-    term: claim.term,
+    term,
     nextSeq: last + 1,
     leader: claim.leader,
     at: claim.at,
@@ -83,5 +88,5 @@ export async function recoverState(
     replayed++;
   }
   state.apply({ kind: 'term-start', at: claim.at, term: claimed.term, leader: claim.leader });
-  return { state, nextSeq: claimed.seq + 1, replayed, ms: performance.now() - t0 };
+  return { state, nextSeq: claimed.seq + 1, replayed, ms: performance.now() - t0, term: claimed.term };
 }

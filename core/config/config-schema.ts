@@ -62,8 +62,16 @@ export const configSchema = z
       .object({
         /** Where jobs, workers and events are kept. @defaultValue "memory" */
         store: z.enum(['memory', 'mongo']).default('memory'),
-        /** How jobs reach the JobManager. @defaultValue "memory" */
+        /** Which Redis-backed services are used (the leader lease); `memory` means none. @defaultValue "memory" */
         queue: z.enum(['memory', 'redis']).default('memory'),
+        /**
+         * Where the leader's control log and snapshots live: `auto` is `mongo` when the store is
+         * MongoDB, else `memory`; `file` keeps them under `stateDir` (the all-in-one's default,
+         * so a restart keeps every accepted job). @defaultValue "auto"
+         */
+        state: z.enum(['auto', 'memory', 'file', 'mongo']).default('auto'),
+        /** Directory of the `file` control state. @defaultValue ".rswarm/state" */
+        stateDir: z.string().min(1).default('.rswarm/state'),
         mongoUrl: z.string().default('mongodb://127.0.0.1:27017/rswarm'),
         redisUrl: z.string().default('redis://127.0.0.1:6379'),
         /** BullMQ queue name; separate clusters sharing one Redis need different names. */
@@ -78,8 +86,27 @@ export const configSchema = z
         managerEndpoint: z.string().default('tcp://127.0.0.1:3100'),
         /** ZeroMQ address where Discovery receives worker reports. @defaultValue "tcp://127.0.0.1:4000" */
         discoveryEndpoint: z.string().default('tcp://127.0.0.1:4000'),
-        /** ZeroMQ address where the JobManager receives nudges; 2990 was the original JM port. */
+        /**
+         * ZeroMQ address where this JobManager answers intents and queries (the control link);
+         * 2990 was the original JM port. Other components send to it.
+         */
         jobManagerEndpoint: z.string().default('tcp://127.0.0.1:2990'),
+        /** Control-link addresses of standby JobManagers, tried when the first is not leading. */
+        standbyJobManagerEndpoints: z.array(z.string()).default([]),
+        /**
+         * How the leading JobManager is chosen: `solo` leads at once (one JobManager only),
+         * `redis` holds a lease in Redis (2+ JobManagers), `auto` is `redis` when the queue
+         * backend is Redis. @defaultValue "auto"
+         */
+        election: z.enum(['auto', 'solo', 'redis']).default('auto'),
+        /** This JobManager's id in the election and the log; empty means `<host>:<pid>`. */
+        jobManagerId: z.string().default(''),
+        /** Higher valor wins a free lease (ties: lower id). @defaultValue 0 */
+        valor: z.number().int().default(0),
+        /** Leader lease time-to-live: a dead leader is replaced within about this. @defaultValue 3 s */
+        leaseTtlMs: duration.default(3000),
+        /** Control-log entries between snapshots. @defaultValue 5000 */
+        snapshotEveryEntries: z.number().int().positive().default(5000),
         /** Secret a worker presents to join. */
         joinToken: z.string().default(''),
         /** How often workers send heartbeats. @defaultValue 1 s */
@@ -88,10 +115,8 @@ export const configSchema = z
         heartbeatTimeoutMs: duration.default(5000),
         /** Utilisation sample interval per worker (0 disables). @defaultValue 10 s */
         usageSampleIntervalMs: duration.default(10_000),
-        /** JobManager safety round interval: covers lost nudges; not a busy poll. @defaultValue 5 s */
+        /** JobManager safety round interval: covers anything a lost message would have triggered. @defaultValue 5 s */
         safetyIntervalMs: duration.default(5000),
-        /** Booking younger than this is never reclaimed as orphaned. @defaultValue 10 s */
-        bookingGraceMs: duration.default(10_000),
         /**
          * Longest wait of a task operation for a worker: its answer to update/checkpoint, and a
          * migration's target reporting the task running. @defaultValue 30 s

@@ -38,6 +38,11 @@ export const ENV_BINDINGS: Readonly<Record<string, { path: readonly string[]; ki
     RSWARM_WORKERS: { path: ['allInOne', 'workers'], kind: 'number' },
     RSWARM_RUNTIME: { path: ['allInOne', 'runtime'], kind: 'string' },
     RSWARM_JOB_MANAGER_ENDPOINT: { path: ['cluster', 'jobManagerEndpoint'], kind: 'string' },
+    RSWARM_STATE: { path: ['backends', 'state'], kind: 'string' },
+    RSWARM_STATE_DIR: { path: ['backends', 'stateDir'], kind: 'string' },
+    RSWARM_ELECTION: { path: ['cluster', 'election'], kind: 'string' },
+    RSWARM_JOB_MANAGER_ID: { path: ['cluster', 'jobManagerId'], kind: 'string' },
+    RSWARM_VALOR: { path: ['cluster', 'valor'], kind: 'number' },
   };
 
 /** Sources merged by {@link loadConfig}, lowest precedence first: defaults < file < env < flags. */

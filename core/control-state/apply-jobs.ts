@@ -36,7 +36,8 @@ export function applyJobCommand(
 }
 
 function submit(s: StateWriter, cmd: SubmitCommand): Effects {
-  if (s.job(cmd.spec.name)) return refused('JOB_EXISTS', `a job named ${cmd.spec.name} already exists`);
+  if (s.job(cmd.spec.name) || s.hasEnded(cmd.spec.name))
+    return refused('JOB_EXISTS', `a job named "${cmd.spec.name}" already exists`);
   const fx = noEffects();
   s.putJob(newJobRecord(cmd.spec, cmd.at), fx);
   fx.events.push({ at: cmd.at, kind: 'job-submitted', job: cmd.spec.name });

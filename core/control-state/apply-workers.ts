@@ -60,6 +60,7 @@ function joined(s: StateWriter, cmd: WorkerJoinedCommand): Effects {
   }
   if (lost.size > 0)
     settleLost(s, next.id, [...lost], `worker ${next.id} came back without the capacity`, cmd.at, fx);
+  fx.outcome = { ok: true, desired: s.desiredOn(next.id) };
   return fx;
 }
 

@@ -125,6 +125,16 @@ export interface StrategyCommand {
   readonly name: string;
 }
 
+/**
+ * Retention: ended jobs that finished before `before` are forgotten, so their names may be used
+ * again (their records are deleted from history by the same pruner).
+ */
+export interface ForgetEndedCommand {
+  readonly kind: 'forget-ended';
+  readonly at: number;
+  readonly before: number;
+}
+
 /** A new leader took over with this fencing term (the log's first entry of each term). */
 export interface TermStartCommand {
   readonly kind: 'term-start';
@@ -146,6 +156,7 @@ export type ControlCommand =
   | MoveTaskCommand
   | ResizeTaskCommand
   | StrategyCommand
+  | ForgetEndedCommand
   | TermStartCommand;
 
 /** The command kinds, for exhaustive tables. */

@@ -22,6 +22,8 @@ export interface ControlSnapshotData {
   readonly strategy: string | null;
   readonly jobs: readonly JobRecord[];
   readonly workers: readonly WorkerRecord[];
+  /** Names of ended jobs still remembered, with when they ended. */
+  readonly ended: readonly (readonly [string, number])[];
 }
 
 /**
@@ -42,6 +44,8 @@ export class ControlState implements StateWriter {
   private readonly workerMap = new Map<string, WorkerRecord>();
   /** workerId → names of live jobs with a placed live task there. */
   private readonly onWorker = new Map<string, Set<string>>();
+  /** Ended jobs' names → when they ended; a name stays taken until retention forgets it. */
+  private readonly endedAt = new Map<string, number>();
   private strategyName: string | null = null;
   private termNo = 0;
   private leaderId: string | null = null;
@@ -71,6 +75,10 @@ export class ControlState implements StateWriter {
       case 'term-start':
         this.setTerm(cmd.term, cmd.leader);
         return noEffects();
+      case 'forget-ended': {
+        for (const [name, at] of this.endedAt) if (at < cmd.before) this.endedAt.delete(name);
+        return noEffects();
+      }
     }
   }
 
@@ -111,6 +119,10 @@ export class ControlState implements StateWriter {
     return this.jobsOnWorker(workerId).flatMap((n) =>
       desiredOnWorker(this.jobMap.get(n) as JobRecord, workerId),
     );
+  }
+
+  hasEnded(name: string): boolean {
+    return this.endedAt.has(name);
   }
 
   fleetKnown(): boolean {
@@ -159,17 +171,21 @@ export class ControlState implements StateWriter {
       if (old && sameBooking(old, b)) continue;
       this.book(b, old?.bookedAt ?? at, fx);
     }
+    // Versions count changes, as the stored records always did (the API and tools show them).
+    const stored: JobRecord = { ...next, version: (before?.version ?? 0) + 1 };
     fx.changedJobs.add(next.name);
-    if (isTerminalJobState(next.state) && newBookings.size === 0) {
-      this.jobMap.delete(next.name);
-      fx.endedJobs.push(next);
+    if (isTerminalJobState(stored.state) && newBookings.size === 0) {
+      this.jobMap.delete(stored.name);
+      this.endedAt.set(stored.name, stored.finishedAt ?? stored.submittedAt);
+      fx.endedJobs.push(stored);
     } else {
-      this.jobMap.set(next.name, next);
+      this.jobMap.set(stored.name, stored);
     }
   }
 
   putWorker(next: WorkerRecord, fx: Effects): void {
-    this.workerMap.set(next.id, next);
+    const before = this.workerMap.get(next.id);
+    this.workerMap.set(next.id, { ...next, version: (before?.version ?? 0) + 1 });
     fx.changedWorkers.add(next.id);
   }
 
@@ -220,6 +236,7 @@ export class ControlState implements StateWriter {
       strategy: this.strategyName,
       jobs: [...this.jobMap.values()],
       workers: this.workers(),
+      ended: [...this.endedAt],
     };
   }
 
@@ -236,11 +253,17 @@ export class ControlState implements StateWriter {
     s.termNo = data.term;
     s.leaderId = data.leader;
     s.strategyName = data.strategy;
+    for (const [name, at] of data.ended) s.endedAt.set(name, at);
     for (const w of data.workers) s.workerMap.set(w.id, { ...w, bookings: [] });
     const fx = noEffects();
     for (const j of data.jobs) {
       for (const b of liveBookings(j).values()) s.book(b, b.bookedAt, fx);
       s.jobMap.set(j.name, j);
+    }
+    // Booking a worker counted as a change; the restored versions are the snapshot's own.
+    for (const w of data.workers) {
+      const restored = s.workerMap.get(w.id);
+      if (restored) s.workerMap.set(w.id, { ...restored, version: w.version });
     }
     return s;
   }

@@ -5,3 +5,4 @@ export * from './state-consistency.js';
 export * from './control-intent.js';
 export * from './record-sink.js';
 export * from './plan-round.js';
+export * from './control-link.js';

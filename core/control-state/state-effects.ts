@@ -5,7 +5,12 @@ import type { TaskAssignment } from '../protocol/messages.js';
 
 /** How the state machine answered one command: done, or refused with a stable code and why. */
 export type CommandOutcome =
-  { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode; readonly reason: string };
+  | {
+      readonly ok: true;
+      /** For a `worker-joined`: the worker's full desired set, to send it as its `sync`. */
+      readonly desired?: readonly TaskAssignment[];
+    }
+  | { readonly ok: false; readonly code: ErrorCode; readonly reason: string };
 
 /** A job of a `place` command that was not committed, and why. */
 export interface RejectedPlacement {
@@ -18,7 +23,7 @@ export interface RejectedPlacement {
  * leader performs these after the command is durable (dispatch, stops, records, events).
  */
 export interface Effects {
-  readonly outcome: CommandOutcome;
+  outcome: CommandOutcome;
   /** Assignments to send to workers (through the GlobalManager). */
   readonly assign: (TaskAssignment & { readonly workerId: string })[];
   /** Tasks to stop on their workers. */

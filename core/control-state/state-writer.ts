@@ -1,4 +1,5 @@
 import type { JobRecord, WorkerRecord } from '../model/records.js';
+import type { TaskAssignment } from '../protocol/messages.js';
 import type { Effects } from './state-effects.js';
 
 /**
@@ -11,6 +12,8 @@ export interface StateWriter {
   worker(id: string): WorkerRecord | undefined;
   /** Names of live jobs with a placed, non-terminal task on the worker. */
   jobsOnWorker(id: string): readonly string[];
+  /** What the worker should be running now (its full desired set). */
+  desiredOn(workerId: string): TaskAssignment[];
   /** True once any worker has joined and not left: only then can a job "never fit". */
   fleetKnown(): boolean;
   /**
@@ -21,6 +24,8 @@ export interface StateWriter {
   putJob(next: JobRecord, fx: Effects): void;
   /** Stores a worker's new record (bookings are the state's to change, through putJob). */
   putWorker(next: WorkerRecord, fx: Effects): void;
+  /** True when a job of that name ended and is still remembered (names are unique until then). */
+  hasEnded(name: string): boolean;
   setStrategy(name: string): void;
   setTerm(term: number, leader: string): void;
 }

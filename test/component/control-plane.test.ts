@@ -61,7 +61,7 @@ describe('control plane (simulated workers)', () => {
     assert.equal(waiting.state, 'waiting');
     assert.match(waiting.unplacedReason, /2 cores/);
     assert.match(waiting.unplacedReason, /1 worker/);
-    const roundsWhileWaiting = c.plane.jobManager?.rounds ?? 0;
+    const roundsWhileWaiting = c.plane.jobManager?.leader.stats.rounds ?? 0;
     const done = await jobState(c, 'small', 'finished');
     const big = await jobState(c, 'big', 'finished');
     assert.ok(
@@ -69,7 +69,7 @@ describe('control plane (simulated workers)', () => {
       'small ran after big freed its cores',
     );
     // Rounds are driven by events: submit, worker join, capacity freed. A 0.1 s spin would be ~10 per second.
-    const rounds = (c.plane.jobManager?.rounds ?? 0) - roundsWhileWaiting;
+    const rounds = (c.plane.jobManager?.leader.stats.rounds ?? 0) - roundsWhileWaiting;
     assert.ok(rounds <= 6, `${rounds} scheduling rounds while one job waited ~1 s`);
     const consistency = await c.api('GET', '/api/v1/manager/consistency');
     assert.deepEqual(consistency.body, { ok: true, problems: [] });

@@ -1,26 +1,64 @@
 /**
- * @module A GlobalManager that died between marking a worker lost and settling its jobs leaves
- * a lost worker with bookings; the next GlobalManager settles it by each job's restart policy:
- * re-queued (default) or failed with the task `lost` (`requeueOnWorkerLoss: false`), the booking
- * freed either way, the lost task recorded. In-memory stores, a real GlobalManager on loopback.
+ * @module The GlobalManager after a restart: a worker known only from the records and silent past
+ * the timeout is reported lost, and the leader settles its job by the restart policy (re-queued by
+ * default, failed with the task `lost` when `requeueOnWorkerLoss` is false), freeing its cores. A
+ * worker that keeps sending heartbeats is never declared lost, even without a session, and is
+ * asked to rejoin at most once per interval. Real GlobalManager and leader, in-memory stores.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Dealer } from 'zeromq';
 import { systemClock } from '../../core/clock/clock.js';
+import { LocalControlLink, StoreProjection, type ControlCommand } from '../../core/control-state/index.js';
+import { createMemoryDurableState } from '../../core/durable/index.js';
 import type { RestartPolicy } from '../../core/job/job-model.js';
 import { silentLogger } from '../../core/log/logger.js';
 import type { JobRecord } from '../../core/model/records.js';
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from '../../core/protocol/index.js';
 import { createMemoryStores } from '../../core/store/index.js';
+import { RecordingLinks } from '../../core/transport/index.js';
 import { GlobalManager } from '../../global-manager/global-manager.js';
-import { consistencyProblems } from '../../frontend/control-plane-handlers.js';
+import { ControlLeader } from '../../job-manager/control-leader.js';
 import { waitFor } from '../support/control-plane-harness.js';
-import { aJob, aJoin, aTask } from '../support/store-contract.js';
+import { jobSpec } from '../support/control-state-fixtures.js';
 
-const cases: {
-  what: string;
-  policy: Partial<RestartPolicy>;
-  check: (j: JobRecord) => void;
-}[] = [
+async function setup(policy: Partial<RestartPolicy>) {
+  const stores = createMemoryStores();
+  const durable = createMemoryDurableState();
+  const leader = new ControlLeader(
+    { id: 'jm', defaultStrategy: 'best-fit', agingPerSecond: 0 },
+    {
+      log: durable.log<ControlCommand>(),
+      snapshots: durable.snapshots,
+      dispatch: new RecordingLinks(),
+      records: new StoreProjection(stores),
+      clock: systemClock,
+      logger: silentLogger(),
+    },
+  );
+  await leader.lead(1);
+  const control = new LocalControlLink(leader);
+  await control.propose({
+    kind: 'worker-joined',
+    worker: { id: 'w1', runtime: 'simulated', coreIds: [0, 1], totalMemoryBytes: 1024 ** 3 },
+  });
+  await control.propose({ kind: 'submit', spec: jobSpec('j', [2], policy) });
+  await leader.idle();
+  assert.equal((await stores.jobs.get('j'))?.state, 'scheduled');
+  const gm = await GlobalManager.create(
+    {
+      endpoint: 'tcp://127.0.0.1:0',
+      joinToken: '',
+      heartbeatIntervalMs: 50,
+      heartbeatTimeoutMs: 300,
+      usageSampleIntervalMs: 0,
+    },
+    { stores, control, clock: systemClock, logger: silentLogger() },
+  );
+  return { stores, leader, control, gm };
+}
+
+const cases: { what: string; policy: Partial<RestartPolicy>; check: (j: JobRecord) => void }[] = [
   {
     what: 're-queued by default',
     policy: {},
@@ -37,64 +75,67 @@ const cases: {
       assert.equal(j.state, 'failed');
       assert.equal(j.attempt, 0);
       assert.equal(j.tasks[0]?.state, 'lost');
-      assert.match(j.tasks[0]?.reason ?? '', /worker w1 was lost while running t1/);
+      assert.match(j.tasks[0]?.reason ?? '', /worker w1 was lost while running t0/);
     },
   },
 ];
 
 for (const c of cases) {
-  test(`a lost worker still holding bookings is settled by the next GlobalManager: ${c.what}`, async () => {
-    const stores = createMemoryStores();
-    const w = await stores.workers.join(aJoin('w1', { now: Date.now() }));
-    const booking = {
-      job: 'j',
-      task: 't1',
-      attempt: 0,
-      coreIds: [0, 1],
-      memoryBytes: 64 * 1024 ** 2,
-      bookedAt: 0,
-    };
-    assert.ok(await stores.workers.replace({ ...w, state: 'lost', bookings: [booking] }, w.version));
-    const running = aTask({ state: 'running', workerId: 'w1', coreIds: [0, 1], startedAt: 1 });
-    const base = aJob('j', { state: 'running', tasks: [running] });
-    await stores.jobs.insert({
-      ...base,
-      spec: { ...base.spec, restartPolicy: { ...base.spec.restartPolicy, ...c.policy } },
-    });
-    const nudges: string[] = [];
-    const gm = await GlobalManager.create(
-      {
-        endpoint: 'tcp://127.0.0.1:0',
-        joinToken: '',
-        heartbeatIntervalMs: 50,
-        heartbeatTimeoutMs: 200,
-        usageSampleIntervalMs: 0,
-      },
-      {
-        stores,
-        nudges: { nudge: (r) => void nudges.push(r), close: () => Promise.resolve() },
-        clock: systemClock,
-        logger: silentLogger(),
-      },
-    );
+  test(`a restarted GlobalManager reports a silent worker lost; its job is ${c.what}`, async () => {
+    const { stores, leader, control, gm } = await setup(c.policy);
     gm.run();
     try {
       const job = await waitFor('the job settled', async () => {
         const j = await stores.jobs.get('j');
-        return j && j.state !== 'running' ? j : undefined;
+        return j && j.state !== 'scheduled' ? j : undefined;
       });
       c.check(job);
-      assert.match(job.failureReason ?? '', /worker w1 was lost while running t1/);
+      assert.match(job.failureReason ?? '', /worker w1 was lost while running t0/);
+      assert.equal((await stores.workers.get('w1'))?.state, 'lost');
       assert.deepEqual((await stores.workers.get('w1'))?.bookings, []);
       const lost = await stores.events.list({ job: 'j', kind: 'task-state' }, 10);
       assert.deepEqual(
         lost.map((e) => `${e.task}#${e.attempt}@${e.worker}: ${e.detail}`),
-        ['t1#0@w1: lost: worker w1 was lost'],
+        ['t0#0@w1: lost: worker w1 was lost'],
       );
-      assert.ok(nudges.includes('worker-lost'), 'the JobManager is nudged');
-      assert.deepEqual(await consistencyProblems(stores), []);
+      assert.deepEqual(await control.query({ kind: 'consistency' }), []);
     } finally {
       await gm.close();
+      await leader.close();
     }
   });
 }
+
+test('a worker that keeps sending heartbeats is never declared lost by a restarted GlobalManager', async () => {
+  const { stores, leader, gm } = await setup({});
+  gm.run();
+  const dealer = new Dealer({ routingId: 'w1', linger: 0 });
+  dealer.connect(gm.endpoint);
+  let rejoinAsks = 0;
+  const reading = (async () => {
+    for await (const [frame] of dealer) {
+      const d = decodeMessage(frame as Buffer);
+      if (d.ok && d.message.type === 'reject' && d.message.rejoin) rejoinAsks++;
+    }
+  })().catch(() => undefined);
+  try {
+    const until = Date.now() + 1500; // five heartbeat timeouts
+    let beats = 0;
+    while (Date.now() < until) {
+      await dealer.send(
+        encodeMessage({ type: 'heartbeat', v: PROTOCOL_VERSION, workerId: 'w1', at: Date.now() }),
+      );
+      beats++;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal((await stores.workers.get('w1'))?.state, 'ready');
+    assert.equal((await stores.jobs.get('j'))?.state, 'scheduled');
+    assert.ok(rejoinAsks >= 1, 'asked to rejoin');
+    assert.ok(rejoinAsks <= beats / 2, `asked ${rejoinAsks} times for ${beats} heartbeats`);
+  } finally {
+    dealer.close();
+    await reading;
+    await gm.close();
+    await leader.close();
+  }
+});

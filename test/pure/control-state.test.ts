@@ -28,7 +28,7 @@ describe('ControlState: submit and place', () => {
     assert.deepEqual(again.outcome, {
       ok: false,
       code: 'JOB_EXISTS',
-      reason: 'a job named a already exists',
+      reason: 'a job named "a" already exists',
     });
   });
 

@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto';
+import { Dealer, Router } from 'zeromq';
+import { z } from 'zod';
+import {
+  isNotLeader,
+  type CommandOutcome,
+  type ControlIntent,
+  type ControlLink,
+  type ControlQuery,
+  type QueryResults,
+} from '../control-state/index.js';
+import { AppError, ERROR_CODES, type ErrorCode } from '../errors/index.js';
+import type { Logger } from '../log/logger.js';
+import { SerialSender } from './serial-sender.js';
+
+/** Version of the control link's frames; a frame of another version is refused. */
+export const CONTROL_LINK_VERSION = 1;
+/** Largest frame accepted (a reports batch or a big job spec fits many times over). */
+export const MAX_CONTROL_FRAME_BYTES = 16 * 1024 * 1024;
+const LINGER_MS = 200;
+
+const requestSchema = z.discriminatedUnion('type', [
+  z.object({
+    v: z.literal(CONTROL_LINK_VERSION),
+    type: z.literal('intent'),
+    id: z.string().min(1).max(128),
+    intent: z.looseObject({ kind: z.string().min(1).max(64) }),
+  }),
+  z.object({
+    v: z.literal(CONTROL_LINK_VERSION),
+    type: z.literal('query'),
+    id: z.string().min(1).max(128),
+    query: z.object({ kind: z.enum(['consistency', 'status']) }),
+  }),
+]);
+type Request = z.infer<typeof requestSchema>;
+
+const replySchema = z.union([
+  z.object({ v: z.literal(CONTROL_LINK_VERSION), id: z.string(), ok: z.literal(true), result: z.unknown() }),
+  z.object({
+    v: z.literal(CONTROL_LINK_VERSION),
+    id: z.string(),
+    ok: z.literal(false),
+    code: z.string(),
+    message: z.string(),
+    notLeader: z.boolean(),
+  }),
+]);
+type Reply = z.infer<typeof replySchema>;
+
+function parse<T>(
+  schema: z.ZodType<T>,
+  frame: Buffer,
+): { ok: true; value: T } | { ok: false; error: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(frame.toString('utf8'));
+  } catch {
+    return { ok: false, error: 'frame is not JSON' };
+  }
+  const r = schema.safeParse(raw);
+  if (r.success) return { ok: true, value: r.data };
+  const first = r.error.issues[0];
+  return { ok: false, error: first ? `${first.path.join('.')}: ${first.message}` : 'invalid frame' };
+}
+
+/** What the server does with one request: an intent's outcome or a query's answer. */
+export type ControlRequestHandler = (
+  request:
+    | { readonly type: 'intent'; readonly intent: ControlIntent }
+    | { readonly type: 'query'; readonly query: ControlQuery },
+) => Promise<unknown>;
+
+/**
+ * The JobManager's end of the control link: a ROUTER that answers each request with its id.
+ * Requests are handled concurrently (an intent waits for its cycle; queries must not wait
+ * behind it). Errors go back with their stable code and whether "not the leader" caused them.
+ */
+export class ZmqControlServer {
+  private readonly router = new Router({ linger: LINGER_MS, maxMessageSize: MAX_CONTROL_FRAME_BYTES });
+  private readonly sender = new SerialSender();
+  private readonly inFlight = new Set<Promise<void>>();
+  private loop: Promise<void> | undefined;
+
+  private constructor(
+    private readonly handler: ControlRequestHandler,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Binds `endpoint` and starts answering. */
+  static async bind(
+    endpoint: string,
+    handler: ControlRequestHandler,
+    logger: Logger,
+  ): Promise<ZmqControlServer> {
+    const s = new ZmqControlServer(handler, logger);
+    await s.router.bind(endpoint);
+    s.loop = s.receive();
+    return s;
+  }
+
+  get endpoint(): string {
+    return this.router.lastEndpoint ?? '';
+  }
+
+  private async receive(): Promise<void> {
+    try {
+      for await (const [identity, frame] of this.router) {
+        const parsed = parse(requestSchema, frame as Buffer);
+        if (!parsed.ok) {
+          this.logger.warn({ error: parsed.error }, 'dropped an invalid control request');
+          continue;
+        }
+        const p = this.answer(identity as Buffer, parsed.value).finally(() => this.inFlight.delete(p));
+        this.inFlight.add(p);
+      }
+    } catch (err) {
+      if (!this.router.closed) this.logger.error({ err }, 'control server stopped');
+    }
+  }
+
+  private async answer(identity: Buffer, req: Request): Promise<void> {
+    let reply: Reply;
+    try {
+      const result =
+        req.type === 'intent'
+          ? await this.handler({ type: 'intent', intent: req.intent as unknown as ControlIntent })
+          : await this.handler({ type: 'query', query: req.query });
+      reply = { v: CONTROL_LINK_VERSION, id: req.id, ok: true, result };
+    } catch (err) {
+      const app = err instanceof AppError ? err : undefined;
+      if (!app) this.logger.error({ err }, 'control request failed');
+      reply = {
+        v: CONTROL_LINK_VERSION,
+        id: req.id,
+        ok: false,
+        code: app?.code ?? 'INTERNAL',
+        message: app?.message ?? 'the JobManager failed; see its log',
+        notLeader: isNotLeader(err),
+      };
+    }
+    await this.sender
+      .run(() => this.router.send([identity, Buffer.from(JSON.stringify(reply), 'utf8')]))
+      .catch((err: unknown) => this.logger.debug({ err }, 'control reply not delivered'));
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+    await this.sender.drain();
+    this.router.close();
+    await this.loop;
+  }
+}
+
+/** Options of {@link ZmqControlClient}. */
+export interface ControlClientOptions {
+  /** Longest a request waits for the leader, across retries. @defaultValue 10000 */
+  readonly timeoutMs?: number;
+  /** Pause before asking again when every JobManager said "not leading". @defaultValue 100 */
+  readonly retryMs?: number;
+}
+
+interface Waiter {
+  resolve(r: Reply): void;
+}
+
+/**
+ * {@link ControlLink} over ZeroMQ to one or more JobManagers (one DEALER each). A request goes to
+ * the JobManager that answered last as leader; "not leading" moves it to the next one (nothing
+ * was applied there), and all of them saying so makes it wait `retryMs` and go round again, until
+ * `timeoutMs`. No answer at all is a 503: an intent may or may not have been applied, so it is
+ * never sent twice.
+ */
+export class ZmqControlClient implements ControlLink {
+  private readonly sockets: Dealer[];
+  private readonly senders: SerialSender[];
+  private readonly loops: Promise<void>[];
+  private readonly waiting = new Map<string, Waiter>();
+  private preferred = 0;
+  private closed = false;
+
+  constructor(
+    endpoints: readonly string[],
+    private readonly logger: Logger,
+    private readonly options: ControlClientOptions = {},
+  ) {
+    if (endpoints.length === 0) throw new Error('ZmqControlClient needs at least one JobManager endpoint');
+    this.sockets = endpoints.map((e) => {
+      const d = new Dealer({
+        routingId: `ctl-${randomUUID()}`,
+        linger: LINGER_MS,
+        maxMessageSize: MAX_CONTROL_FRAME_BYTES,
+      });
+      d.connect(e);
+      return d;
+    });
+    this.senders = this.sockets.map(() => new SerialSender());
+    this.loops = this.sockets.map((s) => this.receive(s));
+  }
+
+  async propose(intent: ControlIntent): Promise<CommandOutcome> {
+    return (await this.request({ type: 'intent', intent })) as CommandOutcome;
+  }
+
+  async query<K extends ControlQuery['kind']>(
+    query: Extract<ControlQuery, { kind: K }>,
+  ): Promise<QueryResults[K]> {
+    return (await this.request({ type: 'query', query })) as QueryResults[K];
+  }
+
+  private async request(
+    body: { type: 'intent'; intent: ControlIntent } | { type: 'query'; query: ControlQuery },
+  ): Promise<unknown> {
+    const deadline = Date.now() + (this.options.timeoutMs ?? 10_000);
+    let refusedInRow = 0;
+    for (;;) {
+      if (this.closed) throw new AppError('STORE_UNAVAILABLE', 'the control link is closed');
+      const i = this.preferred;
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      const reply = await this.once(i, body, left);
+      if (!reply)
+        throw new AppError(
+          'STORE_UNAVAILABLE',
+          `no JobManager answered within ${this.options.timeoutMs ?? 10_000} ms`,
+        );
+      if (reply.ok) return reply.result;
+      if (!reply.notLeader) throw new AppError(toCode(reply.code), reply.message);
+      this.preferred = (i + 1) % this.sockets.length;
+      if (++refusedInRow >= this.sockets.length) {
+        refusedInRow = 0;
+        await new Promise((r) =>
+          setTimeout(r, Math.min(this.options.retryMs ?? 100, Math.max(0, deadline - Date.now()))),
+        );
+      }
+    }
+    throw new AppError('STORE_UNAVAILABLE', 'no JobManager is leading; retry shortly');
+  }
+
+  /** One request to socket `i`; undefined when nothing answered within `ms`. */
+  private async once(i: number, body: object, ms: number): Promise<Reply | undefined> {
+    const id = randomUUID();
+    const answered = new Promise<Reply | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve(undefined);
+      }, ms);
+      this.waiting.set(id, {
+        resolve: (r) => {
+          clearTimeout(timer);
+          this.waiting.delete(id);
+          resolve(r);
+        },
+      });
+    });
+    const frame = Buffer.from(JSON.stringify({ v: CONTROL_LINK_VERSION, id, ...body }), 'utf8');
+    const socket = this.sockets[i] as Dealer;
+    await (this.senders[i] as SerialSender).run(() => socket.send(frame));
+    return answered;
+  }
+
+  private async receive(socket: Dealer): Promise<void> {
+    try {
+      for await (const [frame] of socket) {
+        const parsed = parse(replySchema, frame as Buffer);
+        if (!parsed.ok) {
+          this.logger.warn({ error: parsed.error }, 'dropped an invalid control reply');
+          continue;
+        }
+        this.waiting.get(parsed.value.id)?.resolve(parsed.value);
+      }
+    } catch (err) {
+      if (!socket.closed) this.logger.error({ err }, 'control link stopped');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of [...this.waiting.values()])
+      w.resolve({
+        v: CONTROL_LINK_VERSION,
+        id: '',
+        ok: false,
+        code: 'STORE_UNAVAILABLE',
+        message: 'the control link is closing',
+        notLeader: false,
+      });
+    await Promise.all(this.senders.map((s) => s.drain()));
+    for (const s of this.sockets) s.close();
+    await Promise.all(this.loops);
+  }
+}
+
+function toCode(code: string): ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'INTERNAL';
+}
