@@ -73,6 +73,8 @@ export class GlobalManager {
   private readonly pendingCommands = new Map<string, Buffer>();
   /** When the sweep started; workers known only from records get a full timeout from then. */
   private runAt = 0;
+  /** Joins waiting for the leader, by worker: such a worker is alive, not silent. */
+  private readonly joins = new Map<string, Promise<void>>();
   /** Last heartbeat of a worker without a session (this GlobalManager restarted): still alive. */
   private readonly heardFrom = new Map<string, number>();
   private loop: Promise<void> | undefined;
@@ -125,9 +127,23 @@ export class GlobalManager {
           );
           continue;
         }
-        // Handled one at a time: joins and dispatches touch the store in order of arrival.
-        await this.handle(identity as Buffer, decoded.message).catch((err: unknown) =>
-          this.deps.logger.error({ err, type: decoded.message.type }, 'message handling failed'),
+        const m = decoded.message;
+        if (m.type === 'join') {
+          // A join waits for the leader (its answer is the worker's desired set); heartbeats and
+          // dispatches must not wait behind it. One join per worker at a time, in order.
+          const prev = this.joins.get(m.workerId) ?? Promise.resolve();
+          const next = prev
+            .then(() => this.onJoin(identity as Buffer, m))
+            .catch((err: unknown) => this.deps.logger.error({ err, worker: m.workerId }, 'join failed'))
+            .finally(() => {
+              if (this.joins.get(m.workerId) === next) this.joins.delete(m.workerId);
+            });
+          this.joins.set(m.workerId, next);
+          continue;
+        }
+        // Handled one at a time, in order of arrival.
+        await this.handle(identity as Buffer, m).catch((err: unknown) =>
+          this.deps.logger.error({ err, type: m.type }, 'message handling failed'),
         );
       }
     } catch (err) {
@@ -310,7 +326,7 @@ export class GlobalManager {
     if (now - this.runAt > timeout) {
       for (const w of await this.deps.stores.workers.list()) {
         if (w.state !== 'ready' && w.state !== 'draining') continue;
-        if (this.sessions.has(w.id) || silent.includes(w.id)) continue;
+        if (this.sessions.has(w.id) || this.joins.has(w.id) || silent.includes(w.id)) continue;
         const heard = this.heardFrom.get(w.id);
         if (heard === undefined || now - heard > timeout) silent.push(w.id);
       }
@@ -354,6 +370,7 @@ export class GlobalManager {
     this.state = 'closing';
     if (this.timer) clearInterval(this.timer);
     await this.sweeping;
+    await Promise.allSettled([...this.joins.values()]);
     await this.sender.drain();
     this.router.close();
     await this.loop;

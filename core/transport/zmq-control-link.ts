@@ -18,6 +18,8 @@ export const CONTROL_LINK_VERSION = 1;
 /** Largest frame accepted (a reports batch or a big job spec fits many times over). */
 export const MAX_CONTROL_FRAME_BYTES = 16 * 1024 * 1024;
 const LINGER_MS = 200;
+/** How long a request waits for a live connection to the JobManager before trying the next. */
+const SEND_TIMEOUT_MS = 250;
 
 const requestSchema = z.discriminatedUnion('type', [
   z.object({
@@ -158,6 +160,12 @@ export interface ControlClientOptions {
   readonly timeoutMs?: number;
   /** Pause before asking again when every JobManager said "not leading". @defaultValue 100 */
   readonly retryMs?: number;
+  /**
+   * Longest wait for one JobManager's answer. A query then asks the next one; an intent that was
+   * delivered but not answered fails with 503 instead, since it may have been applied.
+   * @defaultValue 5000
+   */
+  readonly attemptTimeoutMs?: number;
 }
 
 interface Waiter {
@@ -168,8 +176,10 @@ interface Waiter {
  * {@link ControlLink} over ZeroMQ to one or more JobManagers (one DEALER each). A request goes to
  * the JobManager that answered last as leader; "not leading" moves it to the next one (nothing
  * was applied there), and all of them saying so makes it wait `retryMs` and go round again, until
- * `timeoutMs`. No answer at all is a 503: an intent may or may not have been applied, so it is
- * never sent twice.
+ * `timeoutMs`. The sockets only queue to live connections (`immediate`), so a request to a dead
+ * JobManager fails to send at once and safely moves on too, and is never delivered late when that
+ * JobManager comes back. A delivered intent left unanswered is a 503: it may or may not have been
+ * applied, so it is never sent twice.
  */
 export class ZmqControlClient implements ControlLink {
   private readonly sockets: Dealer[];
@@ -188,7 +198,9 @@ export class ZmqControlClient implements ControlLink {
     this.sockets = endpoints.map((e) => {
       const d = new Dealer({
         routingId: `ctl-${randomUUID()}`,
-        linger: LINGER_MS,
+        linger: 0,
+        immediate: true,
+        sendTimeout: SEND_TIMEOUT_MS,
         maxMessageSize: MAX_CONTROL_FRAME_BYTES,
       });
       d.connect(e);
@@ -211,52 +223,66 @@ export class ZmqControlClient implements ControlLink {
   private async request(
     body: { type: 'intent'; intent: ControlIntent } | { type: 'query'; query: ControlQuery },
   ): Promise<unknown> {
-    const deadline = Date.now() + (this.options.timeoutMs ?? 10_000);
-    let refusedInRow = 0;
+    const total = this.options.timeoutMs ?? 10_000;
+    const deadline = Date.now() + total;
+    let tried = 0;
     for (;;) {
       if (this.closed) throw new AppError('STORE_UNAVAILABLE', 'the control link is closed');
-      const i = this.preferred;
       const left = deadline - Date.now();
       if (left <= 0) break;
-      const reply = await this.once(i, body, left);
-      if (!reply)
+      const i = this.preferred;
+      const out = await this.once(i, body, Math.min(left, this.options.attemptTimeoutMs ?? 5000));
+      if (out.kind === 'reply') {
+        const reply = out.reply;
+        if (reply.ok) return reply.result;
+        if (!reply.notLeader) throw new AppError(toCode(reply.code), reply.message);
+      } else if (out.kind === 'silent' && body.type === 'intent') {
         throw new AppError(
           'STORE_UNAVAILABLE',
-          `no JobManager answered within ${this.options.timeoutMs ?? 10_000} ms`,
-        );
-      if (reply.ok) return reply.result;
-      if (!reply.notLeader) throw new AppError(toCode(reply.code), reply.message);
-      this.preferred = (i + 1) % this.sockets.length;
-      if (++refusedInRow >= this.sockets.length) {
-        refusedInRow = 0;
-        await new Promise((r) =>
-          setTimeout(r, Math.min(this.options.retryMs ?? 100, Math.max(0, deadline - Date.now()))),
+          'the JobManager did not answer in time; the request may or may not have been applied',
         );
       }
+      // Not leading, not reachable, or a query unanswered: the next JobManager.
+      this.preferred = (i + 1) % this.sockets.length;
+      if (++tried % this.sockets.length === 0) {
+        const pause = Math.min(this.options.retryMs ?? 100, Math.max(0, deadline - Date.now()));
+        await new Promise((r) => setTimeout(r, pause));
+      }
     }
-    throw new AppError('STORE_UNAVAILABLE', 'no JobManager is leading; retry shortly');
+    throw new AppError('STORE_UNAVAILABLE', `no JobManager was leading within ${total} ms; retry shortly`);
   }
 
-  /** One request to socket `i`; undefined when nothing answered within `ms`. */
-  private async once(i: number, body: object, ms: number): Promise<Reply | undefined> {
+  /** One request to socket `i`: its reply, or whether it could not be sent or was not answered. */
+  private async once(
+    i: number,
+    body: object,
+    ms: number,
+  ): Promise<{ kind: 'reply'; reply: Reply } | { kind: 'unsent' } | { kind: 'silent' }> {
     const id = randomUUID();
+    let settle: (r: Reply | undefined) => void = () => undefined;
     const answered = new Promise<Reply | undefined>((resolve) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
         resolve(undefined);
       }, ms);
-      this.waiting.set(id, {
-        resolve: (r) => {
-          clearTimeout(timer);
-          this.waiting.delete(id);
-          resolve(r);
-        },
-      });
+      settle = (r) => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        resolve(r);
+      };
+      this.waiting.set(id, { resolve: settle });
     });
     const frame = Buffer.from(JSON.stringify({ v: CONTROL_LINK_VERSION, id, ...body }), 'utf8');
     const socket = this.sockets[i] as Dealer;
-    await (this.senders[i] as SerialSender).run(() => socket.send(frame));
-    return answered;
+    try {
+      await (this.senders[i] as SerialSender).run(() => socket.send(frame));
+    } catch {
+      settle(undefined);
+      await answered;
+      return { kind: 'unsent' };
+    }
+    const reply = await answered;
+    return reply ? { kind: 'reply', reply } : { kind: 'silent' };
   }
 
   private async receive(socket: Dealer): Promise<void> {

@@ -15,6 +15,8 @@ export class ProcessCluster {
   private readonly configFile = join(this.dir, 'config.yaml');
 
   private constructor(
+    /** The first JobManager's control-link address (others bind their own). */
+    readonly jobManagerEndpoint: string,
     readonly url: string,
     readonly token: string,
     private readonly backends: { mongoUrl: string; redisUrl: string; queueName: string },
@@ -27,10 +29,10 @@ export class ProcessCluster {
       redisUrl: string;
       queueName: string;
     },
-    cluster: Record<string, number | string> = {},
+    cluster: Record<string, unknown> = {},
   ): Promise<ProcessCluster> {
     const ep = await freshEndpoints();
-    const c = new ProcessCluster(`http://127.0.0.1:${ep.http}`, 'proc-token', backends);
+    const c = new ProcessCluster(ep.jobManager, `http://127.0.0.1:${ep.http}`, 'proc-token', backends);
     writeFileSync(
       c.configFile,
       stringify({
@@ -45,7 +47,6 @@ export class ProcessCluster {
           heartbeatIntervalMs: 250,
           heartbeatTimeoutMs: 2000,
           safetyIntervalMs: 2000,
-          bookingGraceMs: 3000,
           ...cluster,
         },
       }),
