@@ -1,6 +1,5 @@
 export * from './job-transitions.js';
 export * from './worker-bookings.js';
-export * from './conditional-update.js';
 export * from './cluster-snapshot.js';
 export * from './task-assignment.js';
 export * from './booking-ledger.js';

@@ -24,31 +24,3 @@ export function bookingConflict(
   if (mem < b.memoryBytes) return `${worker.id} has ${mem} bytes free, ${b.memoryBytes} needed`;
   return null;
 }
-
-/**
- * Adds the bookings that still fit, re-checking each against the worker as it is now.
- * @returns the new worker record, and the bookings refused with their reasons
- */
-export function addBookings(
-  worker: WorkerRecord,
-  bookings: readonly Booking[],
-): { worker: WorkerRecord; accepted: Booking[]; refused: { booking: Booking; reason: string }[] } {
-  const accepted: Booking[] = [];
-  const refused: { booking: Booking; reason: string }[] = [];
-  for (const b of bookings) {
-    const reason = bookingConflict(worker, b, accepted);
-    if (reason) refused.push({ booking: b, reason });
-    else accepted.push(b);
-  }
-  return { worker: { ...worker, bookings: [...worker.bookings, ...accepted] }, accepted, refused };
-}
-
-/** Removes bookings by identity; unknown ones are ignored (release is idempotent). */
-export function removeBookings(
-  worker: WorkerRecord,
-  refs: readonly Pick<Booking, 'job' | 'task' | 'attempt'>[],
-): { worker: WorkerRecord; removed: number } {
-  const drop = new Set(refs.map(bookingKey));
-  const kept = worker.bookings.filter((b) => !drop.has(bookingKey(b)));
-  return { worker: { ...worker, bookings: kept }, removed: worker.bookings.length - kept.length };
-}

@@ -7,10 +7,9 @@ import { z } from 'zod';
  *
  * Sockets: the GlobalManager binds a ROUTER (`cluster.managerEndpoint`); workers connect a
  * DEALER whose routing id is their worker id. Discovery binds a ROUTER
- * (`cluster.discoveryEndpoint`); workers connect a second DEALER for reports. The JobManager
- * connects a DEALER to the GlobalManager for dispatch and binds nothing else; nudges to the
- * JobManager travel on the GlobalManager's and Discovery's own control sockets (see
- * {@link Nudge}).
+ * (`cluster.discoveryEndpoint`); workers connect a second DEALER for reports. The leading
+ * JobManager connects a DEALER to the GlobalManager for dispatch; the control plane's own
+ * request/reply link to the JobManager (intents and queries) is core/transport/zmq-control-link.ts.
  */
 export const PROTOCOL_VERSION = 1;
 
@@ -108,10 +107,6 @@ export const dispatchSchema = z.object({
 });
 export type Dispatch = z.infer<typeof dispatchSchema>;
 
-/** GlobalManager / Discovery → JobManager: capacity or membership changed; schedule again. */
-export const nudgeSchema = z.object({ type: z.literal('nudge'), v, reason: z.string() });
-export type Nudge = z.infer<typeof nudgeSchema>;
-
 /**
  * A command that needs the worker's answer. Idempotent by task ref: repeating an `update` applies
  * the same limits again; repeating a `checkpoint` with the same name is refused by the engine
@@ -166,7 +161,6 @@ export const messageSchema = z.discriminatedUnion('type', [
   reportSchema,
   ackSchema,
   dispatchSchema,
-  nudgeSchema,
   commandSchema,
   commandResultSchema,
 ]);
