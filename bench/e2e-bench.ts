@@ -1,50 +1,161 @@
 /**
- * End-to-end benchmark (not a test): real FerretDB/MongoDB + Redis + ZeroMQ, simulated workers,
- * jobs of 4 × 2-core tasks submitted over HTTP as fast as they are accepted. Then, with Docker,
- * submit→running of 50 containers against a bare `docker run` of the same image.
+ * End-to-end benchmark (not a test): the whole control plane in this process — HTTP FrontEnd,
+ * leading JobManager, GlobalManager and Discovery on ZeroMQ — with simulated workers, one line per
+ * backend, side by side in one run:
  *
- *   npm run bench:e2e            (env: BENCH_WORKERS=1000 BENCH_JOBS=2000 BENCH_DOCKER=1)
+ *   embedded   the all-in-one's default: records in memory, control log + snapshots in a directory
+ *   ferretdb   records and control log on MongoDB (FerretDB here, at MONGO_URL), lease in Redis
  *
- * Prints one JSON line per part, and where the JobManager's time went.
+ * Each part: BENCH_WORKERS simulated workers × 32 cores join; BENCH_JOBS jobs × 4 tasks × 2 cores
+ * are submitted over HTTP as fast as they are accepted (BENCH_IN_FLIGHT at once); then, on the same
+ * cluster, BENCH_PACED_JOBS one-core jobs at half the measured rate, for submit→running latency.
+ * BENCH_HISTORY finished jobs can be put in the records first (the history a long-lived cluster
+ * has). Then, with Docker (BENCH_DOCKER=1), submit→running of containers against a bare
+ * `docker run`.
+ *
+ *   npm run bench:e2e   (env: BENCH_PARTS=embedded,ferretdb BENCH_WORKERS=1000 BENCH_JOBS=2500
+ *                        BENCH_HISTORY=0 BENCH_DOCKER=0)
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
 import { context } from 'zeromq';
-import { startCluster, waitFor } from '../test/support/control-plane-harness.js';
+import type { JobRecord } from '../core/model/records.js';
+import { startCluster, waitFor, type Cluster } from '../test/support/control-plane-harness.js';
 import { SERVICES } from '../test/support/services.js';
+import { countingStores, type CallCounter } from './counting-stores.js';
 
 const WORKERS = Number(process.env['BENCH_WORKERS'] ?? 1000);
-const JOBS = Number(process.env['BENCH_JOBS'] ?? 2000);
+const JOBS = Number(process.env['BENCH_JOBS'] ?? 2500);
+const PACED_JOBS = Number(process.env['BENCH_PACED_JOBS'] ?? 1000);
+const HISTORY = Number(process.env['BENCH_HISTORY'] ?? 0);
 const IN_FLIGHT = Number(process.env['BENCH_IN_FLIGHT'] ?? 64);
-const DOCKER = (process.env['BENCH_DOCKER'] ?? '1') !== '0';
+const PARTS = (process.env['BENCH_PARTS'] ?? 'embedded,ferretdb').split(',').filter(Boolean);
+const DOCKER = (process.env['BENCH_DOCKER'] ?? '0') !== '0';
 // Every simulated worker holds two sockets in this one process; libzmq's default cap is 1023.
 context.maxSockets = Math.max(context.maxSockets, WORKERS * 2 + 64);
 
-function pct(sorted: number[], p: number): number {
+function pct(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-async function submitAll(c: Awaited<ReturnType<typeof startCluster>>, bodies: unknown[]): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++];
-        const r = await c.api('POST', '/api/v1/jobs', body);
-        if (r.status !== 202) throw new Error(`submit failed: ${r.status} ${r.text}`);
-      }
-    }),
+const LOAD = fileURLToPath(new URL('./submit-load.ts', import.meta.url));
+
+/** Submits from a second process (see submit-load.ts), so the load does not share the event loop. */
+async function load(
+  c: Cluster,
+  prefix: string,
+  jobs: number,
+  tasks: number,
+  cores: number,
+  ratePerS = 0,
+): Promise<void> {
+  const spec = { url: c.url, token: c.token, prefix, jobs, tasks, cores, inFlight: IN_FLIGHT, ratePerS };
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', LOAD, JSON.stringify(spec)],
+    {
+      maxBuffer: 1 << 20,
+    },
+  );
+  console.error(`[load ${prefix}] ${stdout.trim()}`);
+}
+
+/** Submit→running of every job: the last task's start (worker's time) minus the submission. */
+function latencies(jobs: readonly JobRecord[]): number[] {
+  return jobs
+    .map((j) => Math.max(...j.tasks.map((t) => t.startedAt ?? 0)) - j.submittedAt)
+    .sort((a, b) => a - b);
+}
+
+async function allRunning(c: Cluster, counter: CallCounter, prefix: string, n: number): Promise<JobRecord[]> {
+  const stores = counter.raw ?? c.plane.stores;
+  return waitFor(
+    `${n} ${prefix} jobs running`,
+    async () => {
+      const running = (await stores.jobs.listByStates(['running'], HISTORY + JOBS + PACED_JOBS + 10)).filter(
+        (j) => j.name.startsWith(prefix) && j.tasks.every((t) => t.state === 'running'),
+      );
+      return running.length === n ? running : undefined;
+    },
+    900_000,
+    250,
   );
 }
 
-async function simulated(): Promise<void> {
+async function prefillHistory(c: Cluster, mongoUrl: string | undefined): Promise<void> {
+  if (HISTORY <= 0) return;
+  const t = Date.parse('2026-01-01T00:00:00Z');
+  const record = (i: number): JobRecord => ({
+    name: `history-${i}`,
+    spec: {
+      name: `history-${i}`,
+      format: 'native',
+      priority: 0,
+      network: { name: `net-history-${i}`, driver: 'auto', subnet: undefined },
+      restartPolicy: { mode: 'never', maxAttempts: 0, requeueOnWorkerLoss: false },
+      tasks: [],
+    },
+    state: 'finished',
+    attempt: 0,
+    priority: 0,
+    submittedAt: t + i,
+    scheduledAt: t + i,
+    startedAt: t + i,
+    finishedAt: t + i + 1000,
+    unplacedReason: null,
+    failureReason: null,
+    cancelRequested: false,
+    tasks: [],
+    version: 4,
+  });
+  if (mongoUrl) {
+    // Inserts are FerretDB's one cheap operation: the history goes in by insertMany.
+    const client = new MongoClient(mongoUrl);
+    try {
+      const coll = client.db().collection<{ _id: string }>('jobs');
+      for (let i = 0; i < HISTORY; i += 1000) {
+        const docs = Array.from({ length: Math.min(1000, HISTORY - i) }, (_, k) => {
+          const r = record(i + k);
+          return { _id: r.name, ...r, activeWorkerIds: [] as string[] };
+        });
+        await coll.insertMany(docs);
+      }
+    } finally {
+      await client.close();
+    }
+  } else {
+    for (let i = 0; i < HISTORY; i += 5000)
+      await c.plane.stores.jobs.upsertMany(
+        Array.from({ length: Math.min(5000, HISTORY - i) }, (_, k) => record(i + k)),
+      );
+  }
+}
+
+async function part(name: string): Promise<void> {
+  const counter: CallCounter = { calls: 0, raw: undefined };
+  const stateDir = mkdtempSync(join(tmpdir(), 'rswarm-bench-state-'));
+  const ferret = name === 'ferretdb';
   const c = await startCluster({
-    realBackends: true,
+    realBackends: ferret,
+    instrumentStores: countingStores(counter),
     overrides: {
-      cluster: { heartbeatIntervalMs: 2000, heartbeatTimeoutMs: 30_000, safetyIntervalMs: 60_000 },
+      ...(ferret ? {} : { backends: { store: 'memory', queue: 'memory', state: 'file', stateDir } }),
+      cluster: {
+        heartbeatIntervalMs: 2000,
+        heartbeatTimeoutMs: 30_000,
+        safetyIntervalMs: 60_000,
+        usageSampleIntervalMs: 0,
+      },
     },
   });
   try {
+    await prefillHistory(c, ferret ? c.config.backends.mongoUrl : undefined);
     const t0 = Date.now();
     for (let i = 0; i < WORKERS; i++) {
       await c.addWorker({
@@ -54,64 +165,71 @@ async function simulated(): Promise<void> {
         heartbeatIntervalMs: 2000,
       });
     }
+    const stores = counter.raw ?? c.plane.stores;
     await waitFor(
       'workers',
-      async () => ((await c.plane.stores.workers.list()).length === WORKERS ? true : undefined),
-      120_000,
+      async () => ((await stores.workers.list()).length === WORKERS ? true : undefined),
+      300_000,
       200,
     );
-    console.error(`${WORKERS} simulated workers joined in ${Date.now() - t0} ms`);
-    const bodies = Array.from({ length: JOBS }, (_, i) => ({
-      name: `bench-${i}`,
-      tasks: Array.from({ length: 4 }, (_, k) => ({
-        name: `t${k}`,
-        image: 'busybox',
-        cores: 2,
-        memory: '50m',
-        runSeconds: 3600,
-      })),
-    }));
-    const start = Date.now();
-    await submitAll(c, bodies);
+    console.error(`[${name}] ${WORKERS} simulated workers joined in ${Date.now() - t0} ms`);
+    const leader = c.plane.jobManager?.leader;
+    const before = {
+      ...(leader?.stats ?? { cycles: 0, rounds: 0, entries: 0, applyMs: 0, planMs: 0, appendMs: 0 }),
+    };
+    const calls0 = counter.calls;
+    const trips0 = c.plane.stateRoundTrips();
+
+    // Full speed.
+    await load(c, 'blast-', JOBS, 4, 2);
     const submitted = Date.now();
-    const jobs = await waitFor(
-      'all tasks running',
-      async () => {
-        const running = await c.plane.stores.jobs.listByStates(['running'], JOBS + 1);
-        const all = running.filter((j) => j.tasks.every((t) => t.state === 'running'));
-        return all.length === JOBS ? all : undefined;
-      },
-      600_000,
-      500,
-    );
-    const lastRunning = Math.max(...jobs.flatMap((j) => j.tasks.map((t) => t.startedAt ?? 0)));
-    const latencies = jobs
-      .map((j) => Math.max(...j.tasks.map((t) => t.startedAt ?? 0)) - j.submittedAt)
-      .sort((a, b) => a - b);
+    const blast = await allRunning(c, counter, 'blast-', JOBS);
+    const lastRunning = Math.max(...blast.flatMap((j) => j.tasks.map((t) => t.startedAt ?? 0)));
+    // From the first accepted submission (the load process takes a moment to start).
+    const firstSubmitted = Math.min(...blast.map((j) => j.submittedAt));
     const tasks = JOBS * 4;
-    const wall = (lastRunning - start) / 1000;
-    const stats = c.plane.jobManager?.leader.stats;
+    const wall = (lastRunning - firstSubmitted) / 1000;
+    const calls = counter.calls - calls0;
+    const trips = c.plane.stateRoundTrips() - trips0;
+    const s = leader?.stats;
+    const lat = latencies(blast);
+    const tasksPerS = tasks / wall;
+
+    // Half the measured rate, one-core jobs of 4 tasks, for latency.
+    const rate = tasksPerS / 2 / 4; // jobs per second
+    await load(c, 'paced-', PACED_JOBS, 4, 1, rate);
+    const paced = latencies(await allRunning(c, counter, 'paced-', PACED_JOBS));
     console.log(
       JSON.stringify({
         bench: 'e2e',
+        backend: ferret
+          ? 'FerretDB 1.24 (SQLite) records + control log, Redis lease'
+          : 'embedded: memory records, file control log',
         workers: WORKERS,
+        history_jobs: HISTORY,
         tasks,
-        tasks_per_s: Math.round(tasks / wall),
-        submit_to_running_ms_p50: pct(latencies, 50),
-        p99: pct(latencies, 99),
-        submit_s: (submitted - start) / 1000,
+        tasks_per_s: Math.round(tasksPerS),
+        submit_s: (submitted - firstSubmitted) / 1000,
         wall_s: wall,
-        store: 'FerretDB (SQLite)',
-        jm_cycles: stats?.cycles,
-        jm_rounds: stats?.rounds,
-        jm_log_entries: stats?.entries,
-        jm_apply_ms: Math.round(stats?.applyMs ?? 0),
-        jm_plan_ms: Math.round(stats?.planMs ?? 0),
-        jm_append_ms: Math.round(stats?.appendMs ?? 0),
+        submit_to_running_ms_p50: pct(lat, 50),
+        submit_to_running_ms_p99: pct(lat, 99),
+        paced_tasks_per_s: Math.round(rate * 4),
+        paced_submit_to_running_ms_p50: pct(paced, 50),
+        paced_submit_to_running_ms_p99: pct(paced, 99),
+        store_calls_per_task: Number((calls / tasks).toFixed(4)),
+        control_log_round_trips_per_task: Number((trips / tasks).toFixed(4)),
+        db_round_trips_per_task: Number(((ferret ? calls + trips : trips) / tasks).toFixed(4)),
+        jm_cycles: (s?.cycles ?? 0) - before.cycles,
+        jm_rounds: (s?.rounds ?? 0) - before.rounds,
+        jm_log_entries: (s?.entries ?? 0) - before.entries,
+        jm_apply_ms: Math.round((s?.applyMs ?? 0) - before.applyMs),
+        jm_plan_ms: Math.round((s?.planMs ?? 0) - before.planMs),
+        jm_append_ms: Math.round((s?.appendMs ?? 0) - before.appendMs),
       }),
     );
   } finally {
     await c.close();
+    rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
@@ -185,6 +303,6 @@ async function docker(): Promise<void> {
   }
 }
 
-await simulated();
+for (const p of PARTS) await part(p);
 if (DOCKER) await docker();
 process.exit(0);

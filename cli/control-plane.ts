@@ -60,6 +60,8 @@ export interface RunningControlPlane {
   readonly control: ControlLink;
   /** Where the control state was kept, for the banner. */
   readonly stateLocation: string;
+  /** Round trips to the control log and snapshots so far (0 when no JobManager runs here). */
+  stateRoundTrips(): number;
   readonly globalManager: GlobalManager | undefined;
   /** Deletes records past retention; runs with the GlobalManager. */
   readonly pruner: RetentionPruner | undefined;
@@ -138,7 +140,12 @@ export async function startControlPlane(
   config: Config,
   components: readonly ComponentName[],
   logger: Logger,
-  options: { readonly token: string; readonly clock?: Clock },
+  options: {
+    readonly token: string;
+    readonly clock?: Clock;
+    /** Wraps the stores every component here uses (benchmarks count calls with it). */
+    readonly instrumentStores?: (stores: Stores) => Stores;
+  },
 ): Promise<RunningControlPlane> {
   const all = ['frontend', 'job-manager', 'global-manager', 'discovery'].every((c) =>
     components.includes(c as ComponentName),
@@ -150,8 +157,9 @@ export async function startControlPlane(
   }
   const clock = options.clock ?? systemClock;
   const started: Closable[] = [];
-  const stores = await createStores({ backend: config.backends.store, mongoUrl: config.backends.mongoUrl });
-  started.push({ name: 'stores', close: () => stores.close() });
+  const raw = await createStores({ backend: config.backends.store, mongoUrl: config.backends.mongoUrl });
+  started.push({ name: 'stores', close: () => raw.close() });
+  const stores = options.instrumentStores ? options.instrumentStores(raw) : raw;
   const closeAll = async (): Promise<void> => {
     for (const c of started.reverse()) {
       await c.close().catch((err: unknown) => logger.error({ err, component: c.name }, 'close failed'));
@@ -165,11 +173,13 @@ export async function startControlPlane(
     let url: string | undefined;
     let control: ControlLink;
     let stateLocation = 'the leading JobManager';
+    let stateRoundTrips = (): number => 0;
     const startedAt = clock.now();
     if (components.includes('job-manager')) {
       const jmLogger = logger.child({ component: 'job-manager' });
       const { durable, location } = await openDurable(config);
       stateLocation = location;
+      stateRoundTrips = () => durable.roundTrips;
       started.push({ name: 'control-state', close: () => durable.close() });
       const dispatch = new ZmqDispatchLink(cl.managerEndpoint);
       started.push({ name: 'dispatch-link', close: () => dispatch.close() });
@@ -328,6 +338,7 @@ export async function startControlPlane(
       jobManager,
       control,
       stateLocation,
+      stateRoundTrips,
       globalManager,
       pruner,
       close: closeAll,

@@ -1,9 +1,11 @@
+import { workerViewOf } from '../control/cluster-snapshot.js';
 import { bookingKey } from '../control/worker-bookings.js';
 import { placedLiveTasks } from '../control/job-transitions.js';
 import { desiredOnWorker } from '../control/task-assignment.js';
 import { isTerminalJobState, JOB_STATES, type JobState } from '../job/job-state.js';
 import type { Booking, JobRecord, WorkerRecord } from '../model/records.js';
 import type { TaskAssignment } from '../protocol/messages.js';
+import type { ClusterSnapshot, WorkerView } from '../scheduler/types.js';
 import { applyJobCommand } from './apply-jobs.js';
 import { applyWorkerCommand } from './apply-workers.js';
 import type { ControlCommand } from './control-command.js';
@@ -46,6 +48,14 @@ export class ControlState implements StateWriter {
   private readonly onWorker = new Map<string, Set<string>>();
   /** Ended jobs' names → when they ended; a name stays taken until retention forgets it. */
   private readonly endedAt = new Map<string, number>();
+  /**
+   * The scheduler's view of each worker, kept across rounds and dropped when the worker changes,
+   * so a round re-describes only what changed since the last one (a full rebuild of 1,000
+   * workers costs more than planning a few jobs on them).
+   */
+  private readonly views = new Map<string, WorkerView | null>();
+  /** Worker ids in order, rebuilt only when a worker joins. */
+  private sortedIds: string[] | undefined;
   private strategyName: string | null = null;
   private termNo = 0;
   private leaderId: string | null = null;
@@ -100,6 +110,25 @@ export class ControlState implements StateWriter {
   /** Every worker, ordered by id. */
   workers(): WorkerRecord[] {
     return [...this.workerMap.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * The scheduler's immutable input: every worker but the `left` ones, ordered by id (the same as
+   * `snapshotOf(this.workers(), version)`, from cached views).
+   */
+  clusterSnapshot(version: number): ClusterSnapshot {
+    this.sortedIds ??= [...this.workerMap.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const workers: WorkerView[] = [];
+    for (const id of this.sortedIds) {
+      let v = this.views.get(id);
+      if (v === undefined) {
+        const w = this.workerMap.get(id) as WorkerRecord;
+        v = w.state === 'left' ? null : workerViewOf(w);
+        this.views.set(id, v);
+      }
+      if (v) workers.push(v);
+    }
+    return { version, workers };
   }
 
   /** Waiting jobs not being cancelled, oldest first (by submit time, then name), at most `limit`. */
@@ -185,6 +214,8 @@ export class ControlState implements StateWriter {
 
   putWorker(next: WorkerRecord, fx: Effects): void {
     const before = this.workerMap.get(next.id);
+    if (!before) this.sortedIds = undefined;
+    this.views.delete(next.id);
     this.workerMap.set(next.id, { ...next, version: (before?.version ?? 0) + 1 });
     fx.changedWorkers.add(next.id);
   }

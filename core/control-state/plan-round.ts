@@ -1,4 +1,4 @@
-import { requestsOf, snapshotOf } from '../control/cluster-snapshot.js';
+import { requestsOf } from '../control/cluster-snapshot.js';
 import { schedule } from '../scheduler/index.js';
 import type { PlaceCommand } from './control-command.js';
 import type { ControlState } from './control-state.js';
@@ -23,7 +23,7 @@ export interface RoundOptions {
 export function planRound(state: ControlState, at: number, options: RoundOptions): PlaceCommand | undefined {
   const waiting = state.waitingJobs(options.maxJobs);
   if (waiting.length === 0) return undefined;
-  const plan = schedule(snapshotOf(state.workers(), options.round), requestsOf(waiting), options.strategy, {
+  const plan = schedule(state.clusterSnapshot(options.round), requestsOf(waiting), options.strategy, {
     nowMs: at,
     agingPerSecond: options.agingPerSecond,
   });

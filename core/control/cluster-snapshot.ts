@@ -1,6 +1,6 @@
 import type { JobRecord, WorkerRecord } from '../model/records.js';
 import { freeCoreIds, freeMemoryBytes } from '../model/records.js';
-import type { ClusterSnapshot, JobRequest } from '../scheduler/types.js';
+import type { ClusterSnapshot, JobRequest, WorkerView } from '../scheduler/types.js';
 
 /**
  * Builds the scheduler's immutable input from stored workers: free resources are capacity minus
@@ -9,22 +9,22 @@ import type { ClusterSnapshot, JobRequest } from '../scheduler/types.js';
  */
 export function snapshotOf(workers: readonly WorkerRecord[], version: number): ClusterSnapshot {
   const sorted = [...workers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { version, workers: sorted.filter((w) => w.state !== 'left').map(workerViewOf) };
+}
+
+/** The scheduler's view of one worker (see {@link snapshotOf}); a `left` worker has none. */
+export function workerViewOf(w: WorkerRecord): WorkerView {
   return {
-    version,
-    workers: sorted
-      .filter((w) => w.state !== 'left')
-      .map((w) => ({
-        id: w.id,
-        ready: w.state === 'ready',
-        // The scheduler numbers cores 0..totalCores-1 and hands out the worker's own ids, so a
-        // worker whose cpuset does not start at 0 (two agents on one host with disjoint sets,
-        // e.g. "0" and "1") is described up to its highest id; the ids it lacks are never free.
-        // Counting only its own cores would make such a worker malformed and never used.
-        totalCores: w.coreIds.length === 0 ? 0 : Math.max(w.coreIds.length, Math.max(...w.coreIds) + 1),
-        freeCoreIds: freeCoreIds(w),
-        totalMemoryBytes: w.totalMemoryBytes,
-        freeMemoryBytes: Math.max(0, freeMemoryBytes(w)),
-      })),
+    id: w.id,
+    ready: w.state === 'ready',
+    // The scheduler numbers cores 0..totalCores-1 and hands out the worker's own ids, so a
+    // worker whose cpuset does not start at 0 (two agents on one host with disjoint sets,
+    // e.g. "0" and "1") is described up to its highest id; the ids it lacks are never free.
+    // Counting only its own cores would make such a worker malformed and never used.
+    totalCores: w.coreIds.length === 0 ? 0 : Math.max(w.coreIds.length, Math.max(...w.coreIds) + 1),
+    freeCoreIds: freeCoreIds(w),
+    totalMemoryBytes: w.totalMemoryBytes,
+    freeMemoryBytes: Math.max(0, freeMemoryBytes(w)),
   };
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { snapshotOf } from '../../core/control/index.js';
 import { ControlState, type ControlCommand } from '../../core/control-state/index.js';
 import { applyAll, joinCmd, jobSpec, planCmd, reportOf } from '../support/control-state-fixtures.js';
 
@@ -443,6 +444,8 @@ describe('ControlState: properties', () => {
           const cmd = toCommand(s, x, i + 1);
           if (cmd) s.apply(cmd);
           assert.deepEqual(s.consistencyProblems(), [], `after step ${i}: ${JSON.stringify(x)}`);
+          // The cached scheduler views equal a fresh snapshot of the records.
+          assert.deepEqual(s.clusterSnapshot(i), snapshotOf(s.workers(), i), `snapshot after step ${i}`);
         });
       }),
       { numRuns: 300 },

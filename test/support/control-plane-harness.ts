@@ -44,6 +44,8 @@ export interface ClusterOptions {
   readonly overrides?: ConfigInput;
   readonly workers?: readonly (Partial<WorkerOptionsInput> & { workerId: string })[];
   readonly verbose?: boolean;
+  /** Wraps the stores the components use (see startControlPlane). */
+  readonly instrumentStores?: Parameters<typeof startControlPlane>[3]['instrumentStores'];
 }
 
 /** Starts FrontEnd, JobManager, GlobalManager and Discovery in process, then the workers. */
@@ -84,7 +86,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     config,
     ['frontend', 'job-manager', 'global-manager', 'discovery'],
     logger,
-    { token: 'e2e-token' },
+    {
+      token: 'e2e-token',
+      ...(options.instrumentStores ? { instrumentStores: options.instrumentStores } : {}),
+    },
   );
   const workers: WorkerAgent[] = [];
   const addWorker = async (o: Partial<WorkerOptionsInput> & { workerId: string }): Promise<WorkerAgent> => {
