@@ -6,6 +6,7 @@ import { ComponentPresence, describeComponents } from '../core/control/index.js'
 import {
   LocalControlLink,
   StoreProjection,
+  leaderBackedStores,
   answerQuery,
   type ControlCommand,
   type ControlLink,
@@ -50,6 +51,7 @@ interface Closable {
 
 /** A set of running components sharing one store. */
 export interface RunningControlPlane {
+  /** The stores as this process's components read them (live state from the leader). */
   readonly stores: Stores;
   readonly token: string;
   /** FrontEnd URL, when the FrontEnd runs here. */
@@ -227,6 +229,9 @@ export async function startControlPlane(
       control = client;
       started.push({ name: 'control-client', close: () => client.close() });
     }
+    // What the FrontEnd and GlobalManager read: live jobs and workers from the leader, history
+    // and events from the stores.
+    const reads = leaderBackedStores(stores, control);
     if (components.includes('global-manager')) {
       const gm = await GlobalManager.create(
         {
@@ -236,7 +241,7 @@ export async function startControlPlane(
           heartbeatTimeoutMs: cl.heartbeatTimeoutMs,
           usageSampleIntervalMs: cl.usageSampleIntervalMs,
         },
-        { stores, control, clock, logger: logger.child({ component: 'global-manager' }) },
+        { stores: reads, control, clock, logger: logger.child({ component: 'global-manager' }) },
       );
       gm.run();
       globalManager = gm;
@@ -264,7 +269,7 @@ export async function startControlPlane(
       const feCommands = new ZmqWorkerCommandLink(cl.managerEndpoint, feLogger);
       started.push({ name: 'fe-commands', close: () => feCommands.close() });
       const base = controlPlaneHandlers({
-        stores,
+        stores: reads,
         control,
         clock,
         defaultStrategy: config.scheduler.strategy,
@@ -281,7 +286,7 @@ export async function startControlPlane(
           ...base,
           // Task and worker operations (migrate, update, checkpoint, drain-with-migrate, remove).
           ...operationsHandlers({
-            stores,
+            stores: reads,
             control,
             commands: feCommands,
             clock,
@@ -332,7 +337,7 @@ export async function startControlPlane(
     // Closed first (the list is closed in reverse): the announcement goes before the components.
     started.push({ name: 'presence', close: () => presence.close() });
     return {
-      stores,
+      stores: reads,
       token: options.token,
       url,
       jobManager,

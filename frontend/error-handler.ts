@@ -31,6 +31,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const appError = isAppError(err) ? err : fromParser(err as HttpParserError & Error);
     if (appError) {
       if (appError.status >= 500) logger.error({ err, path: req.path }, appError.message);
+      // 503 means "nothing was kept, or it is not known yet": a client should come back soon.
+      if (appError.status === 503) res.setHeader('Retry-After', '1');
       res.status(appError.status).json(appError.toBody());
       return;
     }

@@ -19,6 +19,7 @@ import type { SnapshotStore } from '../core/durable/snapshot-store.js';
 import { assignmentOf } from '../core/control/task-assignment.js';
 import { AppError } from '../core/errors/index.js';
 import type { Logger } from '../core/log/logger.js';
+import type { JobRecord } from '../core/model/records.js';
 import type { DispatchLink } from '../core/transport/control-links.js';
 import { recoverState, snapshotItems } from './leader-recovery.js';
 
@@ -59,6 +60,9 @@ interface Pending {
   reject(err: Error): void;
 }
 
+/** Ended jobs a leader keeps for reads by name. */
+const RECENTLY_ENDED = 10_000;
+
 /** Where a cycle's time went, cumulative (benchmarks print it). */
 export interface LeaderStats {
   cycles: number;
@@ -94,6 +98,10 @@ export class ControlLeader implements IntentPort {
   private snapshotting: Promise<void> | undefined;
   /** Record batches whose write failed, retried with the next one. */
   private unwritten: RecordBatch[] = [];
+  /** The last jobs this leader ended, newest last (reads of a just-finished job need no scan). */
+  private readonly recent = new Map<string, JobRecord>();
+  /** Ended jobs not yet in history: reads must still find them. */
+  private readonly pendingHistory = new Map<string, JobRecord>();
   private stepDownListener: ((reason: string) => void) | undefined;
   readonly stats: LeaderStats = {
     cycles: 0,
@@ -117,6 +125,14 @@ export class ControlLeader implements IntentPort {
   /** The leader's state for read-only queries; undefined unless leading. Never mutate it. */
   view(): ControlState | undefined {
     return this.mode === 'leading' ? this.state : undefined;
+  }
+
+  endedRecently(name: string): JobRecord | undefined {
+    return this.mode === 'leading' ? this.recent.get(name) : undefined;
+  }
+
+  endedUnwritten(): Iterable<JobRecord> {
+    return this.mode === 'leading' ? this.pendingHistory.values() : [];
   }
 
   /** Called when the leader steps down on its own (fenced, log unwritable). */
@@ -176,6 +192,8 @@ export class ControlLeader implements IntentPort {
   private drop(reason: string): void {
     this.mode = 'standby';
     this.state = undefined;
+    this.recent.clear();
+    this.pendingHistory.clear();
     this.dirty = false;
     this.failPending(reason);
   }
@@ -261,6 +279,13 @@ export class ControlLeader implements IntentPort {
       }
     }
     const t2 = performance.now();
+    // Ended jobs left the state just now: reads find them here until their history is written.
+    for (const j of fx.endedJobs) {
+      this.pendingHistory.set(j.name, j);
+      this.recent.delete(j.name);
+      this.recent.set(j.name, j);
+      if (this.recent.size > RECENTLY_ENDED) this.recent.delete(this.recent.keys().next().value as string);
+    }
     if (commands.length > 0) {
       const entries: LogEntry<ControlCommand>[] = commands.map((payload, i) => ({
         seq: this.nextSeq + i,
@@ -327,6 +352,8 @@ export class ControlLeader implements IntentPort {
       const merged = mergeRecordBatches([...this.unwritten, batch]);
       try {
         await this.deps.records.write(merged);
+        for (const j of merged.ended)
+          if (this.pendingHistory.get(j.name) === j) this.pendingHistory.delete(j.name);
         this.unwritten = [];
       } catch (err) {
         this.unwritten = [merged];

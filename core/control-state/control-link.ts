@@ -1,4 +1,7 @@
 import { AppError } from '../errors/index.js';
+import type { JobState } from '../job/job-state.js';
+import type { JobRecord, WorkerRecord } from '../model/records.js';
+import { compareJobOrder, isAfterCursor, type JobCursor } from '../store/job-order.js';
 import type { ControlIntent, IntentPort } from './control-intent.js';
 import type { ControlState } from './control-state.js';
 import type { CommandOutcome } from './state-effects.js';
@@ -20,7 +23,26 @@ export function isNotLeader(err: unknown): boolean {
 }
 
 /** What a component may ask the leader without changing anything. */
-export type ControlQuery = { readonly kind: 'consistency' } | { readonly kind: 'status' };
+export type ControlQuery =
+  | { readonly kind: 'consistency' }
+  | { readonly kind: 'status' }
+  /** A live job, or one that ended recently (the leader keeps the last ones it ended). */
+  | { readonly kind: 'job'; readonly name: string }
+  /**
+   * Live jobs (and ended ones not yet in history) in listing order, optionally of some states,
+   * strictly after a cursor position, at most `limit`.
+   */
+  | {
+      readonly kind: 'jobs';
+      readonly states?: readonly JobState[];
+      readonly limit: number;
+      readonly after?: JobCursor;
+    }
+  /** Live jobs with a placed, non-terminal task on the worker. */
+  | { readonly kind: 'active-on-worker'; readonly workerId: string }
+  | { readonly kind: 'workers' }
+  /** Jobs by state, live and remembered ended ones. */
+  | { readonly kind: 'counts' };
 
 /** The leader's answer to `status`. */
 export interface LeaderStatus {
@@ -35,6 +57,11 @@ export interface QueryResults {
   /** Every way bookings and live tasks disagree, on the leader's one consistent state. */
   readonly consistency: string[];
   readonly status: LeaderStatus;
+  readonly job: JobRecord | null;
+  readonly jobs: JobRecord[];
+  readonly 'active-on-worker': JobRecord[];
+  readonly workers: WorkerRecord[];
+  readonly counts: Record<JobState, number>;
 }
 
 /**
@@ -52,6 +79,10 @@ export interface ControlLink extends IntentPort {
 /** What a leader offers a link: the intent port and its current state (undefined unless leading). */
 export interface LeaderHandle extends IntentPort {
   view(): ControlState | undefined;
+  /** A job this leader ended lately (kept so reads do not have to scan history for it). */
+  endedRecently(name: string): JobRecord | undefined;
+  /** Ended jobs whose history record is not written yet (lists must still show them). */
+  endedUnwritten(): Iterable<JobRecord>;
 }
 
 /** Answers a query on the leader's state. @throws AppError STORE_UNAVAILABLE when not leading */
@@ -66,6 +97,29 @@ export function answerQuery(leader: LeaderHandle, query: ControlQuery): QueryRes
       for (const _ of state.jobs()) liveJobs++;
       return { leader: state.leader, term: state.term, liveJobs, workers: state.workers().length };
     }
+    case 'job':
+      return state.job(query.name) ?? leader.endedRecently(query.name) ?? null;
+    case 'jobs': {
+      const wanted = query.states ? new Set(query.states) : undefined;
+      const after = query.after;
+      const out: JobRecord[] = [];
+      const take = (j: JobRecord): void => {
+        if ((!wanted || wanted.has(j.state)) && (!after || isAfterCursor(j, after))) out.push(j);
+      };
+      for (const j of state.jobs()) take(j);
+      for (const j of leader.endedUnwritten()) if (!state.job(j.name)) take(j);
+      out.sort(compareJobOrder);
+      return out.length > query.limit ? out.slice(0, query.limit) : out;
+    }
+    case 'active-on-worker':
+      return state
+        .jobsOnWorker(query.workerId)
+        .flatMap((n) => state.job(n) ?? [])
+        .sort(compareJobOrder);
+    case 'workers':
+      return state.workers();
+    case 'counts':
+      return state.countAll();
   }
 }
 

@@ -24,8 +24,8 @@ export interface ControlSnapshotData {
   readonly strategy: string | null;
   readonly jobs: readonly JobRecord[];
   readonly workers: readonly WorkerRecord[];
-  /** Names of ended jobs still remembered, with when they ended. */
-  readonly ended: readonly (readonly [string, number])[];
+  /** Ended jobs still remembered: name, when they ended, how. */
+  readonly ended: readonly (readonly [string, number, JobState])[];
 }
 
 /**
@@ -47,7 +47,7 @@ export class ControlState implements StateWriter {
   /** workerId → names of live jobs with a placed live task there. */
   private readonly onWorker = new Map<string, Set<string>>();
   /** Ended jobs' names → when they ended; a name stays taken until retention forgets it. */
-  private readonly endedAt = new Map<string, number>();
+  private readonly endedAt = new Map<string, { readonly at: number; readonly state: JobState }>();
   /**
    * The scheduler's view of each worker, kept across rounds and dropped when the worker changes,
    * so a round re-describes only what changed since the last one (a full rebuild of 1,000
@@ -86,7 +86,7 @@ export class ControlState implements StateWriter {
         this.setTerm(cmd.term, cmd.leader);
         return noEffects();
       case 'forget-ended': {
-        for (const [name, at] of this.endedAt) if (at < cmd.before) this.endedAt.delete(name);
+        for (const [name, e] of this.endedAt) if (e.at < cmd.before) this.endedAt.delete(name);
         return noEffects();
       }
     }
@@ -178,6 +178,13 @@ export class ControlState implements StateWriter {
     return counts;
   }
 
+  /** Jobs by state, live and ended alike (ended ones until retention forgets them). */
+  countAll(): Record<JobState, number> {
+    const counts = this.countByState();
+    for (const e of this.endedAt.values()) counts[e.state]++;
+    return counts;
+  }
+
   /** Every way bookings and live tasks disagree; empty at every moment unless there is a bug. */
   consistencyProblems(): string[] {
     return stateConsistencyProblems(this.workerMap.values(), this.jobMap);
@@ -205,7 +212,7 @@ export class ControlState implements StateWriter {
     fx.changedJobs.add(next.name);
     if (isTerminalJobState(stored.state) && newBookings.size === 0) {
       this.jobMap.delete(stored.name);
-      this.endedAt.set(stored.name, stored.finishedAt ?? stored.submittedAt);
+      this.endedAt.set(stored.name, { at: stored.finishedAt ?? stored.submittedAt, state: stored.state });
       fx.endedJobs.push(stored);
     } else {
       this.jobMap.set(stored.name, stored);
@@ -267,7 +274,7 @@ export class ControlState implements StateWriter {
       strategy: this.strategyName,
       jobs: [...this.jobMap.values()],
       workers: this.workers(),
-      ended: [...this.endedAt],
+      ended: [...this.endedAt].map(([name, e]) => [name, e.at, e.state] as const),
     };
   }
 
@@ -284,7 +291,7 @@ export class ControlState implements StateWriter {
     s.termNo = data.term;
     s.leaderId = data.leader;
     s.strategyName = data.strategy;
-    for (const [name, at] of data.ended) s.endedAt.set(name, at);
+    for (const [name, at, state] of data.ended) s.endedAt.set(name, { at, state });
     for (const w of data.workers) s.workerMap.set(w.id, { ...w, bookings: [] });
     const fx = noEffects();
     for (const j of data.jobs) {

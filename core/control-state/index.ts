@@ -6,3 +6,4 @@ export * from './control-intent.js';
 export * from './record-sink.js';
 export * from './plan-round.js';
 export * from './control-link.js';
+export * from './leader-reads.js';

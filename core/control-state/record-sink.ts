@@ -41,18 +41,46 @@ export function mergeRecordBatches(batches: readonly RecordBatch[]): RecordBatch
   };
 }
 
+/** Options of {@link StoreProjection}. */
+export interface ProjectionOptions {
+  /**
+   * Least time between two writes of worker records (tools reading the database see workers at
+   * most this stale; the API asks the leader). @defaultValue 5000
+   */
+  readonly workersEveryMs?: number;
+  readonly now?: () => number;
+}
+
 /**
- * The projection the REST API and tools read: live and ended job records and worker records
- * upserted in batches, events appended. The leader is its only writer.
+ * What the leader writes for users and tools, costing O(batch) on any MongoDB-wire server: ended
+ * jobs go into history with unordered inserts (the one cheap write on FerretDB v1; a name already
+ * there, re-used after retention, is overwritten), events are appended, the strategy is stored,
+ * and worker records are upserted at most every `workersEveryMs`. Live jobs are not written: the
+ * API reads them from the leader ({@link leaderBackedStores}), and the control log keeps them.
  */
 export class StoreProjection implements RecordSink {
-  constructor(private readonly stores: Pick<Stores, 'jobs' | 'workers' | 'events' | 'settings'>) {}
+  private pendingWorkers = new Map<string, WorkerRecord>();
+  private lastWorkersAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly stores: Pick<Stores, 'jobs' | 'workers' | 'events' | 'settings'>,
+    private readonly options: ProjectionOptions = {},
+  ) {}
 
   async write(batch: RecordBatch): Promise<void> {
-    await Promise.all([
-      this.stores.jobs.upsertMany([...batch.jobs, ...batch.ended]),
-      this.stores.workers.upsertMany(batch.workers),
-    ]);
+    if (batch.ended.length > 0) {
+      const existing = new Set(await this.stores.jobs.insertMany(batch.ended));
+      if (existing.size > 0)
+        await this.stores.jobs.upsertMany(batch.ended.filter((j) => existing.has(j.name)));
+    }
+    for (const w of batch.workers) this.pendingWorkers.set(w.id, w);
+    const now = (this.options.now ?? Date.now)();
+    if (this.pendingWorkers.size > 0 && now - this.lastWorkersAt >= (this.options.workersEveryMs ?? 5000)) {
+      const workers = [...this.pendingWorkers.values()];
+      this.pendingWorkers = new Map();
+      this.lastWorkersAt = now;
+      await this.stores.workers.upsertMany(workers);
+    }
     if (batch.strategy !== undefined) await this.stores.settings.setStrategy(batch.strategy);
     if (batch.events.length > 0) await this.stores.events.append(batch.events);
   }

@@ -92,6 +92,17 @@ export class MemoryJobStore implements JobStore {
   }
 
   /** Stores copies of `jobs` as given, by name, in order (a repeated name: the later wins). */
+  insertMany(jobs: readonly JobRecord[]): Promise<string[]> {
+    return settle(() => {
+      const existing: string[] = [];
+      for (const job of jobs) {
+        if (this.#jobs.has(job.name)) existing.push(job.name);
+        else this.#jobs.set(job.name, plainCopy(job));
+      }
+      return existing;
+    });
+  }
+
   upsertMany(jobs: readonly JobRecord[]): Promise<void> {
     return settle(() => {
       for (const job of jobs) this.#jobs.set(job.name, plainCopy(job));

@@ -6,6 +6,9 @@ import { activeWorkerIds } from './active-worker-ids.js';
 import { assertLimit, decodeJobCursor, encodeJobCursor } from './job-order.js';
 import { upsertAllById } from './mongo-bulk.js';
 import { isDuplicateKeyError } from './mongo-errors.js';
+
+/** MongoDB's (and FerretDB's) code for a unique-index violation. */
+const DUPLICATE_KEY = 11000;
 import { plainCopy } from './plain-copy.js';
 import type { JobStore, Page } from './store-ports.js';
 
@@ -145,6 +148,35 @@ export class MongoJobStore implements JobStore {
    * Stores the jobs as given, in the layout `insert` writes (so every read sees them alike),
    * chunked into small unordered bulk upserts. Not guarded: the projection is the only writer.
    */
+  /** Unordered inserts of 1,000 at a time; duplicate names are reported, not written. */
+  async insertMany(jobs: readonly JobRecord[]): Promise<string[]> {
+    const existing: string[] = [];
+    for (let i = 0; i < jobs.length; i += 1000) {
+      const chunk = jobs.slice(i, i + 1000);
+      try {
+        await this.#jobs.insertMany(
+          chunk.map((job) => toDocument(job, job.version)),
+          { ordered: false },
+        );
+      } catch (err) {
+        // An unordered insert writes every document it can and reports the others; only
+        // duplicate names are expected here (a record already in history).
+        const writeErrors = (err as { writeErrors?: unknown }).writeErrors;
+        const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as {
+          index: number;
+          code: number;
+        }[];
+        if (list.length === 0 && isDuplicateKeyError(err) && chunk.length === 1) {
+          existing.push((chunk[0] as JobRecord).name);
+          continue;
+        }
+        if (list.length === 0 || list.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+        for (const e of list) existing.push((chunk[e.index] as JobRecord).name);
+      }
+    }
+    return existing;
+  }
+
   async upsertMany(jobs: readonly JobRecord[]): Promise<void> {
     await upsertAllById(
       this.#jobs,

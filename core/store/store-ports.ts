@@ -55,6 +55,12 @@ export interface JobStore {
    */
   upsertMany(jobs: readonly JobRecord[]): Promise<void>;
   /**
+   * Inserts jobs whose names are new, with one unordered insert per 1,000 (inserts are the one
+   * cheap write on FerretDB v1). A name already stored is left as it is.
+   * @returns the names that already existed (nothing was written for them)
+   */
+  insertMany(jobs: readonly JobRecord[]): Promise<string[]>;
+  /**
    * Deletes ended jobs that finished before `beforeMs` and have no task still live on a worker
    * (a failed job's survivor keeps the record until it ends). Such a job can no longer change,
    * so the delete is safe without a lock and from several processes at once.

@@ -32,7 +32,9 @@ const requestSchema = z.discriminatedUnion('type', [
     v: z.literal(CONTROL_LINK_VERSION),
     type: z.literal('query'),
     id: z.string().min(1).max(128),
-    query: z.object({ kind: z.enum(['consistency', 'status']) }),
+    query: z.looseObject({
+      kind: z.enum(['consistency', 'status', 'job', 'jobs', 'active-on-worker', 'workers', 'counts']),
+    }),
   }),
 ]);
 type Request = z.infer<typeof requestSchema>;
@@ -127,7 +129,7 @@ export class ZmqControlServer {
       const result =
         req.type === 'intent'
           ? await this.handler({ type: 'intent', intent: req.intent as unknown as ControlIntent })
-          : await this.handler({ type: 'query', query: req.query });
+          : await this.handler({ type: 'query', query: req.query as unknown as ControlQuery });
       reply = { v: CONTROL_LINK_VERSION, id: req.id, ok: true, result };
     } catch (err) {
       const app = err instanceof AppError ? err : undefined;

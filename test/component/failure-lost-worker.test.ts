@@ -9,7 +9,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dealer } from 'zeromq';
 import { systemClock } from '../../core/clock/clock.js';
-import { LocalControlLink, StoreProjection, type ControlCommand } from '../../core/control-state/index.js';
+import {
+  LocalControlLink,
+  StoreProjection,
+  leaderBackedStores,
+  type ControlCommand,
+} from '../../core/control-state/index.js';
 import { createMemoryDurableState } from '../../core/durable/index.js';
 import type { RestartPolicy } from '../../core/job/job-model.js';
 import { silentLogger } from '../../core/log/logger.js';
@@ -23,7 +28,7 @@ import { waitFor } from '../support/control-plane-harness.js';
 import { jobSpec } from '../support/control-state-fixtures.js';
 
 async function setup(policy: Partial<RestartPolicy>) {
-  const stores = createMemoryStores();
+  const records = createMemoryStores();
   const durable = createMemoryDurableState();
   const leader = new ControlLeader(
     { id: 'jm', defaultStrategy: 'best-fit', agingPerSecond: 0 },
@@ -31,20 +36,22 @@ async function setup(policy: Partial<RestartPolicy>) {
       log: durable.log<ControlCommand>(),
       snapshots: durable.snapshots,
       dispatch: new RecordingLinks(),
-      records: new StoreProjection(stores),
+      records: new StoreProjection(records),
       clock: systemClock,
       logger: silentLogger(),
     },
   );
   await leader.lead(1);
   const control = new LocalControlLink(leader);
+  // What the API reads: live jobs and workers from the leader, history from the stores.
+  const reads = leaderBackedStores(records, control);
   await control.propose({
     kind: 'worker-joined',
     worker: { id: 'w1', runtime: 'simulated', coreIds: [0, 1], totalMemoryBytes: 1024 ** 3 },
   });
   await control.propose({ kind: 'submit', spec: jobSpec('j', [2], policy) });
   await leader.idle();
-  assert.equal((await stores.jobs.get('j'))?.state, 'scheduled');
+  assert.equal((await reads.jobs.get('j'))?.state, 'scheduled');
   const gm = await GlobalManager.create(
     {
       endpoint: 'tcp://127.0.0.1:0',
@@ -53,9 +60,9 @@ async function setup(policy: Partial<RestartPolicy>) {
       heartbeatTimeoutMs: 300,
       usageSampleIntervalMs: 0,
     },
-    { stores, control, clock: systemClock, logger: silentLogger() },
+    { stores: reads, control, clock: systemClock, logger: silentLogger() },
   );
-  return { stores, leader, control, gm };
+  return { stores: reads, records, leader, control, gm };
 }
 
 const cases: { what: string; policy: Partial<RestartPolicy>; check: (j: JobRecord) => void }[] = [
@@ -82,7 +89,7 @@ const cases: { what: string; policy: Partial<RestartPolicy>; check: (j: JobRecor
 
 for (const c of cases) {
   test(`a restarted GlobalManager reports a silent worker lost; its job is ${c.what}`, async () => {
-    const { stores, leader, control, gm } = await setup(c.policy);
+    const { stores, records, leader, control, gm } = await setup(c.policy);
     gm.run();
     try {
       const job = await waitFor('the job settled', async () => {
@@ -93,7 +100,7 @@ for (const c of cases) {
       assert.match(job.failureReason ?? '', /worker w1 was lost while running t0/);
       assert.equal((await stores.workers.get('w1'))?.state, 'lost');
       assert.deepEqual((await stores.workers.get('w1'))?.bookings, []);
-      const lost = await stores.events.list({ job: 'j', kind: 'task-state' }, 10);
+      const lost = await records.events.list({ job: 'j', kind: 'task-state' }, 10);
       assert.deepEqual(
         lost.map((e) => `${e.task}#${e.attempt}@${e.worker}: ${e.detail}`),
         ['t0#0@w1: lost: worker w1 was lost'],

@@ -373,6 +373,22 @@ export function storeContract(
         assert.deepEqual(names((await s.jobs.list({}, 100)).items), ['failed-with-survivor']);
       });
 
+      test('insertMany inserts new names, leaves existing ones as they are and names them', async () => {
+        await s.jobs.insert(aJob('kept', { version: 4 }));
+        const many = Array.from({ length: 1203 }, (_, i) =>
+          aJob(`ins-${String(i).padStart(4, '0')}`, { state: 'finished', finishedAt: 10, submittedAt: i }),
+        );
+        const clash = aJob('kept', { state: 'finished', version: 9 });
+        assert.deepEqual(await s.jobs.insertMany([...many.slice(0, 600), clash, ...many.slice(600)]), [
+          'kept',
+        ]);
+        assert.deepEqual(await s.jobs.get('kept'), stored(aJob('kept', { version: 4 })));
+        assert.deepEqual(await s.jobs.get('ins-1202'), stored(many[1202] as JobRecord));
+        assert.equal((await s.jobs.countByState()).finished, 1203);
+        assert.deepEqual(await s.jobs.insertMany([clash]), ['kept']);
+        assert.deepEqual(await s.jobs.insertMany([]), []);
+      });
+
       test('upsertMany inserts new jobs and overwrites existing ones as given, version included', async () => {
         await s.jobs.insert(aJob('old', { version: 4 }));
         // Unconditional: a lower version than the stored one is stored as given.
