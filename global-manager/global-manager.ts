@@ -248,7 +248,11 @@ export class GlobalManager {
     for (const a of m.assign) assign.set(a.workerId, [...(assign.get(a.workerId) ?? []), a]);
     for (const [workerId, tasks] of assign) {
       const s = this.sessions.get(workerId);
-      if (!s) continue;
+      if (!s) {
+        // Joining right now: its sync (the leader's answer) is its full desired set, and the
+        // leader re-sends anything still unconfirmed later; nothing to keep here.
+        continue;
+      }
       await this.send(s.identity, {
         type: 'assign',
         v: PROTOCOL_VERSION,

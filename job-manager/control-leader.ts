@@ -214,6 +214,26 @@ export class ControlLeader implements IntentPort {
     this.kick();
   }
 
+  /**
+   * Sends again every placed task still `scheduled` (not yet confirmed by its worker) that was
+   * placed at least `olderThanMs` ago: a dispatch lost on the way (a GlobalManager restart, a
+   * worker between two sessions) is repaired here. Workers ignore an attempt they already have.
+   */
+  resend(olderThanMs: number): void {
+    const state = this.view();
+    if (!state) return;
+    const before = this.deps.clock.now() - olderThanMs;
+    const assign: Effects['assign'] = [];
+    for (const j of state.jobs()) {
+      if (j.cancelRequested || j.scheduledAt === null || j.scheduledAt > before) continue;
+      for (const t of j.tasks) if (t.state === 'scheduled' && t.workerId) assign.push(assignmentOf(j, t));
+    }
+    if (assign.length === 0) return;
+    void this.deps.dispatch
+      .dispatch({ assign, stop: [] })
+      .catch((err: unknown) => this.deps.logger.error({ err }, 're-dispatch failed'));
+  }
+
   /** Resolves when no cycle runs or is due (tests wait for quiescence with it). */
   async idle(): Promise<void> {
     while (this.cycling) await this.cycling;
@@ -320,7 +340,13 @@ export class ControlLeader implements IntentPort {
     }
     const t3 = performance.now();
     await this.finish(fx, state);
-    for (const a of answers) a.p.resolve(a.outcome);
+    for (const a of answers) {
+      // A joining worker's sync is its desired set as of now: it includes what this cycle's round
+      // just placed on it (that dispatch may reach the GlobalManager before the join answer).
+      if (a.p.intent.kind === 'worker-joined' && a.outcome.ok && this.state)
+        a.p.resolve({ ok: true, desired: this.state.desiredOn(a.p.intent.worker.id) });
+      else a.p.resolve(a.outcome);
+    }
     const s = this.stats;
     s.cycles++;
     s.applyMs += t1 - t0;

@@ -86,7 +86,10 @@ export class JobManagerService {
     if (this.state !== 'created') throw new Error(`JobManagerService.run in state ${this.state}`);
     this.state = 'running';
     this.deps.leader.onStepDown((reason) => this.onLeaderStepDown(reason));
-    this.timer = setInterval(() => this.deps.leader.nudge(), this.options.safetyIntervalMs);
+    this.timer = setInterval(() => {
+      this.deps.leader.nudge();
+      this.deps.leader.resend(this.options.safetyIntervalMs);
+    }, this.options.safetyIntervalMs);
     await this.campaign();
   }
 

@@ -47,7 +47,7 @@ test(
     const url = `http://127.0.0.1:${port}`;
     const start = (): ChildProcess => {
       const log = createWriteStream(join(dir, 'all-in-one.log'), { flags: 'a' });
-      const p = spawn(process.execPath, ['--import', 'tsx', MAIN, 'all-in-one'], {
+      const p = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN, 'all-in-one'], {
         env,
         cwd: dir,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,9 +1,10 @@
 /**
  * @module Leader failover with every component in its own process on real MongoDB (FerretDB) and
  * Redis: two JobManagers campaign for the lease, one leads; while 300 jobs flow, kill -9 the
- * leader. The standby takes over from snapshot + log; every job that got a 202 finishes exactly
- * once, never re-run, and the consistency check holds whenever it answers — during the load, not
- * only after. The takeover time is printed as a JSON line.
+ * leader, restart it (it stands by), and kill -9 it again as a standby. The other takes over from
+ * snapshot + log; every job that got a 202 finishes exactly once, never re-run, and the
+ * consistency check holds whenever it answers — during the load, not only after. The takeover time
+ * is printed as a JSON line.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -152,8 +153,13 @@ test(
         refused_503: refused503,
       }),
     );
-    // The old leader comes back as a standby.
+    // The old leader comes back as a standby; then the standby is killed too, and comes back.
     c.start(leader, ['job-manager'], jm[leader]);
+    await sleep(1500);
+    await c.kill(leader);
+    await sleep(300);
+    c.start(leader, ['job-manager'], jm[leader]);
+    assert.equal(await probe[standby](), standby, 'killing the standby changed nothing');
     await submit;
 
     const final = new Set(['finished', 'failed', 'cancelled']);
