@@ -135,6 +135,12 @@ export class ControlLeader implements IntentPort {
     return this.mode === 'leading' ? this.pendingHistory.values() : [];
   }
 
+  /** Retention: ended jobs before `before` are no longer answered from memory either. */
+  private forgetRecent(before: number): void {
+    for (const [name, j] of this.recent)
+      if ((j.finishedAt ?? j.submittedAt) < before) this.recent.delete(name);
+  }
+
   /** Called when the leader steps down on its own (fenced, log unwritable). */
   onStepDown(listener: (reason: string) => void): void {
     this.stepDownListener = listener;
@@ -169,7 +175,13 @@ export class ControlLeader implements IntentPort {
       );
       const fx = noEffects();
       for (const { job, task } of assign) fx.assign.push(assignmentOf(job, task));
-      // Every live record again: the projection may have missed the previous leader's last batch.
+      // The previous leader may have died between its last append and its records: history for
+      // jobs that ended in the replayed log, the workers and the strategy are written again.
+      fx.endedJobs.push(...r.ended);
+      for (const j of r.ended) {
+        if (j.name && !r.state.job(j.name)) this.recent.set(j.name, j);
+        if (this.recent.size > RECENTLY_ENDED) this.recent.delete(this.recent.keys().next().value as string);
+      }
       for (const j of r.state.jobs()) fx.changedJobs.add(j.name);
       for (const w of r.state.workers()) fx.changedWorkers.add(w.id);
       await this.finish(fx, r.state, true);
@@ -275,6 +287,7 @@ export class ControlLeader implements IntentPort {
     const fx = noEffects();
     for (const p of batch) {
       const cmd = { ...p.intent, at } as ControlCommand;
+      if (cmd.kind === 'forget-ended') this.forgetRecent(cmd.before);
       const out = state.apply(cmd);
       if (out.outcome.ok) commands.push(cmd);
       answers.push({ p, outcome: out.outcome, upTo: commands.length });
@@ -395,6 +408,8 @@ export class ControlLeader implements IntentPort {
 
   private maybeSnapshot(state: ControlState): void {
     if (this.snapshotting || this.sinceSnapshot < (this.options.snapshotEveryEntries ?? 5000)) return;
+    // Records not yet written would be lost with a log truncated behind them: wait for them.
+    if (this.unwritten.length > 0) return;
     const seq = this.nextSeq - 1;
     const data = state.toSnapshot();
     this.sinceSnapshot = 0;

@@ -46,11 +46,19 @@ export interface Recovered {
   readonly ms: number;
   /** The term claimed (at least the requested one). */
   readonly term: number;
+  /**
+   * Jobs that ended in the replayed part of the log. The previous leader may have died before
+   * writing their history records, so the new one writes them again (a record already there is
+   * simply overwritten with the same content).
+   */
+  readonly ended: readonly JobRecord[];
 }
 
-function applyRecord(state: ControlState, r: LogRecord<ControlCommand>): void {
-  if (r.kind === 'entry') state.apply(r.payload);
-  else state.apply({ kind: 'term-start', at: r.at, term: r.term, leader: r.leader });
+/** Applies one log record; returns the jobs it ended. */
+function applyRecord(state: ControlState, r: LogRecord<ControlCommand>): readonly JobRecord[] {
+  if (r.kind === 'entry') return state.apply(r.payload).endedJobs;
+  state.apply({ kind: 'term-start', at: r.at, term: r.term, leader: r.leader });
+  return [];
 }
 
 /**
@@ -68,9 +76,10 @@ export async function recoverState(
   const state = snap ? stateOfItems(snap.items) : new ControlState();
   let last = snap?.seq ?? 0;
   let replayed = 0;
+  const ended: JobRecord[] = [];
   for await (const r of log.readAfter(last)) {
     if (r.seq !== last + 1) throw new Error(`control log has a gap: seq ${r.seq} follows ${last}`);
-    applyRecord(state, r);
+    ended.push(...applyRecord(state, r));
     last = r.seq;
     replayed++;
   }
@@ -84,9 +93,9 @@ export async function recoverState(
     at: claim.at,
   });
   for (const r of claimed.missed) {
-    applyRecord(state, r);
+    ended.push(...applyRecord(state, r));
     replayed++;
   }
   state.apply({ kind: 'term-start', at: claim.at, term: claimed.term, leader: claim.leader });
-  return { state, nextSeq: claimed.seq + 1, replayed, ms: performance.now() - t0, term: claimed.term };
+  return { state, nextSeq: claimed.seq + 1, replayed, ms: performance.now() - t0, term: claimed.term, ended };
 }

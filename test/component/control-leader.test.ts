@@ -133,6 +133,37 @@ describe('ControlLeader', () => {
     await leader.close();
   });
 
+  it('history lost with a dead leader is written again by the next one', async () => {
+    const durable = createMemoryDurableState();
+    const a = leaderOn(durable, 'jm-a');
+    await a.leader.lead(1);
+    await a.leader.propose(join('w1', 4));
+    await a.leader.propose({ kind: 'submit', spec: jobSpec('short', [1]) });
+    await a.leader.idle();
+    // The records store is down when the job ends, and then leader A dies.
+    a.records.write = () => Promise.reject(new Error('records store down'));
+    const report = (state: 'running' | 'finished', at: number) => ({
+      type: 'report' as const,
+      v: 1 as const,
+      id: `h-${state}`,
+      job: 'short',
+      task: 't0',
+      attempt: 0,
+      workerId: 'w1',
+      state,
+      exitCode: state === 'finished' ? 0 : null,
+      reason: null,
+      at,
+    });
+    await a.leader.propose({ kind: 'reports', reports: [report('running', 2000), report('finished', 3000)] });
+    await a.leader.idle();
+    assert.equal(a.records.ended().get('short'), undefined, 'A never wrote it');
+    const b = leaderOn(durable, 'jm-b');
+    await b.leader.lead(2);
+    assert.equal(b.records.ended().get('short')?.state, 'finished', 'B wrote it on takeover');
+    await Promise.all([a.leader.close(), b.leader.close()]);
+  });
+
   it('a standby refuses intents with 503 until it leads', async () => {
     const { leader } = leaderOn(createMemoryDurableState(), 'jm-s');
     await assert.rejects(leader.propose({ kind: 'cancel', job: 'x' }), /not leading|standby/);

@@ -62,16 +62,25 @@ test(
     );
 
     const names = Array.from({ length: JOBS }, (_, i) => `crash-job-${i}`);
+    let refused503 = 0;
     const submit = (async () => {
       for (const [i, name] of names.entries()) {
-        const res = await c.api('POST', '/api/v1/jobs', {
+        const body = {
           name,
           tasks: [
             { name: 'a', image: 'busybox', cores: 2, memory: '64m', runSeconds: 0.3 + (i % 7) * 0.1 },
             { name: 'b', image: 'busybox', cores: 2, memory: '64m', runSeconds: 0.3 + (i % 5) * 0.1 },
           ],
-        });
-        assert.equal(res.status, 202, JSON.stringify(res.body));
+        };
+        // While the JobManager is down a submission answers 503 (never a 500); a client retries
+        // as Retry-After asks, and a 409 after a 503 means the first attempt was kept after all.
+        for (let attempt = 0; ; attempt++) {
+          const res = await c.api('POST', '/api/v1/jobs', body);
+          if (res.status === 202 || (res.status === 409 && attempt > 0)) break;
+          assert.equal(res.status, 503, JSON.stringify(res.body));
+          refused503++;
+          await sleep(250);
+        }
         await sleep(40);
       }
     })();
@@ -90,6 +99,7 @@ test(
       }
     })();
     await Promise.all([submit, chaos]);
+    console.log(JSON.stringify({ test: 'crash-recovery', refused_503_then_retried: refused503 }));
 
     const final = new Set(['finished', 'failed', 'cancelled']);
     const jobs = await waitFor(
