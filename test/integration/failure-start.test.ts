@@ -76,7 +76,13 @@ describe('containers that fail to start (Docker workers)', () => {
   after(async () => {
     for (const j of jobs) {
       for (const info of await docker.listContainers({ all: true, filters: { label: [`rswarm.job=${j}`] } }))
-        await docker.getContainer(info.Id).remove({ force: true });
+        // The worker may remove it at the same moment: already gone is fine.
+        await docker
+          .getContainer(info.Id)
+          .remove({ force: true })
+          .catch((err: { statusCode?: number }) => {
+            if (err.statusCode !== 404) throw err;
+          });
     }
     await c.close();
   });

@@ -75,7 +75,13 @@ describe('node-pinned one-task jobs on Docker workers', () => {
         all: true,
         filters: { label: [`rswarm.worker=${w}`] },
       }))
-        await docker.getContainer(info.Id).remove({ force: true });
+        // The worker may remove it at the same moment: already gone is fine.
+        await docker
+          .getContainer(info.Id)
+          .remove({ force: true })
+          .catch((err: { statusCode?: number }) => {
+            if (err.statusCode !== 404) throw err;
+          });
     }
     await c.close();
   });
