@@ -74,17 +74,24 @@ describe('containers that fail to start (Docker workers)', () => {
     );
   });
   after(async () => {
-    for (const j of jobs) {
-      for (const info of await docker.listContainers({ all: true, filters: { label: [`rswarm.job=${j}`] } }))
-        // The worker may remove it at the same moment: already gone is fine.
-        await docker
-          .getContainer(info.Id)
-          .remove({ force: true })
-          .catch((err: { statusCode?: number }) => {
-            if (err.statusCode !== 404) throw err;
-          });
+    // Always close the cluster: an open one keeps this test file's process alive.
+    try {
+      for (const j of jobs) {
+        for (const info of await docker.listContainers({
+          all: true,
+          filters: { label: [`rswarm.job=${j}`] },
+        }))
+          // The worker may remove it at the same moment: already gone is fine.
+          await docker
+            .getContainer(info.Id)
+            .remove({ force: true })
+            .catch((err: { statusCode?: number }) => {
+              if (err.statusCode !== 404) throw err;
+            });
+      }
+    } finally {
+      await c.close();
     }
-    await c.close();
   });
 
   test('a bad command fails the task with the engine’s reason, is retried per policy, then fails', async () => {

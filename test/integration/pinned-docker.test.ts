@@ -70,20 +70,24 @@ describe('node-pinned one-task jobs on Docker workers', () => {
     );
   });
   after(async () => {
-    for (const w of [A, B]) {
-      for (const info of await docker.listContainers({
-        all: true,
-        filters: { label: [`rswarm.worker=${w}`] },
-      }))
-        // The worker may remove it at the same moment: already gone is fine.
-        await docker
-          .getContainer(info.Id)
-          .remove({ force: true })
-          .catch((err: { statusCode?: number }) => {
-            if (err.statusCode !== 404) throw err;
-          });
+    // Always close the cluster: an open one keeps this test file's process alive.
+    try {
+      for (const w of [A, B]) {
+        for (const info of await docker.listContainers({
+          all: true,
+          filters: { label: [`rswarm.worker=${w}`] },
+        }))
+          // The worker may remove it at the same moment: already gone is fine.
+          await docker
+            .getContainer(info.Id)
+            .remove({ force: true })
+            .catch((err: { statusCode?: number }) => {
+              if (err.statusCode !== 404) throw err;
+            });
+      }
+    } finally {
+      await c.close();
     }
-    await c.close();
   });
 
   test('native node pin: runs on that worker with its core, read back from Docker', async () => {
