@@ -166,7 +166,7 @@ async function part(name: string): Promise<void> {
         heartbeatIntervalMs: 2000,
       });
     }
-    const stores = counter.raw ?? c.plane.stores;
+    const stores = c.plane.stores;
     await waitFor(
       'workers',
       async () => ((await stores.workers.list()).length === WORKERS ? true : undefined),

@@ -61,6 +61,9 @@ export interface ProjectionOptions {
 export class StoreProjection implements RecordSink {
   private pendingWorkers = new Map<string, WorkerRecord>();
   private lastWorkersAt = Number.NEGATIVE_INFINITY;
+  /** Worker writes, one after another, so an older record never lands after a newer one. */
+  private workerWrites: Promise<void> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly stores: Pick<Stores, 'jobs' | 'workers' | 'events' | 'settings'>,
@@ -74,15 +77,33 @@ export class StoreProjection implements RecordSink {
         await this.stores.jobs.upsertMany(batch.ended.filter((j) => existing.has(j.name)));
     }
     for (const w of batch.workers) this.pendingWorkers.set(w.id, w);
+    const every = this.options.workersEveryMs ?? 5000;
     const now = (this.options.now ?? Date.now)();
-    if (this.pendingWorkers.size > 0 && now - this.lastWorkersAt >= (this.options.workersEveryMs ?? 5000)) {
-      const workers = [...this.pendingWorkers.values()];
-      this.pendingWorkers = new Map();
-      this.lastWorkersAt = now;
-      await this.stores.workers.upsertMany(workers);
+    if (this.pendingWorkers.size > 0 && now - this.lastWorkersAt >= every) await this.flushWorkers();
+    else if (this.pendingWorkers.size > 0 && !this.flushTimer) {
+      // A quiet cluster still gets its last worker changes written, once the interval is up.
+      this.flushTimer = setTimeout(
+        () => {
+          this.flushTimer = undefined;
+          void this.flushWorkers().catch(() => undefined);
+        },
+        Math.max(0, every - (now - this.lastWorkersAt)),
+      );
+      this.flushTimer.unref();
     }
     if (batch.strategy !== undefined) await this.stores.settings.setStrategy(batch.strategy);
     if (batch.events.length > 0) await this.stores.events.append(batch.events);
+  }
+
+  /** Writes the latest record of every worker changed since the last write. */
+  private flushWorkers(): Promise<void> {
+    const workers = [...this.pendingWorkers.values()];
+    this.pendingWorkers = new Map();
+    this.lastWorkersAt = (this.options.now ?? Date.now)();
+    if (workers.length === 0) return this.workerWrites;
+    const next = this.workerWrites.then(() => this.stores.workers.upsertMany(workers));
+    this.workerWrites = next.catch(() => undefined);
+    return next;
   }
 }
 
