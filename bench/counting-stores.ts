@@ -1,7 +1,7 @@
 /**
  * Counts the calls the control plane makes to its stores, as store round trips: one per call,
- * except `upsertMany`, which the MongoDB adapter sends as one command per 25 records. The bench's
- * own polling goes through `raw` and is not counted.
+ * except `upsertMany`, which the MongoDB adapter sends as one command per 25 records. The bench
+ * polls through the leader-backed view, which does not touch these stores for live state.
  */
 import { MAX_STATEMENTS_PER_COMMAND } from '../core/store/mongo-bulk.js';
 import type { Stores } from '../core/store/store-ports.js';
@@ -9,13 +9,11 @@ import type { Stores } from '../core/store/store-ports.js';
 /** A counter shared by every wrapped port. */
 export interface CallCounter {
   calls: number;
-  raw: Stores | undefined;
 }
 
 /** Wraps `stores` so every port call adds to `counter` (see the file comment). */
 export function countingStores(counter: CallCounter): (stores: Stores) => Stores {
   return (stores) => {
-    counter.raw = stores;
     const wrap = <T extends object>(port: T): T =>
       new Proxy(port, {
         get(target, prop, receiver) {

@@ -73,8 +73,7 @@ function latencies(jobs: readonly JobRecord[]): number[] {
     .sort((a, b) => a - b);
 }
 
-async function allRunning(c: Cluster, counter: CallCounter, prefix: string, n: number): Promise<JobRecord[]> {
-  void counter;
+async function allRunning(c: Cluster, prefix: string, n: number): Promise<JobRecord[]> {
   const stores = c.plane.stores;
   return waitFor(
     `${n} ${prefix} jobs running`,
@@ -139,7 +138,7 @@ async function prefillHistory(c: Cluster, mongoUrl: string | undefined): Promise
 }
 
 async function part(name: string): Promise<void> {
-  const counter: CallCounter = { calls: 0, raw: undefined };
+  const counter: CallCounter = { calls: 0 };
   const stateDir = mkdtempSync(join(tmpdir(), 'rswarm-bench-state-'));
   const ferret = name === 'ferretdb';
   const c = await startCluster({
@@ -184,7 +183,7 @@ async function part(name: string): Promise<void> {
     // Full speed.
     await load(c, 'blast-', JOBS, 4, 2);
     const submitted = Date.now();
-    const blast = await allRunning(c, counter, 'blast-', JOBS);
+    const blast = await allRunning(c, 'blast-', JOBS);
     const lastRunning = Math.max(...blast.flatMap((j) => j.tasks.map((t) => t.startedAt ?? 0)));
     // From the first accepted submission (the load process takes a moment to start).
     const firstSubmitted = Math.min(...blast.map((j) => j.submittedAt));
@@ -199,7 +198,7 @@ async function part(name: string): Promise<void> {
     // Half the measured rate, one-core jobs of 4 tasks, for latency.
     const rate = tasksPerS / 2 / 4; // jobs per second
     await load(c, 'paced-', PACED_JOBS, 4, 1, rate);
-    const paced = latencies(await allRunning(c, counter, 'paced-', PACED_JOBS));
+    const paced = latencies(await allRunning(c, 'paced-', PACED_JOBS));
     console.log(
       JSON.stringify({
         bench: 'e2e',

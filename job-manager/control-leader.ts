@@ -182,7 +182,6 @@ export class ControlLeader implements IntentPort {
         if (j.name && !r.state.job(j.name)) this.recent.set(j.name, j);
         if (this.recent.size > RECENTLY_ENDED) this.recent.delete(this.recent.keys().next().value as string);
       }
-      for (const j of r.state.jobs()) fx.changedJobs.add(j.name);
       for (const w of r.state.workers()) fx.changedWorkers.add(w.id);
       await this.finish(fx, r.state, true);
       this.dirty = true;
@@ -376,7 +375,6 @@ export class ControlLeader implements IntentPort {
    */
   private async finish(fx: Effects, state: ControlState, everything = false): Promise<void> {
     const batch: RecordBatch = {
-      jobs: [...fx.changedJobs].flatMap((n) => state.job(n) ?? []),
       ended: fx.endedJobs,
       workers: [...fx.changedWorkers].flatMap((id) => state.worker(id) ?? []),
       events: fx.events,
@@ -385,8 +383,7 @@ export class ControlLeader implements IntentPort {
           ? (state.strategy ?? undefined)
           : undefined,
     };
-    const empty = (b: RecordBatch): boolean =>
-      b.jobs.length + b.ended.length + b.workers.length + b.events.length === 0;
+    const empty = (b: RecordBatch): boolean => b.ended.length + b.workers.length + b.events.length === 0;
     if (!empty(batch) || this.unwritten.length > 0) {
       const merged = mergeRecordBatches([...this.unwritten, batch]);
       try {

@@ -3,8 +3,6 @@ import type { Stores } from '../store/store-ports.js';
 
 /** What one leader cycle hands to the system of record, after its commands are durable. */
 export interface RecordBatch {
-  /** Live jobs whose record changed (latest version of each). */
-  readonly jobs: readonly JobRecord[];
   /** Jobs that left live state, as they ended. */
   readonly ended: readonly JobRecord[];
   /** Workers whose record changed (latest version of each). */
@@ -16,24 +14,15 @@ export interface RecordBatch {
 
 /** Merges batches in order: the later record of a job or worker wins, events are concatenated. */
 export function mergeRecordBatches(batches: readonly RecordBatch[]): RecordBatch {
-  const jobs = new Map<string, JobRecord>();
   const ended = new Map<string, JobRecord>();
   const workers = new Map<string, WorkerRecord>();
   let strategy: string | undefined;
   for (const b of batches) {
     strategy = b.strategy ?? strategy;
-    for (const j of b.jobs) {
-      ended.delete(j.name);
-      jobs.set(j.name, j);
-    }
-    for (const j of b.ended) {
-      jobs.delete(j.name);
-      ended.set(j.name, j);
-    }
+    for (const j of b.ended) ended.set(j.name, j);
     for (const w of b.workers) workers.set(w.id, w);
   }
   return {
-    jobs: [...jobs.values()],
     ended: [...ended.values()],
     workers: [...workers.values()],
     events: batches.flatMap((b) => b.events),

@@ -13,6 +13,7 @@ import { MongoClient } from 'mongodb';
 import { silentLogger } from '../../core/log/logger.js';
 import { ZmqControlClient } from '../../core/transport/index.js';
 import { freePort, waitFor } from '../support/control-plane-harness.js';
+import type { WorkerView } from '../support/api-views.js';
 import { ProcessCluster } from '../support/process-cluster.js';
 import { SERVICES, dropQueueKeys, dropTestDatabase, mongoUrlFor } from '../support/services.js';
 
@@ -207,8 +208,8 @@ test(
       await client.close();
     }
     const workers = await waitFor('books to settle', async () => {
-      const ws = (await c.api('GET', '/api/v1/workers')).body as any[];
-      return ws.every((w) => w.tasks.length === 0) ? ws : undefined;
+      const ws = (await c.api('GET', '/api/v1/workers')).body as WorkerView[];
+      return ws.every((w) => (w.tasks ?? []).length === 0) ? ws : undefined;
     });
     for (const w of workers) assert.equal(w.freeCores.length, w.totalCores, `${w.id}: all cores free`);
     assert.deepEqual((await c.api('GET', '/api/v1/manager/consistency')).body, { ok: true, problems: [] });

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import Docker from 'dockerode';
 import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
-import { SERVICES } from '../support/services.js';
+import { SERVICES, removeContainerIfPresent } from '../support/services.js';
 import type { WorkerView } from '../support/api-views.js';
 
 const run = randomUUID().slice(0, 8);
@@ -81,13 +81,7 @@ describe('containers that fail to start (Docker workers)', () => {
           all: true,
           filters: { label: [`rswarm.job=${j}`] },
         }))
-          // The worker may remove it at the same moment: already gone is fine.
-          await docker
-            .getContainer(info.Id)
-            .remove({ force: true })
-            .catch((err: { statusCode?: number }) => {
-              if (err.statusCode !== 404) throw err;
-            });
+          await removeContainerIfPresent(docker.getContainer(info.Id));
       }
     } finally {
       await c.close();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
-import { SERVICES } from '../support/services.js';
+import { SERVICES, removeContainerIfPresent } from '../support/services.js';
 
 const run = randomUUID().slice(0, 8);
 const A = `pin-${run}-a`;
@@ -77,13 +77,7 @@ describe('node-pinned one-task jobs on Docker workers', () => {
           all: true,
           filters: { label: [`rswarm.worker=${w}`] },
         }))
-          // The worker may remove it at the same moment: already gone is fine.
-          await docker
-            .getContainer(info.Id)
-            .remove({ force: true })
-            .catch((err: { statusCode?: number }) => {
-              if (err.statusCode !== 404) throw err;
-            });
+          await removeContainerIfPresent(docker.getContainer(info.Id));
       }
     } finally {
       await c.close();

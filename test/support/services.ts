@@ -65,3 +65,15 @@ export function testDatabase(prefix: string): { name: string; mongoUrl: string; 
     },
   };
 }
+
+/**
+ * Force-removes a container a test created, tolerating that its worker removed it at the same
+ * moment (Docker answers 404): cleanup must not fail, or its cluster stays open.
+ */
+export async function removeContainerIfPresent(container: {
+  remove(options: { force: boolean }): Promise<unknown>;
+}): Promise<void> {
+  await container.remove({ force: true }).catch((err: { statusCode?: number }) => {
+    if (err.statusCode !== 404) throw err;
+  });
+}
