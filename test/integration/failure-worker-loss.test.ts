@@ -12,7 +12,13 @@ import Docker from 'dockerode';
 import { MongoClient } from 'mongodb';
 import { waitFor } from '../support/control-plane-harness.js';
 import { ProcessCluster } from '../support/process-cluster.js';
-import { SERVICES, dropQueueKeys, dropTestDatabase, mongoUrlFor } from '../support/services.js';
+import {
+  SERVICES,
+  dropQueueKeys,
+  dropTestDatabase,
+  mongoUrlFor,
+  removeContainerIfPresent,
+} from '../support/services.js';
 import type { WorkerView } from '../support/api-views.js';
 
 /** Long enough for a killed agent to be restarted (a fresh tsx process) before it counts as lost. */
@@ -35,7 +41,7 @@ after(async () => {
   await cluster?.stopAll();
   // Closing an agent leaves its containers running (a restarted agent adopts them): remove ours.
   for (const w of [W1, W2]) {
-    for (const info of await containersOf(w)) await docker.getContainer(info.Id).remove({ force: true });
+    for (const info of await containersOf(w)) await removeContainerIfPresent(docker.getContainer(info.Id));
   }
   for (const n of await docker.listNetworks({ filters: { label: ['rswarm.job'] } })) {
     if (n.Labels?.['rswarm.job']?.startsWith(`loss-${run}`))

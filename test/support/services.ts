@@ -67,13 +67,14 @@ export function testDatabase(prefix: string): { name: string; mongoUrl: string; 
 }
 
 /**
- * Force-removes a container a test created, tolerating that its worker removed it at the same
- * moment (Docker answers 404): cleanup must not fail, or its cluster stays open.
+ * Force-removes a container a test created, tolerating that its worker removes it at the same
+ * moment (Docker answers 404 when it is gone, 409 while that removal is in progress): cleanup
+ * must not fail, or its cluster stays open.
  */
 export async function removeContainerIfPresent(container: {
   remove(options: { force: boolean }): Promise<unknown>;
 }): Promise<void> {
   await container.remove({ force: true }).catch((err: { statusCode?: number }) => {
-    if (err.statusCode !== 404) throw err;
+    if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
   });
 }
