@@ -1,6 +1,6 @@
 /**
  * Choices: given a task's demand, which feasible worker gets it. Each choice is a query on the
- * {@link WorkerIndex}; the reference scheduler implements the same rule as a scan.
+ * {@link PlanIndex}; the reference scheduler implements the same rule as a scan.
  *
  * | choice      | picks among feasible workers                        | tie-break        |
  * |-------------|-----------------------------------------------------|------------------|
@@ -14,7 +14,8 @@
  *
  * Pinned tasks bypass the choice in every strategy: they go to their worker or nowhere.
  */
-import type { IndexNeeds, WorkerIndex } from './worker-index.js';
+import type { PlanIndex } from './plan-index.js';
+import type { IndexNeeds } from './worker-index.js';
 
 /** The names of the choices. */
 export type ChoiceName = 'first-fit' | 'best-fit' | 'worst-fit' | 'pinned';
@@ -27,7 +28,7 @@ export interface Choice {
   /** The index structures {@link pick} queries. */
   readonly needs: IndexNeeds;
   /** The chosen worker index, or -1 when no usable worker is feasible. */
-  pick(index: WorkerIndex, cores: number, memoryBytes: number): number;
+  pick(index: PlanIndex, cores: number, memoryBytes: number): number;
 }
 
 /** Lowest worker index that fits. */

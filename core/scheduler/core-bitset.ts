@@ -74,29 +74,7 @@ export class CoreBitset {
    * @returns the ids taken, ascending (a new array: it becomes part of the plan)
    */
   takeByRule(w: number, k: number): number[] {
-    const out = new Array<number>(k);
-    const base = this.offsets[w]!;
-    if (this.offsets[w + 1]! - base === 1) {
-      // Fast path for workers with at most 32 cores: bit tricks on one word.
-      let x = this.words[base]!;
-      const start = lowestRunInWord(x, k);
-      if (start >= 0) {
-        for (let i = 0; i < k; i++) out[i] = start + i;
-        // k may be 32, and `1 << 32` is 1 in JS, so build the mask in two steps.
-        const mask = k === WORD ? -1 : ((1 << k) - 1) << start;
-        this.words[base] = x & ~mask;
-      } else {
-        for (let i = 0; i < k; i++) {
-          const low = x & -x;
-          out[i] = 31 - Math.clz32(low);
-          x ^= low;
-        }
-        this.words[base] = x;
-      }
-    } else {
-      this.chooseGeneral(w, k, out);
-      for (const id of out) this.words[base + (id >>> 5)]! &= ~(1 << (id & 31));
-    }
+    const out = takeByRuleAt(this.words, this.offsets[w]!, this.totals[w]!, k);
     this.freeCount[w]! -= k;
     return out;
   }
@@ -115,26 +93,58 @@ export class CoreBitset {
     for (const id of ids) this.words[base + (id >>> 5)]! |= 1 << (id & 31);
     this.freeCount[w]! += ids.length;
   }
+}
 
-  /** The core rule by a plain scan over ids, for workers with more than 32 cores. */
-  private chooseGeneral(w: number, k: number, out: number[]): void {
-    const total = this.totals[w]!;
-    let runStart = 0;
-    let runLength = 0;
-    for (let id = 0; id < total; id++) {
-      if (!this.isFree(w, id)) {
-        runLength = 0;
-        continue;
+/**
+ * The core rule on one worker's bitset (`words[base ..]`, `total` cores): takes k free ids and
+ * clears their bits. The caller has checked that k ids are free. Shared by {@link CoreBitset} and
+ * the live index's bitsets, so both pick the same cores.
+ * @returns the ids taken, ascending (a new array: it becomes part of the plan)
+ */
+export function takeByRuleAt(words: Int32Array, base: number, total: number, k: number): number[] {
+  const out = new Array<number>(k);
+  if (total > 0 && total <= WORD) {
+    // Fast path for workers with at most 32 cores: bit tricks on one word.
+    let x = words[base]!;
+    const start = lowestRunInWord(x, k);
+    if (start >= 0) {
+      for (let i = 0; i < k; i++) out[i] = start + i;
+      // k may be 32, and `1 << 32` is 1 in JS, so build the mask in two steps.
+      const mask = k === WORD ? -1 : ((1 << k) - 1) << start;
+      words[base] = x & ~mask;
+    } else {
+      for (let i = 0; i < k; i++) {
+        const low = x & -x;
+        out[i] = 31 - Math.clz32(low);
+        x ^= low;
       }
-      if (runLength === 0) runStart = id;
-      if (++runLength === k) {
-        for (let i = 0; i < k; i++) out[i] = runStart + i;
-        return;
-      }
+      words[base] = x;
     }
-    let taken = 0;
-    for (let id = 0; id < total && taken < k; id++) {
-      if (this.isFree(w, id)) out[taken++] = id;
+    return out;
+  }
+  chooseGeneral(words, base, total, k, out);
+  for (const id of out) words[base + (id >>> 5)]! &= ~(1 << (id & 31));
+  return out;
+}
+
+/** The core rule by a plain scan over ids, for workers with more than 32 cores. */
+function chooseGeneral(words: Int32Array, base: number, total: number, k: number, out: number[]): void {
+  const isFree = (id: number): boolean => (words[base + (id >>> 5)]! & (1 << (id & 31))) !== 0;
+  let runStart = 0;
+  let runLength = 0;
+  for (let id = 0; id < total; id++) {
+    if (!isFree(id)) {
+      runLength = 0;
+      continue;
     }
+    if (runLength === 0) runStart = id;
+    if (++runLength === k) {
+      for (let i = 0; i < k; i++) out[i] = runStart + i;
+      return;
+    }
+  }
+  let taken = 0;
+  for (let id = 0; id < total && taken < k; id++) {
+    if (isFree(id)) out[taken++] = id;
   }
 }

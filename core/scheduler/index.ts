@@ -7,6 +7,8 @@
  */
 export * from './types.js';
 export { schedule } from './schedule.js';
+export { scheduleOnLive, type LiveScheduleOptions } from './schedule-on-live.js';
+export { LiveIndex } from './live-index.js';
 export {
   STRATEGY_NAMES,
   getStrategy,

@@ -10,13 +10,12 @@
 import type { Choice } from './choices.js';
 import { effectivePriority } from './orderings.js';
 import { noCapacity, noCapacityOnPinned, pinCoreBusy, priorityBlocked } from './reasons.js';
-import type { SnapshotFacts } from './snapshot-facts.js';
+import type { FleetFacts, PlanIndex } from './plan-index.js';
 import type { JobRequest, Placement, TaskRequest, Unplaced, WorkerView } from './types.js';
-import type { WorkerIndex } from './worker-index.js';
 
 /** Everything the loop reads; refs index the typed arrays. */
 export interface PlacementInput {
-  readonly facts: SnapshotFacts;
+  readonly facts: FleetFacts;
   readonly batch: readonly JobRequest[];
   /** Refs in the order to try them. */
   readonly order: Int32Array;
@@ -41,7 +40,7 @@ export interface PlacementInput {
  */
 export function placeTasks(
   input: PlacementInput,
-  index: WorkerIndex,
+  index: PlanIndex,
   failures: (Unplaced | undefined)[],
 ): Placement[] {
   const { facts, batch, order, taskOffset, jobOfRef, pinWorker, taskCores, taskMemory, choice } = input;
@@ -145,7 +144,7 @@ export function placeTasks(
  * @returns the core ids taken, or why not
  */
 function placePinned(
-  index: WorkerIndex,
+  index: PlanIndex,
   view: WorkerView,
   w: number,
   jobId: string,
@@ -153,24 +152,24 @@ function placePinned(
 ): number[] | Unplaced {
   const { taskId, cores, memoryBytes } = task;
   const explicit = task.pin?.coreIds;
-  const freeMemory = index.freeMemory[w]!;
-  const freeCores = index.cores.freeCount[w]!;
+  const freeMemory = index.freeMemoryOf(w);
+  const freeCores = index.freeCoresOf(w);
   if (explicit === undefined) {
     if (freeCores < cores || freeMemory < memoryBytes) {
       return noCapacityOnPinned(jobId, taskId, cores, memoryBytes, view.id, freeCores, freeMemory);
     }
     return index.takeByRule(w, cores, memoryBytes);
   }
-  if (explicit.some((id) => !index.cores.isFree(w, id))) {
+  if (explicit.some((id) => !index.isFree(w, id))) {
     const pinnedIds = [...explicit].sort((a, b) => a - b);
-    const notFree = pinnedIds.filter((id) => !index.cores.isFree(w, id));
+    const notFree = pinnedIds.filter((id) => !index.isFree(w, id));
     return pinCoreBusy(
       jobId,
       taskId,
       view.id,
       pinnedIds,
-      notFree.filter((id) => !index.cores.wasFreeInSnapshot(w, id)),
-      notFree.filter((id) => index.cores.wasFreeInSnapshot(w, id)),
+      notFree.filter((id) => !index.wasFreeBeforePlan(w, id)),
+      notFree.filter((id) => index.wasFreeBeforePlan(w, id)),
     );
   }
   if (freeMemory < memoryBytes) {

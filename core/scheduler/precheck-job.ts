@@ -30,7 +30,7 @@ import {
   pinSameJobConflict,
   pinUnknownWorker,
 } from './reasons.js';
-import type { SnapshotFacts } from './snapshot-facts.js';
+import type { FleetFacts } from './plan-index.js';
 import type { JobRequest, Unplaced, WorkerView } from './types.js';
 
 /** Spacing of (worker, core) keys; above any core id of a well-formed worker. */
@@ -43,7 +43,7 @@ const CORE_KEY_STRIDE = 8192;
  */
 export function precheckJob(
   job: JobRequest,
-  facts: SnapshotFacts,
+  facts: FleetFacts,
   requirePin: boolean,
   pinWorker: Int32Array,
   offset: number,

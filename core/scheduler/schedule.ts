@@ -11,6 +11,7 @@
 import { CHOICES } from './choices.js';
 import { ORDERINGS } from './orderings.js';
 import { placeTasks } from './place-tasks.js';
+import type { FleetFacts, PlanIndex } from './plan-index.js';
 import { precheckJob } from './precheck-job.js';
 import { SnapshotFacts } from './snapshot-facts.js';
 import { getStrategy, type Strategy } from './strategy-registry.js';
@@ -73,6 +74,24 @@ export function scheduleOnFacts(
   spec: Strategy,
   options: ScheduleOptions,
   buildIndex: (needs: IndexNeeds) => WorkerIndex,
+): Plan {
+  return planBatch(facts, facts.version, jobs, spec, options, buildIndex);
+}
+
+/**
+ * The planning steps on any {@link FleetFacts} and {@link PlanIndex}: the snapshot's (built per
+ * call) or the live index's (kept across rounds; `scheduleOnLive`).
+ * @param version copied into the plan
+ * @param planIndex called at most once, only when some task gets past the pre-checks; the index
+ *   it returns is changed by the plan's placements
+ */
+export function planBatch(
+  facts: FleetFacts,
+  version: number,
+  jobs: readonly JobRequest[],
+  spec: Strategy,
+  options: ScheduleOptions,
+  planIndex: (needs: IndexNeeds) => PlanIndex,
 ): Plan {
   const agingPerSecond = agingOf(options);
   const choice = CHOICES[spec.choice];
@@ -143,11 +162,11 @@ export function scheduleOnFacts(
             nowMs: options.nowMs,
             agingPerSecond,
           },
-          buildIndex(choice.needs),
+          planIndex(choice.needs),
           failures,
         );
 
   const unplaced: Unplaced[] = [];
   for (const failure of failures) if (failure !== undefined) unplaced.push(failure);
-  return { snapshotVersion: facts.version, strategy: spec.name, placements, unplaced };
+  return { snapshotVersion: version, strategy: spec.name, placements, unplaced };
 }

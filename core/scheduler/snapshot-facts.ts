@@ -3,6 +3,7 @@
  * well-formed and usable, the id → index map for pins, and the tables that answer "does this task
  * fit *any* worker's total capacity?" in O(1) for NEVER_FITS.
  */
+import type { FleetFacts } from './plan-index.js';
 import type { TotalCounts } from './reasons.js';
 import { MAX_WORKER_CORES, type ClusterSnapshot, type WorkerView } from './types.js';
 
@@ -28,7 +29,7 @@ export function isWellFormedView(view: WorkerView): boolean {
 }
 
 /** Per-snapshot facts, computed once per `schedule` call in O(N + C + Σ free cores). */
-export class SnapshotFacts {
+export class SnapshotFacts implements FleetFacts {
   /** The snapshot's version, copied into the plan. */
   readonly version: number;
   /** The views, in index order. */

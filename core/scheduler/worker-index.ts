@@ -12,6 +12,7 @@
  */
 import { BucketTree } from './bucket-tree.js';
 import { CoreBitset } from './core-bitset.js';
+import type { PlanIndex } from './plan-index.js';
 import type { CapacityCounts } from './reasons.js';
 import type { SnapshotFacts } from './snapshot-facts.js';
 import { SparseMaxForest } from './sparse-max-forest.js';
@@ -24,7 +25,7 @@ export interface IndexNeeds {
 }
 
 /** See the file comment. Build with {@link WorkerIndex.build}. */
-export class WorkerIndex {
+export class WorkerIndex implements PlanIndex {
   /** Free core ids (and counts) per worker. */
   readonly cores: CoreBitset;
   /** Free memory per worker, in bytes. */
@@ -134,6 +135,22 @@ export class WorkerIndex {
       fewerCores,
       lowMemory: this.facts.usableCount - fewerCores,
     };
+  }
+
+  freeCoresOf(w: number): number {
+    return this.cores.freeCount[w]!;
+  }
+
+  freeMemoryOf(w: number): number {
+    return this.freeMemory[w]!;
+  }
+
+  isFree(w: number, id: number): boolean {
+    return this.cores.isFree(w, id);
+  }
+
+  wasFreeBeforePlan(w: number, id: number): boolean {
+    return this.cores.wasFreeInSnapshot(w, id);
   }
 
   /** Updates every structure after worker w's free cores changed from `before`. */

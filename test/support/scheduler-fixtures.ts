@@ -157,6 +157,14 @@ export function arbSnapshotOf(min: number, max: number): fc.Arbitrary<ClusterSna
     );
 }
 
+/**
+ * One worker view named w0..w13 (ids that do not sort in numeric order), drawn like a fleet's
+ * workers: for random histories of a live index, where the same id comes back changed.
+ */
+export const arbWorkerView: fc.Arbitrary<WorkerView> = fc
+  .integer({ min: 0, max: 13 })
+  .chain((i) => arbWorker(`w${i}`));
+
 /** A small fleet (0..10 workers), where conflicts and exhaustion are common. */
 export const arbSnapshot = arbSnapshotOf(0, 10);
 
