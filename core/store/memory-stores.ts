@@ -127,11 +127,17 @@ export class MemorySettingsStore implements SettingsStore {
 /** {@link EventStore} in process memory: an array in append order. */
 export class MemoryEventStore implements EventStore {
   #events: ClusterEvent[] = [];
+  /** Event objects appended so far: appending one again (a retry) stores nothing, as on MongoDB. */
+  readonly #appended = new WeakSet<ClusterEvent>();
 
-  /** Appends copies of `events`. */
+  /** Appends copies of `events`, except those appended before. */
   append(events: readonly ClusterEvent[]): Promise<void> {
     return settle(() => {
-      this.#events.push(...events.map((e) => plainCopy(e)));
+      for (const e of events) {
+        if (this.#appended.has(e)) continue;
+        this.#appended.add(e);
+        this.#events.push(plainCopy(e));
+      }
     });
   }
 

@@ -1,6 +1,7 @@
-import type { Collection, Db, Filter, ObjectId } from 'mongodb';
+import { ObjectId, type Collection, type Db, type Filter } from 'mongodb';
 import type { ClusterEvent, EventKind, UsageSample } from '../model/records.js';
 import { assertLimit } from './job-order.js';
+import { isOnlyDuplicateKeys } from './mongo-errors.js';
 import { plainCopy } from './plain-copy.js';
 import type { EventStore, SettingsStore, UsageStore } from './store-ports.js';
 
@@ -54,13 +55,34 @@ export class MongoEventStore implements EventStore {
     this.#events = db.collection<EventDocument>('events');
   }
 
-  /** Appends the events, one document each (copies: the driver would add `_id` to its input). */
+  /**
+   * The `_id` each event object was first appended with. The leader retries a failed record write
+   * with the same objects; when the first attempt was stored but its answer lost (the server died
+   * mid-write), the retry hits these ids as duplicates instead of storing the events twice.
+   */
+  readonly #ids = new WeakMap<ClusterEvent, ObjectId>();
+
+  /**
+   * Appends the events, one document each (copies: the driver would add `_id` to its input); an
+   * event object appended before is not stored again. Ids are made here, in order, so events of
+   * one millisecond still list in append order.
+   */
   async append(events: readonly ClusterEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.#events.insertMany(
-      events.map((e) => plainCopy(e)),
-      { ordered: true },
-    );
+    const docs = events.map((e) => {
+      let id = this.#ids.get(e);
+      if (!id) {
+        id = new ObjectId();
+        this.#ids.set(e, id);
+      }
+      return { ...plainCopy(e), _id: id };
+    });
+    try {
+      // Unordered: an event stored by an earlier attempt does not stop the ones after it.
+      await this.#events.insertMany(docs, { ordered: false });
+    } catch (err) {
+      if (!isOnlyDuplicateKeys(err)) throw err;
+    }
   }
 
   /** The latest `limit` matching events, oldest first: read newest first, then reversed. */

@@ -111,6 +111,10 @@ export interface SettingsStore {
 
 /** Append-only event log. */
 export interface EventStore {
+  /**
+   * Appends the events. An event object appended before is not stored again, so a write retried
+   * after its answer was lost (the first attempt may have landed) stores each event once.
+   */
   append(events: readonly ClusterEvent[]): Promise<void>;
   list(filter: { readonly job?: string; readonly kind?: EventKind }, limit: number): Promise<ClusterEvent[]>;
   deleteBefore(beforeMs: number): Promise<number>;
