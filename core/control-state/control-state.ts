@@ -5,6 +5,7 @@ import { desiredOnWorker } from '../control/task-assignment.js';
 import { isTerminalJobState, JOB_STATES, type JobState } from '../job/job-state.js';
 import type { Booking, JobRecord, WorkerRecord } from '../model/records.js';
 import type { TaskAssignment } from '../protocol/messages.js';
+import { LiveIndex } from '../scheduler/live-index.js';
 import type { ClusterSnapshot, WorkerView } from '../scheduler/types.js';
 import { applyJobCommand } from './apply-jobs.js';
 import { applyWorkerCommand } from './apply-workers.js';
@@ -56,6 +57,13 @@ export class ControlState implements StateWriter {
   private readonly views = new Map<string, WorkerView | null>();
   /** Worker ids in order, rebuilt only when a worker joins. */
   private sortedIds: string[] | undefined;
+  /**
+   * The scheduler's index kept across rounds, made by the first round that asks for it (a standby
+   * or a test that never plans pays nothing), then told about every worker that changed.
+   */
+  private live: LiveIndex | undefined;
+  /** Workers changed since the live index last heard of them; told once per round, not per change. */
+  private readonly liveStale = new Set<string>();
   private strategyName: string | null = null;
   private termNo = 0;
   private leaderId: string | null = null;
@@ -120,15 +128,29 @@ export class ControlState implements StateWriter {
     this.sortedIds ??= [...this.workerMap.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const workers: WorkerView[] = [];
     for (const id of this.sortedIds) {
-      let v = this.views.get(id);
-      if (v === undefined) {
-        const w = this.workerMap.get(id) as WorkerRecord;
-        v = w.state === 'left' ? null : workerViewOf(w);
-        this.views.set(id, v);
-      }
+      const v = this.viewOf(id);
       if (v) workers.push(v);
     }
     return { version, workers };
+  }
+
+  /**
+   * The scheduler's live index over the same workers as {@link clusterSnapshot}, brought up to
+   * date with the workers changed since the last call: O(changed workers × (log N + cores)).
+   * Plan on it with `scheduleOnLive`, which leaves it as found; change it only through commands.
+   */
+  schedulerIndex(): LiveIndex {
+    if (this.live === undefined) {
+      this.live = new LiveIndex();
+      for (const id of this.workerMap.keys()) this.liveStale.add(id);
+    }
+    for (const id of this.liveStale) {
+      const v = this.viewOf(id);
+      if (v) this.live.upsert(v);
+      else this.live.remove(id);
+    }
+    this.liveStale.clear();
+    return this.live;
   }
 
   /** Waiting jobs not being cancelled, oldest first (by submit time, then name), at most `limit`. */
@@ -223,6 +245,7 @@ export class ControlState implements StateWriter {
     const before = this.workerMap.get(next.id);
     if (!before) this.sortedIds = undefined;
     this.views.delete(next.id);
+    if (this.live) this.liveStale.add(next.id);
     this.workerMap.set(next.id, { ...next, version: (before?.version ?? 0) + 1 });
     fx.changedWorkers.add(next.id);
   }
@@ -234,6 +257,17 @@ export class ControlState implements StateWriter {
   setTerm(term: number, leader: string): void {
     this.termNo = Math.max(this.termNo, term);
     this.leaderId = leader;
+  }
+
+  /** The cached scheduler view of a worker; null for a `left` worker (it is in no snapshot). */
+  private viewOf(id: string): WorkerView | null {
+    let v = this.views.get(id);
+    if (v === undefined) {
+      const w = this.workerMap.get(id) as WorkerRecord;
+      v = w.state === 'left' ? null : workerViewOf(w);
+      this.views.set(id, v);
+    }
+    return v;
   }
 
   private book(b: PlacedBooking, bookedAt: number, fx: Effects): void {

@@ -1,5 +1,5 @@
 import { requestsOf } from '../control/cluster-snapshot.js';
-import { schedule } from '../scheduler/index.js';
+import { scheduleOnLive } from '../scheduler/index.js';
 import type { PlaceCommand } from './control-command.js';
 import type { ControlState } from './control-state.js';
 
@@ -15,7 +15,8 @@ export interface RoundOptions {
 
 /**
  * One scheduling round on the leader's state: the pure scheduler plans the waiting jobs against
- * an immutable snapshot of the workers, and the plan becomes a `place` command. Misses are kept
+ * the workers (on the state's live index, which gives the plan `schedule` would give on
+ * `state.clusterSnapshot(round)`), and the plan becomes a `place` command. Misses are kept
  * only when they change something (a new reason, or a job that can never fit), so a quiet
  * cluster with a long queue does not log the same reasons every round.
  * @returns undefined when there is nothing to place and nothing to record
@@ -23,9 +24,11 @@ export interface RoundOptions {
 export function planRound(state: ControlState, at: number, options: RoundOptions): PlaceCommand | undefined {
   const waiting = state.waitingJobs(options.maxJobs);
   if (waiting.length === 0) return undefined;
-  const plan = schedule(state.clusterSnapshot(options.round), requestsOf(waiting), options.strategy, {
+  // On the index kept across rounds: the round costs what changed, not a rebuild for the fleet.
+  const plan = scheduleOnLive(state.schedulerIndex(), requestsOf(waiting), options.strategy, {
     nowMs: at,
     agingPerSecond: options.agingPerSecond,
+    snapshotVersion: options.round,
   });
   const byName = new Map(waiting.map((j) => [j.name, j]));
   const memory = new Map(waiting.flatMap((j) => j.tasks.map((t) => [`${j.name}/${t.name}`, t.memoryBytes])));
