@@ -21,12 +21,23 @@
  * - The reference scheduler (a brute-force scan, O(N) per task) runs once per case, on a prefix of
  *   whole jobs capped at N × tasks ≤ 5·10^6 (`reference_sampled_tasks`); it is skipped (null) when
  *   N × M > 10^9.
+ * - Rounds (`rounds`): a round of 5 new uniform jobs (20 tasks) on 100, 10,000 and 100,000
+ *   workers, planned by rebuilding (`schedule` on a snapshot) and on the live index (the workers
+ *   the previous round changed are upserted, then `scheduleOnLive`), each round's plan applied
+ *   before the next; median ms per round over ROUNDS rounds after warm-up. `kind: "round-state"`
+ *   does the same through the ControlState as the leader does: `clusterSnapshot` + `schedule`
+ *   against `schedulerIndex` + `scheduleOnLive` (planRound's path), with the place command applied.
  */
+import { requestsOf } from '../core/control/cluster-snapshot.js';
+import { ControlState } from '../core/control-state/control-state.js';
+import { planRound } from '../core/control-state/plan-round.js';
 import { CHOICES } from '../core/scheduler/choices.js';
+import { LiveIndex } from '../core/scheduler/live-index.js';
+import { scheduleOnLive } from '../core/scheduler/schedule-on-live.js';
 import { schedule, scheduleOnFacts } from '../core/scheduler/schedule.js';
 import { SnapshotFacts } from '../core/scheduler/snapshot-facts.js';
 import { getStrategy } from '../core/scheduler/strategy-registry.js';
-import type { ClusterSnapshot, JobRequest, Plan, TaskRequest } from '../core/scheduler/types.js';
+import type { ClusterSnapshot, JobRequest, Plan, TaskRequest, WorkerView } from '../core/scheduler/types.js';
 import { WorkerIndex } from '../core/scheduler/worker-index.js';
 import { referenceSchedule } from '../test/support/reference-scheduler.js';
 
@@ -320,15 +331,169 @@ function runOriginalCase(): number {
   return totalMs;
 }
 
+/** Rounds timed per fleet size (after warm-up), and the fleet sizes of the rounds section. */
+const ROUNDS = 41;
+const ROUND_WARMUPS = 5;
+const ROUND_FLEETS = [100, 10_000, 100_000];
+
+/** The n-th round's batch: 5 new jobs of 4 tasks × 2 cores × 50 MiB. */
+function roundJobs(n: number): JobRequest[] {
+  return batch('uniform', 20).map((j) => ({
+    ...j,
+    jobId: `r${n}-${j.jobId}`,
+    submittedAtMs: n,
+    tasks: j.tasks.map((t) => ({ ...t })),
+  }));
+}
+
+/** The view after a plan's placements on it took their cores and memory. */
+function afterPlacements(view: WorkerView, plan: Plan): WorkerView {
+  const taken = new Set<number>();
+  let memory = 0;
+  for (const p of plan.placements) {
+    if (p.workerId !== view.id) continue;
+    for (const c of p.coreIds) taken.add(c);
+    memory += p.memoryBytes;
+  }
+  return {
+    ...view,
+    freeCoreIds: view.freeCoreIds.filter((c) => !taken.has(c)),
+    freeMemoryBytes: view.freeMemoryBytes - memory,
+  };
+}
+
+function printRound(kind: string, workers: number, rebuild: number[], live: number[], first: number): void {
+  const r = median(rebuild);
+  const l = median(live);
+  console.log(
+    `${kind.padEnd(12)} ${fmt(workers).padStart(8)} workers: rebuild ${r.toFixed(3)} ms, live ${l.toFixed(3)} ms ` +
+      `(${(r / l).toFixed(0)}×; first live round, with the index build: ${first.toFixed(1)} ms)`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'scheduler',
+      kind,
+      strategy: 'best-fit',
+      workers,
+      tasks: 20,
+      rounds: rebuild.length,
+      rebuild_ms: round(r, 3),
+      live_ms: round(l, 3),
+      speedup: round(r / l, 1),
+      first_live_ms: round(first, 2),
+    }),
+  );
+}
+
+/** The scheduler alone: `schedule` on the round's snapshot against upserts + `scheduleOnLive`. */
+function runRoundsScheduler(workers: number): void {
+  // In id order, as a ControlState snapshot is: the live index breaks ties by id.
+  const sorted = [...fleet(workers).workers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const views = new Map(sorted.map((v) => [v.id, v]));
+  const live = new LiveIndex();
+  for (const v of views.values()) live.upsert(v);
+  const options = { nowMs: NOW_MS, snapshotVersion: 0 };
+  const rebuild: number[] = [];
+  const timedLive: number[] = [];
+  let first = 0;
+  let changed: string[] = [];
+  for (let n = 0; n < ROUND_WARMUPS + ROUNDS; n++) {
+    const jobs = roundJobs(n);
+    const snapshot = { version: n, workers: [...views.values()] };
+    const [plan, rebuildMs] = time(() => schedule(snapshot, jobs, 'best-fit', options));
+    const [livePlan, liveMs] = time(() => {
+      for (const id of changed) live.upsert(views.get(id)!);
+      return scheduleOnLive(live, jobs, 'best-fit', { ...options, snapshotVersion: n });
+    });
+    if (JSON.stringify(livePlan) !== JSON.stringify(plan)) throw new Error(`round ${n}: plans differ`);
+    if (n === 0) first = liveMs;
+    if (n >= ROUND_WARMUPS) {
+      rebuild.push(rebuildMs);
+      timedLive.push(liveMs);
+    }
+    changed = [...new Set(plan.placements.map((p) => p.workerId))];
+    for (const id of changed) views.set(id, afterPlacements(views.get(id)!, plan));
+  }
+  printRound('round', workers, rebuild, timedLive, first);
+}
+
+/** Through the ControlState, as the leader's round runs: snapshot + schedule against planRound's path. */
+function runRoundsState(workers: number): void {
+  const state = new ControlState();
+  const coreIds = Array.from({ length: CORES_PER_WORKER }, (_, i) => i);
+  for (let i = 0; i < workers; i++) {
+    state.apply({
+      kind: 'worker-joined',
+      at: 0,
+      worker: { id: `worker-${i}`, runtime: 'simulated', coreIds, totalMemoryBytes: 64 * GiB },
+    });
+  }
+  const rebuild: number[] = [];
+  const timedLive: number[] = [];
+  let first = 0;
+  for (let n = 0; n < ROUND_WARMUPS + ROUNDS; n++) {
+    const at = NOW_MS + n;
+    for (const job of roundJobs(n)) {
+      const spec = {
+        name: job.jobId,
+        format: 'native' as const,
+        priority: 0,
+        network: { name: `net-${job.jobId}`, driver: 'auto' as const, subnet: undefined },
+        restartPolicy: { mode: 'on-failure' as const, maxAttempts: 3, requeueOnWorkerLoss: true },
+        tasks: job.tasks.map((t) => ({
+          name: t.taskId,
+          image: 'busybox',
+          command: undefined,
+          cores: t.cores,
+          memoryBytes: t.memoryBytes,
+          pin: undefined,
+          ports: [],
+          volumes: [],
+          env: {},
+          runSeconds: undefined,
+          deadline: undefined,
+        })),
+      };
+      state.apply({ kind: 'submit', at, spec });
+    }
+    const [plan, rebuildMs] = time(() =>
+      schedule(state.clusterSnapshot(n), requestsOf(state.waitingJobs(100)), 'best-fit', {
+        nowMs: at,
+        agingPerSecond: 0.1,
+      }),
+    );
+    const [place, liveMs] = time(() =>
+      planRound(state, at, { strategy: 'best-fit', agingPerSecond: 0.1, maxJobs: 100, round: n }),
+    );
+    if (place === undefined || place.placements.length !== plan.placements.length) {
+      throw new Error(`round ${n}: the live round placed differently`);
+    }
+    if (n === 0) first = liveMs;
+    if (n >= ROUND_WARMUPS) {
+      rebuild.push(rebuildMs);
+      timedLive.push(liveMs);
+    }
+    state.apply(place);
+  }
+  printRound('round-state', workers, rebuild, timedLive, first);
+}
+
+function runRounds(): void {
+  console.log(`\n== Rounds: 5 new 4-task jobs per round, best-fit, median of ${ROUNDS} rounds ==`);
+  for (const workers of ROUND_FLEETS) runRoundsScheduler(workers);
+  for (const workers of ROUND_FLEETS) runRoundsState(workers);
+}
+
 function main(): void {
   const started = performance.now();
-  // Optional arguments pick sections: `original`, `scaling`, `grid` (default: all three).
+  // Optional arguments pick sections: `original`, `scaling`, `grid`, `rounds` (default: all four).
   const sections = process.argv.slice(2);
   const wants = (name: string): boolean => sections.length === 0 || sections.includes(name);
   console.log(`node ${process.version}, ${process.arch}`);
   const scaling = wants('scaling') ? runScaling() : new Map<string, Map<number, number>>();
   const original = wants('original') ? runOriginalCase() : Number.NaN;
   const rows = wants('grid') ? runGrid() : [];
+  if (wants('rounds')) runRounds();
 
   console.log('\n== Targets ==');
   const headline = rows.filter(
