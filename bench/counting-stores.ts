@@ -9,6 +9,8 @@ import type { Stores } from '../core/store/store-ports.js';
 /** A counter shared by every wrapped port. */
 export interface CallCounter {
   calls: number;
+  /** Time spent in store calls, summed (calls may overlap, so it can exceed the wall time). */
+  ms: number;
 }
 
 /** Wraps `stores` so every port call adds to `counter` (see the file comment). */
@@ -25,7 +27,15 @@ export function countingStores(counter: CallCounter): (stores: Stores) => Stores
               prop === 'upsertMany' && Array.isArray(first)
                 ? Math.ceil(first.length / MAX_STATEMENTS_PER_COMMAND)
                 : 1;
-            return (v as (...a: unknown[]) => unknown).apply(target, args);
+            const t = performance.now();
+            const out = (v as (...a: unknown[]) => unknown).apply(target, args);
+            if (out instanceof Promise) {
+              return out.finally(() => {
+                counter.ms += performance.now() - t;
+              });
+            }
+            counter.ms += performance.now() - t;
+            return out;
           };
         },
       });

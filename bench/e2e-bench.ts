@@ -5,6 +5,8 @@
  *
  *   embedded   the all-in-one's default: records in memory, control log + snapshots in a directory
  *   ferretdb   records and control log on MongoDB (FerretDB here, at MONGO_URL), lease in Redis
+ *   ferretdb-pg the same on MONGO_PG_URL (FerretDB's PostgreSQL handler: start it with
+ *              `RSWARM_FERRET_PG=1 scripts/test-services.sh`)
  *
  * Each part: BENCH_WORKERS simulated workers × 32 cores join; BENCH_JOBS jobs × 4 tasks × 2 cores
  * are submitted over HTTP as fast as they are accepted (BENCH_IN_FLIGHT at once); then, on the same
@@ -43,6 +45,8 @@ function pct(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
+
+const ZERO_STATS = { cycles: 0, rounds: 0, entries: 0, applyMs: 0, planMs: 0, appendMs: 0, finishMs: 0 };
 
 const LOAD = fileURLToPath(new URL('./submit-load.ts', import.meta.url));
 
@@ -138,11 +142,16 @@ async function prefillHistory(c: Cluster, mongoUrl: string | undefined): Promise
 }
 
 async function part(name: string): Promise<void> {
-  const counter: CallCounter = { calls: 0 };
+  const counter: CallCounter = { calls: 0, ms: 0 };
   const stateDir = mkdtempSync(join(tmpdir(), 'rswarm-bench-state-'));
-  const ferret = name === 'ferretdb';
+  const ferret = name === 'ferretdb' || name === 'ferretdb-pg';
+  const mongoServer = name === 'ferretdb-pg' ? process.env['MONGO_PG_URL'] : undefined;
+  if (name === 'ferretdb-pg' && !mongoServer) {
+    throw new Error('part ferretdb-pg needs MONGO_PG_URL (RSWARM_FERRET_PG=1 scripts/test-services.sh)');
+  }
   const c = await startCluster({
     realBackends: ferret,
+    ...(mongoServer ? { mongoServer } : {}),
     instrumentStores: countingStores(counter),
     overrides: {
       ...(ferret ? {} : { backends: { store: 'memory', queue: 'memory', state: 'file', stateDir } }),
@@ -175,15 +184,18 @@ async function part(name: string): Promise<void> {
     console.error(`[${name}] ${WORKERS} simulated workers joined in ${Date.now() - t0} ms`);
     const leader = c.plane.jobManager?.leader;
     const before = {
-      ...(leader?.stats ?? { cycles: 0, rounds: 0, entries: 0, applyMs: 0, planMs: 0, appendMs: 0 }),
+      ...(leader?.stats ?? ZERO_STATS),
     };
     const calls0 = counter.calls;
+    const storeMs0 = counter.ms;
     const trips0 = c.plane.stateRoundTrips();
 
     // Full speed.
     await load(c, 'blast-', JOBS, 4, 2);
     const submitted = Date.now();
     const blast = await allRunning(c, 'blast-', JOBS);
+    const afterBlast = { ...(leader?.stats ?? ZERO_STATS) };
+    const storeMs = counter.ms - storeMs0;
     const lastRunning = Math.max(...blast.flatMap((j) => j.tasks.map((t) => t.startedAt ?? 0)));
     // From the first accepted submission (the load process takes a moment to start).
     const firstSubmitted = Math.min(...blast.map((j) => j.submittedAt));
@@ -191,7 +203,6 @@ async function part(name: string): Promise<void> {
     const wall = (lastRunning - firstSubmitted) / 1000;
     const calls = counter.calls - calls0;
     const trips = c.plane.stateRoundTrips() - trips0;
-    const s = leader?.stats;
     const lat = latencies(blast);
     const tasksPerS = tasks / wall;
 
@@ -202,9 +213,12 @@ async function part(name: string): Promise<void> {
     console.log(
       JSON.stringify({
         bench: 'e2e',
-        backend: ferret
-          ? 'FerretDB 1.24 (SQLite) records + control log, Redis lease'
-          : 'embedded: memory records, file control log',
+        backend:
+          name === 'ferretdb-pg'
+            ? 'FerretDB 1.24 (PostgreSQL handler) records + control log, Redis lease'
+            : ferret
+              ? 'FerretDB 1.24 (SQLite handler) records + control log, Redis lease'
+              : 'embedded: memory records, file control log',
         workers: WORKERS,
         history_jobs: HISTORY,
         tasks,
@@ -219,12 +233,15 @@ async function part(name: string): Promise<void> {
         store_calls_per_task: Number((calls / tasks).toFixed(4)),
         control_log_round_trips_per_task: Number((trips / tasks).toFixed(4)),
         db_round_trips_per_task: Number(((ferret ? calls + trips : trips) / tasks).toFixed(4)),
-        jm_cycles: (s?.cycles ?? 0) - before.cycles,
-        jm_rounds: (s?.rounds ?? 0) - before.rounds,
-        jm_log_entries: (s?.entries ?? 0) - before.entries,
-        jm_apply_ms: Math.round((s?.applyMs ?? 0) - before.applyMs),
-        jm_plan_ms: Math.round((s?.planMs ?? 0) - before.planMs),
-        jm_append_ms: Math.round((s?.appendMs ?? 0) - before.appendMs),
+        // The leader's cycles during the full-speed part only.
+        jm_cycles: afterBlast.cycles - before.cycles,
+        jm_rounds: afterBlast.rounds - before.rounds,
+        jm_log_entries: afterBlast.entries - before.entries,
+        jm_apply_ms: Math.round(afterBlast.applyMs - before.applyMs),
+        jm_plan_ms: Math.round(afterBlast.planMs - before.planMs),
+        jm_append_ms: Math.round(afterBlast.appendMs - before.appendMs),
+        jm_finish_ms: Math.round(afterBlast.finishMs - before.finishMs),
+        store_call_ms: Math.round(storeMs),
       }),
     );
   } finally {

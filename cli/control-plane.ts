@@ -8,7 +8,7 @@ import {
   StoreProjection,
   leaderBackedStores,
   answerQuery,
-  type ControlCommand,
+  type LoggedCommands,
   type ControlLink,
 } from '../core/control-state/index.js';
 import {
@@ -186,6 +186,22 @@ export async function startControlPlane(
       const dispatch = new ZmqDispatchLink(cl.managerEndpoint);
       started.push({ name: 'dispatch-link', close: () => dispatch.close() });
       const id = cl.jobManagerId || `${hostname()}:${process.pid}`;
+      const projection = new StoreProjection(stores, {
+        onWorkersError: (err) => jmLogger.warn({ err }, 'writing worker records failed; written again later'),
+      });
+      // Closed after the JobManager (reverse order): the last worker records are written, if the
+      // store answers within a few seconds (closing must not hang on a store that is down).
+      started.push({
+        name: 'worker-records',
+        close: async () => {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            projection.flush(),
+            new Promise((resolve) => (timer = setTimeout(resolve, 3000))),
+          ]).finally(() => clearTimeout(timer));
+          projection.close();
+        },
+      });
       const leader = new ControlLeader(
         {
           id,
@@ -194,10 +210,10 @@ export async function startControlPlane(
           snapshotEveryEntries: cl.snapshotEveryEntries,
         },
         {
-          log: durable.log<ControlCommand>(),
+          log: durable.log<LoggedCommands>(),
           snapshots: durable.snapshots,
           dispatch,
-          records: new StoreProjection(stores),
+          records: projection,
           clock,
           logger: jmLogger,
         },

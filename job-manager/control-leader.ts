@@ -9,6 +9,7 @@ import {
   type ControlIntent,
   type Effects,
   type IntentPort,
+  type LoggedCommands,
   type RecordBatch,
   type RecordSink,
   NotLeaderError,
@@ -39,7 +40,7 @@ export interface ControlLeaderOptions {
 
 /** What the leader is built from: role-named ports only. */
 export interface ControlLeaderDeps {
-  readonly log: ControlLog<ControlCommand>;
+  readonly log: ControlLog<LoggedCommands>;
   readonly snapshots: SnapshotStore;
   readonly dispatch: DispatchLink;
   readonly records: RecordSink;
@@ -71,6 +72,8 @@ export interface LeaderStats {
   applyMs: number;
   planMs: number;
   appendMs: number;
+  /** Writing records and handing effects to the dispatch link. */
+  finishMs: number;
   snapshots: number;
 }
 
@@ -91,7 +94,13 @@ export class ControlLeader implements IntentPort {
   private term = 0;
   private nextSeq = 1;
   private pending: Pending[] = [];
+  /** The cycle applying intents and appending them, if one runs (one at a time). */
   private cycling: Promise<void> | undefined;
+  /**
+   * Durable cycles still writing records, answering and dispatching, chained in order. The next
+   * cycle applies and appends meanwhile, so a store's write latency is paid once, not twice.
+   */
+  private finishing: Promise<void> | undefined;
   private dirty = false;
   private round = 0;
   private sinceSnapshot = 0;
@@ -110,6 +119,7 @@ export class ControlLeader implements IntentPort {
     applyMs: 0,
     planMs: 0,
     appendMs: 0,
+    finishMs: 0,
     snapshots: 0,
   };
 
@@ -183,7 +193,7 @@ export class ControlLeader implements IntentPort {
         if (this.recent.size > RECENTLY_ENDED) this.recent.delete(this.recent.keys().next().value as string);
       }
       for (const w of r.state.workers()) fx.changedWorkers.add(w.id);
-      await this.finish(fx, r.state, true);
+      await this.finish(fx, recordBatchOf(fx, r.state, true));
       this.dirty = true;
       this.kick();
     } catch (err) {
@@ -198,6 +208,7 @@ export class ControlLeader implements IntentPort {
     if (this.mode === 'closed' || this.mode === 'standby') return;
     this.drop(reason);
     await this.cycling;
+    await this.finishing;
   }
 
   private drop(reason: string): void {
@@ -247,8 +258,11 @@ export class ControlLeader implements IntentPort {
 
   /** Resolves when no cycle runs or is due (tests wait for quiescence with it). */
   async idle(): Promise<void> {
-    while (this.cycling) await this.cycling;
-    await this.snapshotting;
+    while (this.cycling || this.finishing || this.snapshotting) {
+      await this.cycling;
+      await this.finishing;
+      await this.snapshotting;
+    }
   }
 
   async close(): Promise<void> {
@@ -257,6 +271,7 @@ export class ControlLeader implements IntentPort {
     this.mode = 'closed';
     this.failPending('the JobManager is closing');
     await this.cycling;
+    await this.finishing;
     await this.snapshotting;
     if (wasLeading) this.deps.logger.info({ term: this.term }, 'stopped leading');
     this.state = undefined;
@@ -265,6 +280,9 @@ export class ControlLeader implements IntentPort {
   private kick(): void {
     if (this.cycling || this.mode !== 'leading') return;
     if (this.pending.length === 0 && !this.dirty) return;
+    // A snapshot is taken when memory equals the durable log with its records written: when it
+    // is due, the pipeline drains first (the last finishing cycle takes it and kicks again).
+    if (this.finishing && this.snapshotDue()) return;
     this.cycling = this.cycle()
       .catch((err: unknown) => this.deps.logger.error({ err }, 'leader cycle failed'))
       .finally(() => {
@@ -319,7 +337,8 @@ export class ControlLeader implements IntentPort {
       if (this.recent.size > RECENTLY_ENDED) this.recent.delete(this.recent.keys().next().value as string);
     }
     if (commands.length > 0) {
-      const entries: LogEntry<ControlCommand>[] = commands.map((payload, i) => ({
+      const groups = entryGroups(commands);
+      const entries: LogEntry<LoggedCommands>[] = groups.map((payload, i) => ({
         seq: this.nextSeq + i,
         term: this.term,
         at,
@@ -328,7 +347,10 @@ export class ControlLeader implements IntentPort {
       try {
         await this.deps.log.append(entries);
       } catch (err) {
-        const persisted = isLogFencedError(err) ? err.persisted : 0;
+        // Commands in the entries a fenced append did persist.
+        const persisted = groups
+          .slice(0, isLogFencedError(err) ? err.persisted : 0)
+          .reduce((n, g) => n + g.length, 0);
         for (const a of answers) {
           if (a.upTo > 0 && a.upTo <= persisted) a.p.resolve(a.outcome);
           else if (!a.outcome.ok) a.p.resolve(a.outcome);
@@ -346,26 +368,41 @@ export class ControlLeader implements IntentPort {
         this.stepDownListener?.(String((err as Error).message));
         return;
       }
-      this.nextSeq += commands.length;
+      this.nextSeq += entries.length;
       this.sinceSnapshot += commands.length;
       this.stats.entries += commands.length;
     }
     const t3 = performance.now();
-    await this.finish(fx, state);
-    for (const a of answers) {
-      // A joining worker's sync is its desired set as of now: it includes what this cycle's round
-      // just placed on it (that dispatch may reach the GlobalManager before the join answer).
-      if (a.p.intent.kind === 'worker-joined' && a.outcome.ok && this.state)
-        a.p.resolve({ ok: true, desired: this.state.desiredOn(a.p.intent.worker.id) });
-      else a.p.resolve(a.outcome);
-    }
     const s = this.stats;
     s.cycles++;
     s.applyMs += t1 - t0;
     s.planMs += t2 - t1;
     s.appendMs += t3 - t2;
     if (fx.schedule) this.dirty = true;
-    this.maybeSnapshot(state);
+    // What this cycle answers and writes is taken now: the next cycle changes the state next.
+    const records = recordBatchOf(fx, state);
+    const settled = answers.map((a) =>
+      // A joining worker's sync is its desired set as of now: it includes what this cycle's round
+      // just placed on it (that dispatch may reach the GlobalManager before the join answer).
+      a.p.intent.kind === 'worker-joined' && a.outcome.ok
+        ? { p: a.p, outcome: { ok: true, desired: state.desiredOn(a.p.intent.worker.id) } }
+        : { p: a.p, outcome: a.outcome },
+    );
+    const previous = this.finishing ?? Promise.resolve();
+    const done = previous.then(async () => {
+      const t = performance.now();
+      await this.finish(fx, records);
+      s.finishMs += performance.now() - t;
+      for (const a of settled) a.p.resolve(a.outcome);
+    });
+    this.finishing = done;
+    void done.finally(() => {
+      if (this.finishing !== done) return;
+      this.finishing = undefined;
+      // Nothing after this cycle was applied (no cycle runs): memory equals the durable log.
+      if (!this.cycling && this.state === state && this.mode === 'leading') this.maybeSnapshot(state);
+      this.kick();
+    });
   }
 
   /**
@@ -373,16 +410,7 @@ export class ControlLeader implements IntentPort {
    * through the API), then the dispatch. A failed record write is kept and retried with the next
    * batch: the log already holds the truth, the projection only catches up.
    */
-  private async finish(fx: Effects, state: ControlState, everything = false): Promise<void> {
-    const batch: RecordBatch = {
-      ended: fx.endedJobs,
-      workers: [...fx.changedWorkers].flatMap((id) => state.worker(id) ?? []),
-      events: fx.events,
-      strategy:
-        everything || fx.events.some((e) => e.kind === 'strategy-changed')
-          ? (state.strategy ?? undefined)
-          : undefined,
-    };
+  private async finish(fx: Effects, batch: RecordBatch): Promise<void> {
     const empty = (b: RecordBatch): boolean => b.ended.length + b.workers.length + b.events.length === 0;
     if (!empty(batch) || this.unwritten.length > 0) {
       const merged = mergeRecordBatches([...this.unwritten, batch]);
@@ -403,8 +431,12 @@ export class ControlLeader implements IntentPort {
     }
   }
 
+  private snapshotDue(): boolean {
+    return this.sinceSnapshot >= (this.options.snapshotEveryEntries ?? 5000);
+  }
+
   private maybeSnapshot(state: ControlState): void {
-    if (this.snapshotting || this.sinceSnapshot < (this.options.snapshotEveryEntries ?? 5000)) return;
+    if (this.snapshotting || !this.snapshotDue()) return;
     // Records not yet written would be lost with a log truncated behind them: wait for them.
     if (this.unwritten.length > 0) return;
     const seq = this.nextSeq - 1;
@@ -432,6 +464,45 @@ export class ControlLeader implements IntentPort {
     this.pending = [];
     for (const p of pending) p.reject(notLeader(reason));
   }
+}
+
+/** What a cycle hands to the records: `everything` adds the strategy even when unchanged. */
+function recordBatchOf(fx: Effects, state: ControlState, everything = false): RecordBatch {
+  return {
+    ended: fx.endedJobs,
+    workers: [...fx.changedWorkers].flatMap((id) => state.worker(id) ?? []),
+    events: fx.events,
+    strategy:
+      everything || fx.events.some((e) => e.kind === 'strategy-changed')
+        ? (state.strategy ?? undefined)
+        : undefined,
+  };
+}
+
+/** Commands per log entry at most, and JSON characters (a MongoDB document holds 16 MB). */
+const ENTRY_COMMANDS = 1000;
+const ENTRY_CHARS = 4 * 1024 * 1024;
+
+/**
+ * A cycle's commands split into log entries: usually one, more only when the cycle is very large
+ * (each entry stays a document well under MongoDB's size limit).
+ */
+function entryGroups(commands: readonly ControlCommand[]): ControlCommand[][] {
+  if (commands.length === 1) return [[commands[0] as ControlCommand]];
+  const groups: ControlCommand[][] = [[]];
+  let chars = 0;
+  for (const c of commands) {
+    const size = JSON.stringify(c).length;
+    const last = groups[groups.length - 1] as ControlCommand[];
+    if (last.length > 0 && (last.length >= ENTRY_COMMANDS || chars + size > ENTRY_CHARS)) {
+      groups.push([c]);
+      chars = size;
+    } else {
+      last.push(c);
+      chars += size;
+    }
+  }
+  return groups;
 }
 
 function notLeader(why: string): AppError {

@@ -1,4 +1,9 @@
-import { ControlState, type ControlCommand, type ControlSnapshotData } from '../core/control-state/index.js';
+import {
+  ControlState,
+  commandsOf,
+  type ControlSnapshotData,
+  type LoggedCommands,
+} from '../core/control-state/index.js';
 import type { ControlLog, LogRecord } from '../core/durable/control-log.js';
 import type { SnapshotStore } from '../core/durable/snapshot-store.js';
 import type { JobRecord, WorkerRecord } from '../core/model/records.js';
@@ -54,9 +59,9 @@ export interface Recovered {
   readonly ended: readonly JobRecord[];
 }
 
-/** Applies one log record; returns the jobs it ended. */
-function applyRecord(state: ControlState, r: LogRecord<ControlCommand>): readonly JobRecord[] {
-  if (r.kind === 'entry') return state.apply(r.payload).endedJobs;
+/** Applies one log record (a cycle's commands, in order); returns the jobs it ended. */
+function applyRecord(state: ControlState, r: LogRecord<LoggedCommands>): readonly JobRecord[] {
+  if (r.kind === 'entry') return commandsOf(r.payload).flatMap((c) => state.apply(c).endedJobs);
   state.apply({ kind: 'term-start', at: r.at, term: r.term, leader: r.leader });
   return [];
 }
@@ -67,7 +72,7 @@ function applyRecord(state: ControlState, r: LogRecord<ControlCommand>): readonl
  * managed to write before the claim landed are applied too: they are durable).
  */
 export async function recoverState(
-  log: ControlLog<ControlCommand>,
+  log: ControlLog<LoggedCommands>,
   snapshots: SnapshotStore,
   claim: { readonly term: number; readonly leader: string; readonly at: number },
 ): Promise<Recovered> {

@@ -3,6 +3,8 @@
 #   Redis      127.0.0.1:6379
 #   Docker     unix:///var/run/docker.sock (dockerd, experimental for checkpoint/restore)
 #   FerretDB   127.0.0.1:27017 (services/ferretdb, SQLite backend, MongoDB wire protocol)
+#   and, with RSWARM_FERRET_PG=1 (for benchmarks), a second FerretDB on 127.0.0.1:27018 with the
+#   PostgreSQL handler over a private PostgreSQL 15 cluster (unix socket only, no TCP port)
 # plus the test image rswarm/busybox:latest (also tagged busybox:latest) and,
 # best effort, a CRIU recent enough for `docker checkpoint` on this kernel.
 #
@@ -13,7 +15,7 @@
 #
 # Idempotent. Progress goes to stderr; stdout is exactly one line,
 #   export MONGO_URL=... REDIS_URL=... DOCKER_HOST=...
-# so `eval "$(scripts/test-services.sh)"` sets up a shell. The same line is
+# so `eval "$(scripts/test-services.sh)"` sets up a shell (plus MONGO_PG_URL with RSWARM_FERRET_PG=1). The same line is
 # written to $RSWARM_STATE_DIR/env.sh.
 #
 # A pre-set MONGO_URL / REDIS_URL / DOCKER_HOST means "use mine": that service
@@ -30,6 +32,9 @@ DOCKERD_LOG=/var/log/rswarm-dockerd.log
 FERRET_SRC="$ROOT/services/ferretdb"
 FERRET_BIN="$FERRET_SRC/ferretdb-embedded"
 FERRET_LISTEN=127.0.0.1:27017
+FERRET_PG_LISTEN=127.0.0.1:27018
+PG_DATA="$STATE/pg-data"
+PG_SOCK="$STATE/pg-sock"
 IMAGE=rswarm/busybox:latest
 GO_FALLBACK_VERSION=go1.24.6
 
@@ -89,11 +94,22 @@ stop_pidfile() { # stop_pidfile NAME FILE [SECONDS]
 
 docker_ok() { timeout 20 docker info >/dev/null 2>&1; }
 
+pg_bin() { # the newest installed PostgreSQL's bin directory
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  echo "${d:-/usr/lib/postgresql/15/bin}"
+}
+
 # ---------------------------------------------------------------- stop / status
 
 if [[ ${1:-start} == stop ]]; then
   stop_pidfile FerretDB "$STATE/ferretdb.pid" 15
   if [[ -s $STATE/ferretdb.dir ]]; then rm -rf "$(cat "$STATE/ferretdb.dir")"; rm -f "$STATE/ferretdb.dir"; fi
+  stop_pidfile FerretDB-pg "$STATE/ferretdb-pg.pid" 15
+  if [[ -s $PG_DATA/postmaster.pid ]]; then
+    log "stopping PostgreSQL ($PG_DATA)"
+    runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$PG_DATA" -m fast -w stop >&2 || true
+  fi
   stop_pidfile Redis "$STATE/redis.pid" 15
   stop_pidfile dockerd "$STATE/dockerd.pid" 60
   rm -f "$STATE/env.sh"
@@ -105,6 +121,7 @@ if [[ ${1:-start} == status ]]; then
   redis_ping && log "redis: up" || log "redis: down"
   docker_ok && log "docker: up ($(docker version --format '{{.Server.Version}}' 2>/dev/null))" || log "docker: down"
   tcp_open 127.0.0.1 27017 && log "mongo/ferretdb: up" || log "mongo/ferretdb: down"
+  tcp_open 127.0.0.1 27018 && log "mongo/ferretdb-pg: up" || log "mongo/ferretdb-pg: down"
   exit 0
 fi
 
@@ -307,6 +324,43 @@ start_ferretdb() {
   log "ferretdb: started pid $pid, data $dir, $ver (log $STATE/ferretdb.log)"
 }
 
+# A private PostgreSQL cluster (unix socket only) under $STATE, and FerretDB's PostgreSQL handler
+# on it. Benchmarks compare it with the SQLite handler; both are FerretDB v1 (same semantics:
+# whole-collection scans, no atomic conditional updates), PostgreSQL is faster.
+start_ferretdb_pg() {
+  [[ ${RSWARM_FERRET_PG:-0} == 1 ]] || return 0
+  if tcp_open 127.0.0.1 27018; then log "ferretdb-pg: something already listens on $FERRET_PG_LISTEN, reusing"; return 0; fi
+  apt_install postgresql
+  local bin pid i
+  bin=$(pg_bin)
+  if [[ ! -s $PG_DATA/PG_VERSION ]]; then
+    mkdir -p "$PG_DATA"; chown postgres: "$PG_DATA"; chmod 700 "$PG_DATA"
+    runuser -u postgres -- "$bin/initdb" -D "$PG_DATA" -A trust -U postgres >&2
+  fi
+  mkdir -p "$PG_SOCK"; chown postgres: "$PG_SOCK"
+  touch "$STATE/postgresql.log"; chown postgres: "$STATE/postgresql.log"
+  if ! runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+    log "postgresql: starting ($PG_DATA, socket $PG_SOCK)"
+    runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DATA" -l "$STATE/postgresql.log" -w \
+      -o "-c listen_addresses='' -c unix_socket_directories='$PG_SOCK' -c max_connections=200" start >&2
+  fi
+  runuser -u postgres -- "$bin/psql" -h "$PG_SOCK" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'" | grep -q 1 ||
+    runuser -u postgres -- "$bin/createdb" -h "$PG_SOCK" -U postgres ferretdb >&2
+  build_ferretdb
+  : >"$STATE/ferretdb-pg.log"
+  setsid "$FERRET_BIN" --listen "$FERRET_PG_LISTEN" --postgresql-url "postgres://postgres@/ferretdb?host=$PG_SOCK" \
+    >>"$STATE/ferretdb-pg.log" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$STATE/ferretdb-pg.pid"
+  for ((i = 0; i < 300; i++)); do
+    pid_alive "$pid" || { cat "$STATE/ferretdb-pg.log" >&2; die "ferretdb-pg exited; see $STATE/ferretdb-pg.log"; }
+    grep -q '^ferretdb-embedded listening' "$STATE/ferretdb-pg.log" && tcp_open 127.0.0.1 27018 && break
+    sleep 0.1
+  done
+  tcp_open 127.0.0.1 27018 || die "ferretdb-pg did not open $FERRET_PG_LISTEN; see $STATE/ferretdb-pg.log"
+  log "ferretdb-pg: started pid $pid on $FERRET_PG_LISTEN, PostgreSQL handler (log $STATE/ferretdb-pg.log)"
+}
+
 # ---------------------------------------------------------------- OpenSSH
 # The management-engine integration test starts its own sshd on a free loopback port with a
 # temporary config; only the binaries are installed here. The system sshd is not started.
@@ -334,11 +388,13 @@ ensure_criu
 start_docker
 ensure_image
 start_ferretdb
+start_ferretdb_pg
 
 MONGO_URL_OUT=${USER_MONGO_URL:-mongodb://127.0.0.1:27017/rswarm_test}
 REDIS_URL_OUT=${USER_REDIS_URL:-redis://127.0.0.1:6379}
 DOCKER_HOST_OUT=${USER_DOCKER_HOST:-unix:///var/run/docker.sock}
 ENV_LINE="export MONGO_URL=$(printf '%q' "$MONGO_URL_OUT") REDIS_URL=$(printf '%q' "$REDIS_URL_OUT") DOCKER_HOST=$(printf '%q' "$DOCKER_HOST_OUT")"
+if [[ ${RSWARM_FERRET_PG:-0} == 1 ]]; then ENV_LINE+=" MONGO_PG_URL=mongodb://127.0.0.1:27018/rswarm_test"; fi
 echo "$ENV_LINE" >"$STATE/env.sh"
 log "ready in $((SECONDS - T0))s"
 echo "$ENV_LINE"

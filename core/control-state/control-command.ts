@@ -161,3 +161,16 @@ export type ControlCommand =
 
 /** The command kinds, for exhaustive tables. */
 export type CommandKind = ControlCommand['kind'];
+
+/**
+ * The payload of one control-log entry: the commands of one leader cycle, in the order they were
+ * applied. One entry per cycle (not per command) because every entry is a document, and on
+ * FerretDB v1 an insert costs per document; a lone command (logs written before batching) is
+ * still read.
+ */
+export type LoggedCommands = ControlCommand | readonly ControlCommand[];
+
+/** The commands of a log entry's payload, in order. */
+export function commandsOf(payload: LoggedCommands): readonly ControlCommand[] {
+  return Array.isArray(payload) ? (payload as readonly ControlCommand[]) : [payload as ControlCommand];
+}

@@ -33,26 +33,32 @@ export function mergeRecordBatches(batches: readonly RecordBatch[]): RecordBatch
 /** Options of {@link StoreProjection}. */
 export interface ProjectionOptions {
   /**
-   * Least time between two writes of worker records (tools reading the database see workers at
-   * most this stale; the API asks the leader). @defaultValue 5000
+   * Least time from the end of one write of worker records to the start of the next (tools
+   * reading the database see workers about this stale; the API asks the leader). @defaultValue 5000
    */
   readonly workersEveryMs?: number;
   readonly now?: () => number;
+  /** Told when a background write of worker records fails (they are written again later). */
+  readonly onWorkersError?: (err: unknown) => void;
 }
 
 /**
  * What the leader writes for users and tools, costing O(batch) on any MongoDB-wire server: ended
  * jobs go into history with unordered inserts (the one cheap write on FerretDB v1; a name already
- * there, re-used after retention, is overwritten), events are appended, the strategy is stored,
- * and worker records are upserted at most every `workersEveryMs`. Live jobs are not written: the
- * API reads them from the leader ({@link leaderBackedStores}), and the control log keeps them.
+ * there, re-used after retention, is overwritten), events are appended, the strategy is stored.
+ * Worker records are upserted in the background, at most every `workersEveryMs`: nothing an
+ * intent's answer promises depends on them (the API reads workers from the leader), and on
+ * FerretDB v1 each upsert scans the collection, so 1,000 workers cost seconds — which must not
+ * hold up a cycle. Live jobs are not written: the API reads them from the leader
+ * ({@link leaderBackedStores}), and the control log keeps them.
  */
 export class StoreProjection implements RecordSink {
   private pendingWorkers = new Map<string, WorkerRecord>();
   private lastWorkersAt = Number.NEGATIVE_INFINITY;
-  /** Worker writes, one after another, so an older record never lands after a newer one. */
-  private workerWrites: Promise<void> = Promise.resolve();
+  /** The background write of worker records under way, if any (one at a time, in order). */
+  private workerWrite: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly stores: Pick<Stores, 'jobs' | 'workers' | 'events' | 'settings'>,
@@ -66,33 +72,67 @@ export class StoreProjection implements RecordSink {
         await this.stores.jobs.upsertMany(batch.ended.filter((j) => existing.has(j.name)));
     }
     for (const w of batch.workers) this.pendingWorkers.set(w.id, w);
-    const every = this.options.workersEveryMs ?? 5000;
-    const now = (this.options.now ?? Date.now)();
-    if (this.pendingWorkers.size > 0 && now - this.lastWorkersAt >= every) await this.flushWorkers();
-    else if (this.pendingWorkers.size > 0 && !this.flushTimer) {
-      // A quiet cluster still gets its last worker changes written, once the interval is up.
-      this.flushTimer = setTimeout(
-        () => {
-          this.flushTimer = undefined;
-          void this.flushWorkers().catch(() => undefined);
-        },
-        Math.max(0, every - (now - this.lastWorkersAt)),
-      );
-      this.flushTimer.unref();
-    }
+    this.scheduleWorkers();
     if (batch.strategy !== undefined) await this.stores.settings.setStrategy(batch.strategy);
     if (batch.events.length > 0) await this.stores.events.append(batch.events);
   }
 
+  /**
+   * Waits for the worker write under way, then writes what is pending at once (a leader that
+   * steps down or closes leaves the latest worker records behind).
+   */
+  async flush(): Promise<void> {
+    this.clearTimer();
+    await this.workerWrite;
+    if (this.pendingWorkers.size > 0) await this.writeWorkers();
+  }
+
+  /** Stops background writes (after {@link flush} if the pending ones matter). */
+  close(): void {
+    this.closed = true;
+    this.clearTimer();
+  }
+
+  private clearTimer(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+  }
+
+  /** Starts a background write when one is due, or a timer for when it will be. */
+  private scheduleWorkers(): void {
+    if (this.closed || this.pendingWorkers.size === 0 || this.workerWrite || this.flushTimer) return;
+    const every = this.options.workersEveryMs ?? 5000;
+    const wait = every - ((this.options.now ?? Date.now)() - this.lastWorkersAt);
+    if (wait <= 0) {
+      this.workerWrite = this.writeWorkers()
+        .catch((err: unknown) => this.options.onWorkersError?.(err))
+        .finally(() => {
+          this.workerWrite = undefined;
+          this.scheduleWorkers();
+        });
+      return;
+    }
+    // A quiet cluster still gets its last worker changes written, once the interval is up.
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.scheduleWorkers();
+    }, wait);
+    this.flushTimer.unref();
+  }
+
   /** Writes the latest record of every worker changed since the last write. */
-  private flushWorkers(): Promise<void> {
+  private async writeWorkers(): Promise<void> {
     const workers = [...this.pendingWorkers.values()];
     this.pendingWorkers = new Map();
-    this.lastWorkersAt = (this.options.now ?? Date.now)();
-    if (workers.length === 0) return this.workerWrites;
-    const next = this.workerWrites.then(() => this.stores.workers.upsertMany(workers));
-    this.workerWrites = next.catch(() => undefined);
-    return next;
+    try {
+      await this.stores.workers.upsertMany(workers);
+    } catch (err) {
+      // Written again with the next write, unless a newer record of the worker is pending.
+      for (const w of workers) if (!this.pendingWorkers.has(w.id)) this.pendingWorkers.set(w.id, w);
+      throw err;
+    } finally {
+      this.lastWorkersAt = (this.options.now ?? Date.now)();
+    }
   }
 }
 

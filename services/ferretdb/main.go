@@ -1,4 +1,4 @@
-// Command ferretdb-embedded runs FerretDB (v1.24.x, SQLite handler) in-process
+// Command ferretdb-embedded runs FerretDB (v1.24.x, SQLite or PostgreSQL handler) in-process
 // via the embeddable package github.com/FerretDB/FerretDB/ferretdb.
 //
 // It exists because `go install github.com/FerretDB/FerretDB/cmd/ferretdb`
@@ -48,6 +48,7 @@ func ferretVersion() string {
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on (host:port)")
 	sqliteDir := flag.String("sqlite-dir", "", "directory for SQLite data files (default: a new temporary directory, removed on exit)")
+	postgresURL := flag.String("postgresql-url", "", "use the PostgreSQL handler with this connection string (e.g. postgres://user@127.0.0.1:5432/ferretdb) instead of SQLite")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn, error")
 	showVersion := flag.Bool("version", false, "print FerretDB version and exit")
 	flag.Parse()
@@ -58,13 +59,13 @@ func main() {
 		return
 	}
 
-	if err := run(*listen, *sqliteDir, *logLevel, ver); err != nil {
+	if err := run(*listen, *sqliteDir, *postgresURL, *logLevel, ver); err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb-embedded: %s\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, sqliteDir, logLevel, ver string) error {
+func run(listen, sqliteDir, postgresURL, logLevel, ver string) error {
 	// Telemetry: the embeddable package never starts the telemetry reporter and
 	// explicitly disables/locks it; the env var is set as a belt-and-braces measure.
 	_ = os.Setenv("FERRETDB_TELEMETRY", "disable")
@@ -85,6 +86,18 @@ func run(listen, sqliteDir, logLevel, ver string) error {
 		return fmt.Errorf("invalid --listen %q: %w", listen, err)
 	}
 
+	if postgresURL != "" {
+		if sqliteDir != "" {
+			return errors.New("--sqlite-dir and --postgresql-url exclude each other: pick one handler")
+		}
+		return serve(ferretdb.Config{
+			Listener:      ferretdb.ListenerConfig{TCP: listen},
+			Logger:        logger,
+			Handler:       "postgresql",
+			PostgreSQLURL: postgresURL,
+		}, listen, ver, "postgresql")
+	}
+
 	if sqliteDir == "" {
 		dir, err := os.MkdirTemp("", "ferretdb-embedded-")
 		if err != nil {
@@ -101,12 +114,17 @@ func run(listen, sqliteDir, logLevel, ver string) error {
 		return err
 	}
 
-	f, err := ferretdb.New(&ferretdb.Config{
+	return serve(ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: listen},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + filepath.ToSlash(abs) + "/",
-	})
+	}, listen, ver, "sqlite-dir="+abs)
+}
+
+// serve runs FerretDB with cfg until SIGINT/SIGTERM; where names the storage in the banner.
+func serve(cfg ferretdb.Config, listen, ver, where string) error {
+	f, err := ferretdb.New(&cfg)
 	if err != nil {
 		return err
 	}
@@ -119,8 +137,8 @@ func run(listen, sqliteDir, logLevel, ver string) error {
 
 	// In v1.24 the TCP socket is bound by New; MongoDBURI waits until it is.
 	uri := f.MongoDBURI()
-	fmt.Printf("ferretdb-embedded listening on %s (FerretDB %s) uri=%s sqlite-dir=%s\n",
-		hostPort(uri, listen), ver, uri, abs)
+	fmt.Printf("ferretdb-embedded listening on %s (FerretDB %s) uri=%s %s\n",
+		hostPort(uri, listen), ver, uri, where)
 
 	err = <-done
 	if err != nil && !errors.Is(err, context.Canceled) {

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../core/clock/fake-clock.js';
-import { RecordingSink, type ControlCommand, type ControlIntent } from '../../core/control-state/index.js';
+import {
+  RecordingSink,
+  commandsOf,
+  type ControlIntent,
+  type LoggedCommands,
+  type RecordBatch,
+  type RecordSink,
+} from '../../core/control-state/index.js';
 import { createMemoryDurableState } from '../../core/durable/memory-durable-state.js';
 import type { DurableState } from '../../core/durable/durable-state.js';
 import { AppError } from '../../core/errors/index.js';
@@ -22,13 +29,17 @@ function join(id: string, cores: number): ControlIntent {
   };
 }
 
-function leaderOn(durable: DurableState, id: string, snapshotEveryEntries = 5000) {
+function leaderOn(
+  durable: DurableState,
+  id: string,
+  snapshotEveryEntries = 5000,
+  records: RecordSink = new RecordingSink(),
+) {
   const links = new RecordingLinks();
-  const records = new RecordingSink();
   const leader = new ControlLeader(
     { id, defaultStrategy: 'best-fit', agingPerSecond: 0, snapshotEveryEntries },
     {
-      log: durable.log<ControlCommand>(),
+      log: durable.log<LoggedCommands>(),
       snapshots: durable.snapshots,
       dispatch: links,
       records,
@@ -39,9 +50,97 @@ function leaderOn(durable: DurableState, id: string, snapshotEveryEntries = 5000
   return { leader, links, records };
 }
 
+/** A sink whose writes wait until `release()`: records of a cycle still being written. */
+class HeldSink implements RecordSink {
+  readonly written: RecordBatch[] = [];
+  private waiting: (() => void)[] = [];
+  write(batch: RecordBatch): Promise<void> {
+    return new Promise((resolve) =>
+      this.waiting.push(() => {
+        this.written.push(batch);
+        resolve();
+      }),
+    );
+  }
+  get held(): number {
+    return this.waiting.length;
+  }
+  release(): void {
+    const w = this.waiting;
+    this.waiting = [];
+    for (const f of w) f();
+  }
+}
+
+async function logEntries(durable: DurableState): Promise<LoggedCommands[]> {
+  const out: LoggedCommands[] = [];
+  for await (const r of durable.log<LoggedCommands>().readAfter(0))
+    if (r.kind === 'entry') out.push(r.payload);
+  return out;
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
 const assigned = (links: RecordingLinks): number => links.dispatched.reduce((n, d) => n + d.assign.length, 0);
 
 describe('ControlLeader', () => {
+  it('pipelines: the next cycle applies and appends while the previous one writes its records; answers follow their records, in order', async () => {
+    const durable = createMemoryDurableState();
+    const sink = new HeldSink();
+    const { leader } = leaderOn(durable, 'jm-a', 5000, sink);
+    const leading = leader.lead(1);
+    await tick();
+    sink.release(); // the takeover's own records
+    await leading;
+    const answered: string[] = [];
+    const a = leader.propose({ kind: 'submit', spec: jobSpec('a', [1]) }).then(() => answered.push('a'));
+    for (let i = 0; i < 5 && sink.held === 0; i++) await tick();
+    assert.equal(sink.held, 1, 'cycle 1 is durable and writes its records');
+    const b = leader.propose({ kind: 'submit', spec: jobSpec('b', [1]) }).then(() => answered.push('b'));
+    for (let i = 0; i < 5 && (await logEntries(durable)).length < 2; i++) await tick();
+    const entries = await logEntries(durable);
+    assert.equal(entries.length, 2, 'cycle 2 was appended while cycle 1 still wrote its records');
+    assert.deepEqual(
+      entries.map((e) => commandsOf(e).map((c) => c.kind)),
+      [
+        ['submit', 'place'],
+        ['submit', 'place'],
+      ],
+      "one log entry per cycle, its commands in order (a round's misses are a place command)",
+    );
+    assert.deepEqual(answered, [], 'no answer before its records are written');
+    sink.release();
+    for (let i = 0; i < 5 && sink.held === 0; i++) await tick();
+    sink.release();
+    await Promise.all([a, b]);
+    assert.deepEqual(answered, ['a', 'b']);
+    assert.deepEqual(
+      [...new Set(sink.written.flatMap((w) => w.events.map((e) => e.job)))],
+      ['a', 'b'],
+      'records are written in cycle order',
+    );
+    await leader.close();
+  });
+
+  it('a cycle of many intents is one log entry; takeover replays it whole', async () => {
+    const durable = createMemoryDurableState();
+    const a = leaderOn(durable, 'jm-a');
+    await a.leader.lead(1);
+    await a.leader.propose(join('w1', 64));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => a.leader.propose({ kind: 'submit', spec: jobSpec(`m${i}`, [1]) })),
+    );
+    await a.leader.idle();
+    const sizes = (await logEntries(durable)).map((e) => commandsOf(e).length);
+    assert.ok(Math.max(...sizes) >= 20, `some cycle logged many commands in one entry: ${sizes.join(',')}`);
+    const before = JSON.stringify(a.leader.view()?.toSnapshot().jobs);
+    await a.leader.close();
+    const b = leaderOn(durable, 'jm-b');
+    await b.leader.lead(2);
+    assert.equal(JSON.stringify(b.leader.view()?.toSnapshot().jobs), before);
+    await b.leader.close();
+  });
+
   it('applies concurrent intents in coalesced cycles, places every job once, answers after the log', async () => {
     const durable = createMemoryDurableState();
     const { leader, links } = leaderOn(durable, 'jm-a');

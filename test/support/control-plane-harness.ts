@@ -41,6 +41,8 @@ export interface Cluster {
 export interface ClusterOptions {
   /** Real MongoDB and Redis (from MONGO_URL / REDIS_URL) instead of the in-memory adapters. */
   readonly realBackends?: boolean;
+  /** With `realBackends`: this MongoDB server instead of MONGO_URL's (its database is replaced). */
+  readonly mongoServer?: string;
   readonly overrides?: ConfigInput;
   readonly workers?: readonly (Partial<WorkerOptionsInput> & { workerId: string })[];
   readonly verbose?: boolean;
@@ -52,7 +54,7 @@ export interface ClusterOptions {
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const ep = await freshEndpoints();
   const db = `rswarm_e2e_${randomUUID().slice(0, 8)}`;
-  const mongoUrl = mongoUrlFor(db);
+  const mongoUrl = mongoUrlFor(db, options.mongoServer);
   const config = loadConfig({
     env: {},
     overrides: {

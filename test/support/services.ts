@@ -18,9 +18,9 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** `SERVICES.mongoUrl` with its database replaced by `db` (query options kept). */
-export function mongoUrlFor(db: string): string {
-  return SERVICES.mongoUrl.replace(/\/([^/?]*)(\?|$)/, `/${db}$2`);
+/** `server` (default `SERVICES.mongoUrl`) with its database replaced by `db` (query options kept). */
+export function mongoUrlFor(db: string, server: string = SERVICES.mongoUrl): string {
+  return server.replace(/\/([^/?]*)(\?|$)/, `/${db}$2`);
 }
 
 /** Deletes a test queue's keys from Redis (`bull:<name>:*`). */
