@@ -385,7 +385,7 @@ export class ControlLeader implements IntentPort {
       // A joining worker's sync is its desired set as of now: it includes what this cycle's round
       // just placed on it (that dispatch may reach the GlobalManager before the join answer).
       a.p.intent.kind === 'worker-joined' && a.outcome.ok
-        ? { p: a.p, outcome: { ok: true, desired: state.desiredOn(a.p.intent.worker.id) } }
+        ? { p: a.p, outcome: { ok: true as const, desired: state.desiredOn(a.p.intent.worker.id) } }
         : { p: a.p, outcome: a.outcome },
     );
     const previous = this.finishing ?? Promise.resolve();
