@@ -29,20 +29,16 @@ function join(id: string, cores: number): ControlIntent {
   };
 }
 
-function leaderOn(
-  durable: DurableState,
-  id: string,
-  snapshotEveryEntries = 5000,
-  records: RecordSink = new RecordingSink(),
-) {
+function leaderOn(durable: DurableState, id: string, snapshotEveryEntries = 5000, sink?: RecordSink) {
   const links = new RecordingLinks();
+  const records = new RecordingSink();
   const leader = new ControlLeader(
     { id, defaultStrategy: 'best-fit', agingPerSecond: 0, snapshotEveryEntries },
     {
       log: durable.log<LoggedCommands>(),
       snapshots: durable.snapshots,
       dispatch: links,
-      records,
+      records: sink ?? records,
       clock: new FakeClock(1_000),
       logger: silentLogger(),
     },
@@ -62,7 +58,7 @@ class HeldSink implements RecordSink {
       }),
     );
   }
-  get held(): number {
+  heldCount(): number {
     return this.waiting.length;
   }
   release(): void {
@@ -94,8 +90,8 @@ describe('ControlLeader', () => {
     await leading;
     const answered: string[] = [];
     const a = leader.propose({ kind: 'submit', spec: jobSpec('a', [1]) }).then(() => answered.push('a'));
-    for (let i = 0; i < 5 && sink.held === 0; i++) await tick();
-    assert.equal(sink.held, 1, 'cycle 1 is durable and writes its records');
+    for (let i = 0; i < 5 && sink.heldCount() === 0; i++) await tick();
+    assert.equal(sink.heldCount(), 1, 'cycle 1 is durable and writes its records');
     const b = leader.propose({ kind: 'submit', spec: jobSpec('b', [1]) }).then(() => answered.push('b'));
     for (let i = 0; i < 5 && (await logEntries(durable)).length < 2; i++) await tick();
     const entries = await logEntries(durable);
@@ -110,7 +106,7 @@ describe('ControlLeader', () => {
     );
     assert.deepEqual(answered, [], 'no answer before its records are written');
     sink.release();
-    for (let i = 0; i < 5 && sink.held === 0; i++) await tick();
+    for (let i = 0; i < 5 && sink.heldCount() === 0; i++) await tick();
     sink.release();
     await Promise.all([a, b]);
     assert.deepEqual(answered, ['a', 'b']);
