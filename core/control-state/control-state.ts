@@ -13,6 +13,7 @@ import type { ControlCommand } from './control-command.js';
 import { stateConsistencyProblems } from './state-consistency.js';
 import { noEffects, type Effects } from './state-effects.js';
 import type { StateWriter } from './state-writer.js';
+import { WaitingQueue } from './waiting-queue.js';
 
 /** Version of {@link ControlSnapshotData}; a snapshot of another version is refused on restore. */
 export const SNAPSHOT_VERSION = 1;
@@ -47,6 +48,8 @@ export class ControlState implements StateWriter {
   private readonly workerMap = new Map<string, WorkerRecord>();
   /** workerId → names of live jobs with a placed live task there. */
   private readonly onWorker = new Map<string, Set<string>>();
+  /** Waiting jobs not being cancelled, in scheduling order. */
+  private readonly waiting = new WaitingQueue();
   /** Ended jobs' names → when they ended; a name stays taken until retention forgets it. */
   private readonly endedAt = new Map<string, { readonly at: number; readonly state: JobState }>();
   /**
@@ -155,10 +158,7 @@ export class ControlState implements StateWriter {
 
   /** Waiting jobs not being cancelled, oldest first (by submit time, then name), at most `limit`. */
   waitingJobs(limit = Number.POSITIVE_INFINITY): JobRecord[] {
-    const out: JobRecord[] = [];
-    for (const j of this.jobMap.values()) if (j.state === 'waiting' && !j.cancelRequested) out.push(j);
-    out.sort((a, b) => a.submittedAt - b.submittedAt || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return out.length > limit ? out.slice(0, limit) : out;
+    return this.waiting.first(limit).map((name) => this.jobMap.get(name) as JobRecord);
   }
 
   jobsOnWorker(id: string): readonly string[] {
@@ -234,10 +234,12 @@ export class ControlState implements StateWriter {
     fx.changedJobs.add(next.name);
     if (isTerminalJobState(stored.state) && newBookings.size === 0) {
       this.jobMap.delete(stored.name);
+      this.waiting.set(stored.name, undefined);
       this.endedAt.set(stored.name, { at: stored.finishedAt ?? stored.submittedAt, state: stored.state });
       fx.endedJobs.push(stored);
     } else {
       this.jobMap.set(stored.name, stored);
+      this.waiting.set(stored.name, waitingKey(stored));
     }
   }
 
@@ -331,6 +333,7 @@ export class ControlState implements StateWriter {
     for (const j of data.jobs) {
       for (const b of liveBookings(j).values()) s.book(b, b.bookedAt, fx);
       s.jobMap.set(j.name, j);
+      s.waiting.set(j.name, waitingKey(j));
     }
     // Booking a worker counted as a change; the restored versions are the snapshot's own.
     for (const w of data.workers) {
@@ -369,6 +372,11 @@ function liveBookings(job: JobRecord): Map<string, PlacedBooking> {
     });
   }
   return out;
+}
+
+/** The submit time a job is queued under for scheduling, or undefined when it is not waiting. */
+function waitingKey(job: JobRecord): number | undefined {
+  return job.state === 'waiting' && !job.cancelRequested ? job.submittedAt : undefined;
 }
 
 function sameBooking(a: PlacedBooking, b: PlacedBooking): boolean {
