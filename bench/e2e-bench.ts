@@ -8,7 +8,9 @@
  *   ferretdb-pg the same on MONGO_PG_URL (FerretDB's PostgreSQL handler: start it with
  *              `RSWARM_FERRET_PG=1 scripts/test-services.sh`)
  *
- * Each part: BENCH_WORKERS simulated workers × 32 cores join; BENCH_JOBS jobs × 4 tasks × 2 cores
+ * Each part: BENCH_WORKERS simulated workers × 32 cores join — in a process of their own, as
+ * remote machines would be (BENCH_FLEET=in-process puts them in the control plane's process,
+ * which then also pays for their sockets and timers); BENCH_JOBS jobs × 4 tasks × 2 cores
  * are submitted over HTTP as fast as they are accepted (BENCH_IN_FLIGHT at once); then, on the same
  * cluster, BENCH_PACED_JOBS one-core jobs at half the measured rate, for submit→running latency.
  * BENCH_HISTORY finished jobs can be put in the records first (the history a long-lived cluster
@@ -18,7 +20,7 @@
  *   npm run bench:e2e   (env: BENCH_PARTS=embedded,ferretdb BENCH_WORKERS=1000 BENCH_JOBS=2500
  *                        BENCH_HISTORY=0 BENCH_DOCKER=0)
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,6 +40,9 @@ const HISTORY = Number(process.env['BENCH_HISTORY'] ?? 0);
 const IN_FLIGHT = Number(process.env['BENCH_IN_FLIGHT'] ?? 64);
 const PARTS = (process.env['BENCH_PARTS'] ?? 'embedded,ferretdb').split(',').filter(Boolean);
 const DOCKER = (process.env['BENCH_DOCKER'] ?? '0') !== '0';
+const FLEET = process.env['BENCH_FLEET'] ?? 'process';
+if (FLEET !== 'process' && FLEET !== 'in-process')
+  throw new Error('BENCH_FLEET must be process or in-process');
 // Every simulated worker holds two sockets in this one process; libzmq's default cap is 1023.
 context.maxSockets = Math.max(context.maxSockets, WORKERS * 2 + 64);
 
@@ -49,6 +54,41 @@ function pct(sorted: readonly number[], p: number): number {
 const ZERO_STATS = { cycles: 0, rounds: 0, entries: 0, applyMs: 0, planMs: 0, appendMs: 0, finishMs: 0 };
 
 const LOAD = fileURLToPath(new URL('./submit-load.ts', import.meta.url));
+const FLEET_SCRIPT = fileURLToPath(new URL('./worker-fleet.ts', import.meta.url));
+
+/** Starts the simulated workers in a child process; resolves once all started (see worker-fleet.ts). */
+async function fleetProcess(c: Cluster): Promise<ChildProcess> {
+  const spec = {
+    managerEndpoint: c.config.cluster.managerEndpoint,
+    discoveryEndpoint: c.config.cluster.discoveryEndpoint,
+    prefix: 'bench-',
+    count: WORKERS,
+    cores: 32,
+    memoryBytes: 64 * 1024 ** 3,
+    heartbeatIntervalMs: 2000,
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', FLEET_SCRIPT, JSON.stringify(spec)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`worker fleet exited with ${code}`)));
+  });
+  return child;
+}
+
+async function stopFleet(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.stdin?.end();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
 
 /** Submits from a second process (see submit-load.ts), so the load does not share the event loop. */
 async function load(
@@ -163,16 +203,20 @@ async function part(name: string): Promise<void> {
       },
     },
   });
+  let fleet: ChildProcess | undefined;
   try {
     await prefillHistory(c, ferret ? c.config.backends.mongoUrl : undefined);
     const t0 = Date.now();
-    for (let i = 0; i < WORKERS; i++) {
-      await c.addWorker({
-        workerId: `bench-${i}`,
-        coreIds: Array.from({ length: 32 }, (_, k) => k),
-        memoryBytes: 64 * 1024 ** 3,
-        heartbeatIntervalMs: 2000,
-      });
+    if (FLEET === 'process') fleet = await fleetProcess(c);
+    else {
+      for (let i = 0; i < WORKERS; i++) {
+        await c.addWorker({
+          workerId: `bench-${i}`,
+          coreIds: Array.from({ length: 32 }, (_, k) => k),
+          memoryBytes: 64 * 1024 ** 3,
+          heartbeatIntervalMs: 2000,
+        });
+      }
     }
     const stores = c.plane.stores;
     await waitFor(
@@ -220,6 +264,7 @@ async function part(name: string): Promise<void> {
               ? 'FerretDB 1.24 (SQLite handler) records + control log, Redis lease'
               : 'embedded: memory records, file control log',
         workers: WORKERS,
+        fleet: FLEET,
         history_jobs: HISTORY,
         tasks,
         tasks_per_s: Math.round(tasksPerS),
@@ -245,6 +290,7 @@ async function part(name: string): Promise<void> {
       }),
     );
   } finally {
+    if (fleet) await stopFleet(fleet);
     await c.close();
     rmSync(stateDir, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock/clock.js';
+import { SLEEP_CANCELLED, type Clock } from '../core/clock/clock.js';
 import { taskRefKey, type TaskAssignment, type TaskRef } from '../core/protocol/index.js';
 import {
   exitEvent,
@@ -96,7 +96,7 @@ export class SimulatedRuntime implements ContainerRuntime {
 
   stop(ref: TaskRef): Promise<void> {
     const key = taskRefKey(ref);
-    this.tasks.get(key)?.timer?.abort();
+    this.tasks.get(key)?.timer?.abort(SLEEP_CANCELLED);
     this.tasks.delete(key);
     return Promise.resolve();
   }
@@ -144,7 +144,7 @@ export class SimulatedRuntime implements ContainerRuntime {
   /** Cancels every run timer (so the process can exit); the tasks' records stay listed. */
   close(): Promise<void> {
     this.closed = true;
-    for (const t of this.tasks.values()) t.timer?.abort();
+    for (const t of this.tasks.values()) t.timer?.abort(SLEEP_CANCELLED);
     return Promise.resolve();
   }
 

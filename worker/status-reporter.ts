@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../core/clock/clock.js';
+import { SLEEP_CANCELLED, type Clock } from '../core/clock/clock.js';
 import type { Logger } from '../core/log/logger.js';
 import { PROTOCOL_VERSION, taskRefKey, type Report, type TaskRef } from '../core/protocol/index.js';
 import { DealerChannel } from './dealer-channel.js';
@@ -31,7 +31,10 @@ export type AckListener = (report: Report) => void;
 
 interface Pending {
   readonly report: Report;
-  readonly retry: AbortController;
+  /** When it is sent again unless acknowledged first (clock ms). */
+  nextAt: number;
+  /** The wait after the next resend (doubles up to retryMaxMs). */
+  delay: number;
 }
 
 /**
@@ -56,6 +59,11 @@ export function reportId(workerId: string, ref: TaskRef, state: ReportedState): 
  * its id. Memory stays bounded: at most one report per task ref is pending, because a newer state
  * of the same ref replaces an older one that is not an end (states only move forward, so
  * Discovery would ignore the older one anyway); an end state is never replaced.
+ *
+ * One resend loop per reporter, sleeping until the earliest due report, instead of a timer per
+ * report: reports are normally acknowledged within milliseconds, and a timer (with its abort)
+ * per report cost a measurable share of a process simulating a thousand workers. A report queued
+ * while the loop sleeps towards a later time is resent at that wake (at most retryMaxMs late).
  */
 export class StatusReporter {
   private readonly channel: DealerChannel;
@@ -64,6 +72,9 @@ export class StatusReporter {
   private readonly ackListeners: AckListener[] = [];
   private emptyWaiters: (() => void)[] = [];
   private readonly ackLoop: Promise<void>;
+  /** The resend loop, running while reports are pending. */
+  private resending: Promise<void> | undefined;
+  private readonly closing = new AbortController();
   private closed = false;
 
   private constructor(
@@ -102,10 +113,13 @@ export class StatusReporter {
       reason: update.reason,
       at: update.at,
     };
-    const pending: Pending = { report, retry: new AbortController() };
+    const delay = this.options.retryMinMs;
+    const pending: Pending = { report, nextAt: this.clock.now() + delay, delay };
     this.pendingByRef.set(refKey, pending);
     this.pendingById.set(report.id, pending);
-    void this.resendUntilAcked(pending);
+    // Keyed by id: while Discovery is unreachable the queue holds one copy, not one per resend.
+    this.channel.send(report, report.id);
+    this.startResending();
   }
 
   /** Called with each report once Discovery acknowledges it. */
@@ -128,7 +142,7 @@ export class StatusReporter {
       () => true,
     );
     const result = await Promise.race([emptied, timedOut]);
-    timeout.abort();
+    timeout.abort(SLEEP_CANCELLED);
     return result;
   }
 
@@ -136,28 +150,42 @@ export class StatusReporter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.pendingByRef.values()) p.retry.abort();
+    this.closing.abort(SLEEP_CANCELLED);
     this.pendingByRef.clear();
     this.pendingById.clear();
     this.channel.close();
+    await this.resending;
     await this.ackLoop;
     for (const w of this.emptyWaiters) w();
     this.emptyWaiters = [];
   }
 
-  private async resendUntilAcked(pending: Pending): Promise<void> {
-    let delay = this.options.retryMinMs;
-    for (let attempt = 0; !pending.retry.signal.aborted; attempt++) {
-      if (attempt > 0)
-        this.logger.debug({ id: pending.report.id, attempt }, 'resending unacknowledged report');
-      // Keyed by id: while Discovery is unreachable the queue holds one copy, not one per resend.
-      this.channel.send(pending.report, pending.report.id);
+  private startResending(): void {
+    if (this.resending || this.closed) return;
+    this.resending = this.resendDue().finally(() => {
+      this.resending = undefined;
+      if (this.pendingByRef.size > 0) this.startResending();
+    });
+  }
+
+  /** Sleeps until the earliest due report, resends every due one, until nothing is pending. */
+  private async resendDue(): Promise<void> {
+    while (!this.closed && this.pendingByRef.size > 0) {
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const p of this.pendingByRef.values()) if (p.nextAt < earliest) earliest = p.nextAt;
       try {
-        await this.clock.sleep(delay, pending.retry.signal);
+        await this.clock.sleep(Math.max(0, earliest - this.clock.now()), this.closing.signal);
       } catch {
-        return; // acknowledged, replaced or closed
+        return; // closed
       }
-      delay = Math.min(delay * 2, this.options.retryMaxMs);
+      const now = this.clock.now();
+      for (const p of this.pendingByRef.values()) {
+        if (p.nextAt > now) continue;
+        this.logger.debug({ id: p.report.id }, 'resending unacknowledged report');
+        this.channel.send(p.report, p.report.id);
+        p.delay = Math.min(p.delay * 2, this.options.retryMaxMs);
+        p.nextAt = now + p.delay;
+      }
     }
   }
 
@@ -189,7 +217,6 @@ export class StatusReporter {
   }
 
   private drop(refKey: string, pending: Pending): void {
-    pending.retry.abort();
     this.pendingByRef.delete(refKey);
     this.pendingById.delete(pending.report.id);
     if (this.pendingByRef.size === 0 && this.emptyWaiters.length > 0) {
