@@ -338,11 +338,12 @@ export class ControlLeader implements IntentPort {
     }
     if (commands.length > 0) {
       const groups = entryGroups(commands);
-      const entries: LogEntry<LoggedCommands>[] = groups.map((payload, i) => ({
+      const entries: LogEntry<LoggedCommands>[] = groups.map((g, i) => ({
         seq: this.nextSeq + i,
         term: this.term,
         at,
-        payload,
+        payload: g.commands,
+        json: `[${g.json.join(',')}]`,
       }));
       try {
         await this.deps.log.append(entries);
@@ -350,7 +351,7 @@ export class ControlLeader implements IntentPort {
         // Commands in the entries a fenced append did persist.
         const persisted = groups
           .slice(0, isLogFencedError(err) ? err.persisted : 0)
-          .reduce((n, g) => n + g.length, 0);
+          .reduce((n, g) => n + g.commands.length, 0);
         for (const a of answers) {
           if (a.upTo > 0 && a.upTo <= persisted) a.p.resolve(a.outcome);
           else if (!a.outcome.ok) a.p.resolve(a.outcome);
@@ -483,23 +484,33 @@ function recordBatchOf(fx: Effects, state: ControlState, everything = false): Re
 const ENTRY_COMMANDS = 1000;
 const ENTRY_CHARS = 4 * 1024 * 1024;
 
+/** One log entry's commands and their JSON texts. */
+interface EntryGroup {
+  readonly commands: ControlCommand[];
+  readonly json: string[];
+}
+
 /**
  * A cycle's commands split into log entries: usually one, more only when the cycle is very large
- * (each entry stays a document well under MongoDB's size limit).
+ * (each entry stays a document well under MongoDB's size limit). Each command is serialized once
+ * here; the entry's JSON is built from these texts.
  */
-function entryGroups(commands: readonly ControlCommand[]): ControlCommand[][] {
-  if (commands.length === 1) return [[commands[0] as ControlCommand]];
-  const groups: ControlCommand[][] = [[]];
+function entryGroups(commands: readonly ControlCommand[]): EntryGroup[] {
+  const groups: EntryGroup[] = [{ commands: [], json: [] }];
   let chars = 0;
   for (const c of commands) {
-    const size = JSON.stringify(c).length;
-    const last = groups[groups.length - 1] as ControlCommand[];
-    if (last.length > 0 && (last.length >= ENTRY_COMMANDS || chars + size > ENTRY_CHARS)) {
-      groups.push([c]);
-      chars = size;
+    const text = JSON.stringify(c);
+    const last = groups[groups.length - 1] as EntryGroup;
+    if (
+      last.commands.length > 0 &&
+      (last.commands.length >= ENTRY_COMMANDS || chars + text.length > ENTRY_CHARS)
+    ) {
+      groups.push({ commands: [c], json: [text] });
+      chars = text.length;
     } else {
-      last.push(c);
-      chars += size;
+      last.commands.push(c);
+      last.json.push(text);
+      chars += text.length;
     }
   }
   return groups;

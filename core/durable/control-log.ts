@@ -18,6 +18,11 @@ export interface LogEntry<T> {
   readonly at: number;
   /** Opaque to the log; stored as JSON, so it comes back as `JSON.parse(JSON.stringify(payload))`. */
   readonly payload: T;
+  /**
+   * `JSON.stringify(payload)`, when the writer already has it (it sized its entries with it):
+   * stored as given, so the payload is not serialized twice. Must be exactly that text.
+   */
+  readonly json?: string;
 }
 
 /** The record a new leader writes to take the log over (see {@link ControlLog.claimTerm}). */

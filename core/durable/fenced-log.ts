@@ -101,7 +101,7 @@ export class FencedLog<T> implements ControlLog<T> {
       term: e.term,
       at: e.at,
       kind: 'entry',
-      json: toJson(e.payload, e.seq),
+      json: e.json ?? toJson(e.payload, e.seq),
     }));
     const persisted = await this.#storage.insert(records);
     this.#highestTerm = term;
