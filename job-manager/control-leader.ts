@@ -10,6 +10,7 @@ import {
   type Effects,
   type IntentPort,
   type LoggedCommands,
+  eventId,
   type RecordBatch,
   type RecordSink,
   NotLeaderError,
@@ -20,7 +21,7 @@ import type { SnapshotStore } from '../core/durable/snapshot-store.js';
 import { assignmentOf } from '../core/control/task-assignment.js';
 import { AppError } from '../core/errors/index.js';
 import type { Logger } from '../core/log/logger.js';
-import type { JobRecord } from '../core/model/records.js';
+import type { ClusterEvent, JobRecord } from '../core/model/records.js';
 import type { DispatchLink } from '../core/transport/control-links.js';
 import { recoverState, snapshotItems } from './leader-recovery.js';
 
@@ -165,11 +166,14 @@ export class ControlLeader implements IntentPort {
     if (this.mode !== 'standby') throw new Error(`ControlLeader.lead in state ${this.mode}`);
     this.mode = 'recovering';
     try {
-      const r = await recoverState(this.deps.log, this.deps.snapshots, {
-        term,
-        leader: this.options.id,
-        at: this.deps.clock.now(),
-      });
+      // Records of the log entries after this were perhaps never written: they are written again.
+      const recordsThrough = await this.deps.records.writtenThrough().catch(() => 0);
+      const r = await recoverState(
+        this.deps.log,
+        this.deps.snapshots,
+        { term, leader: this.options.id, at: this.deps.clock.now() },
+        recordsThrough,
+      );
       if (this.mode !== 'recovering') return; // stepped down or closed meanwhile
       this.state = r.state;
       this.term = r.term;
@@ -188,12 +192,13 @@ export class ControlLeader implements IntentPort {
       // The previous leader may have died between its last append and its records: history for
       // jobs that ended in the replayed log, the workers and the strategy are written again.
       fx.endedJobs.push(...r.ended);
+      fx.events.push(...r.events);
       for (const j of r.ended) {
         if (j.name && !r.state.job(j.name)) this.recent.set(j.name, j);
         if (this.recent.size > RECENTLY_ENDED) this.recent.delete(this.recent.keys().next().value as string);
       }
       for (const w of r.state.workers()) fx.changedWorkers.add(w.id);
-      await this.finish(fx, recordBatchOf(fx, r.state, true));
+      await this.finish(fx, { ...recordBatchOf(fx, r.state, true), throughSeq: r.nextSeq - 1 });
       this.dirty = true;
       this.kick();
     } catch (err) {
@@ -302,13 +307,19 @@ export class ControlLeader implements IntentPort {
     /** Per intent: its outcome and how many commands were logged up to and including it. */
     const answers: { p: Pending; outcome: CommandOutcome; upTo: number }[] = [];
     const fx = noEffects();
+    /** Per logged command: the range of `fx.events` it produced (for the events' stable ids). */
+    const produced: [number, number][] = [];
     for (const p of batch) {
       const cmd = { ...p.intent, at } as ControlCommand;
       if (cmd.kind === 'forget-ended') this.forgetRecent(cmd.before);
       const out = state.apply(cmd);
-      if (out.outcome.ok) commands.push(cmd);
-      answers.push({ p, outcome: out.outcome, upTo: commands.length });
+      const from = fx.events.length;
       mergeEffects(fx, out);
+      if (out.outcome.ok) {
+        commands.push(cmd);
+        produced.push([from, fx.events.length]);
+      }
+      answers.push({ p, outcome: out.outcome, upTo: commands.length });
     }
     const t1 = performance.now();
     if (this.dirty || fx.schedule) {
@@ -323,7 +334,9 @@ export class ControlLeader implements IntentPort {
       if (place) {
         const out = state.apply(place);
         commands.push(place);
+        const from = fx.events.length;
         mergeEffects(fx, out);
+        produced.push([from, fx.events.length]);
         // Capacity a round could not use stays free; only new events ask for another round.
         fx.schedule = false;
       }
@@ -336,8 +349,11 @@ export class ControlLeader implements IntentPort {
       this.recent.set(j.name, j);
       if (this.recent.size > RECENTLY_ENDED) this.recent.delete(this.recent.keys().next().value as string);
     }
+    let throughSeq: number | undefined;
     if (commands.length > 0) {
       const groups = entryGroups(commands);
+      identifyEvents(fx.events, produced, groups, at, this.nextSeq);
+      throughSeq = this.nextSeq + groups.length - 1;
       const entries: LogEntry<LoggedCommands>[] = groups.map((g, i) => ({
         seq: this.nextSeq + i,
         term: this.term,
@@ -381,7 +397,7 @@ export class ControlLeader implements IntentPort {
     s.appendMs += t3 - t2;
     if (fx.schedule) this.dirty = true;
     // What this cycle answers and writes is taken now: the next cycle changes the state next.
-    const records = recordBatchOf(fx, state);
+    const records = { ...recordBatchOf(fx, state), throughSeq };
     const settled = answers.map((a) =>
       // A joining worker's sync is its desired set as of now: it includes what this cycle's round
       // just placed on it (that dispatch may reach the GlobalManager before the join answer).
@@ -483,6 +499,29 @@ function recordBatchOf(fx: Effects, state: ControlState, everything = false): Re
 /** Commands per log entry at most, and JSON characters (a MongoDB document holds 16 MB). */
 const ENTRY_COMMANDS = 1000;
 const ENTRY_CHARS = 4 * 1024 * 1024;
+
+/**
+ * Gives each event its stable id: the events of entry `k` (seq `firstSeq + k`) are numbered in
+ * the order its commands produced them, exactly as a successor replaying that entry numbers them.
+ * @param produced per command, in order, its range in `events`
+ */
+function identifyEvents(
+  events: ClusterEvent[],
+  produced: readonly (readonly [number, number])[],
+  groups: readonly EntryGroup[],
+  at: number,
+  firstSeq: number,
+): void {
+  let command = 0;
+  groups.forEach((g, k) => {
+    let index = 0;
+    for (let c = 0; c < g.commands.length; c++, command++) {
+      const [from, to] = produced[command] as readonly [number, number];
+      for (let e = from; e < to; e++)
+        events[e] = { ...(events[e] as ClusterEvent), id: eventId(at, firstSeq + k, index++) };
+    }
+  });
+}
 
 /** One log entry's commands and their JSON texts. */
 interface EntryGroup {

@@ -1,12 +1,13 @@
 import {
   ControlState,
   commandsOf,
+  withEventIds,
   type ControlSnapshotData,
   type LoggedCommands,
 } from '../core/control-state/index.js';
 import type { ControlLog, LogRecord } from '../core/durable/control-log.js';
 import type { SnapshotStore } from '../core/durable/snapshot-store.js';
-import type { JobRecord, WorkerRecord } from '../core/model/records.js';
+import type { ClusterEvent, JobRecord, WorkerRecord } from '../core/model/records.js';
 
 /**
  * One snapshot item. The state is split into one item per job and per worker (plus a header) so
@@ -52,18 +53,36 @@ export interface Recovered {
   /** The term claimed (at least the requested one). */
   readonly term: number;
   /**
-   * Jobs that ended in the replayed part of the log. The previous leader may have died before
-   * writing their history records, so the new one writes them again (a record already there is
-   * simply overwritten with the same content).
+   * Jobs that ended in the log entries after `recordsThrough`. The previous leader may have died
+   * before writing their history records, so the new one writes them again (a record already there
+   * is simply overwritten with the same content).
    */
   readonly ended: readonly JobRecord[];
+  /** The events of those entries, with their stable ids (one already stored is not stored again). */
+  readonly events: readonly ClusterEvent[];
 }
 
-/** Applies one log record (a cycle's commands, in order); returns the jobs it ended. */
-function applyRecord(state: ControlState, r: LogRecord<LoggedCommands>): readonly JobRecord[] {
-  if (r.kind === 'entry') return commandsOf(r.payload).flatMap((c) => state.apply(c).endedJobs);
-  state.apply({ kind: 'term-start', at: r.at, term: r.term, leader: r.leader });
-  return [];
+/** What applying one log record produced. */
+interface Applied {
+  readonly ended: readonly JobRecord[];
+  /** Its events with their stable ids (numbered as the leader that wrote it numbered them). */
+  readonly events: readonly ClusterEvent[];
+}
+
+/** Applies one log record (a cycle's commands, in order). */
+function applyRecord(state: ControlState, r: LogRecord<LoggedCommands>): Applied {
+  if (r.kind !== 'entry') {
+    state.apply({ kind: 'term-start', at: r.at, term: r.term, leader: r.leader });
+    return { ended: [], events: [] };
+  }
+  const ended: JobRecord[] = [];
+  const events: ClusterEvent[] = [];
+  for (const c of commandsOf(r.payload)) {
+    const fx = state.apply(c);
+    ended.push(...fx.endedJobs);
+    events.push(...fx.events);
+  }
+  return { ended, events: withEventIds(events, r.at, r.seq) };
 }
 
 /**
@@ -75,6 +94,7 @@ export async function recoverState(
   log: ControlLog<LoggedCommands>,
   snapshots: SnapshotStore,
   claim: { readonly term: number; readonly leader: string; readonly at: number },
+  recordsThrough = 0,
 ): Promise<Recovered> {
   const t0 = performance.now();
   const snap = await snapshots.latest();
@@ -82,9 +102,15 @@ export async function recoverState(
   let last = snap?.seq ?? 0;
   let replayed = 0;
   const ended: JobRecord[] = [];
+  const events: ClusterEvent[] = [];
+  const collect = (r: LogRecord<LoggedCommands>, applied: Applied): void => {
+    if (r.seq <= recordsThrough) return;
+    ended.push(...applied.ended);
+    events.push(...applied.events);
+  };
   for await (const r of log.readAfter(last)) {
     if (r.seq !== last + 1) throw new Error(`control log has a gap: seq ${r.seq} follows ${last}`);
-    ended.push(...applyRecord(state, r));
+    collect(r, applyRecord(state, r));
     last = r.seq;
     replayed++;
   }
@@ -98,9 +124,17 @@ export async function recoverState(
     at: claim.at,
   });
   for (const r of claimed.missed) {
-    ended.push(...applyRecord(state, r));
+    collect(r, applyRecord(state, r));
     replayed++;
   }
   state.apply({ kind: 'term-start', at: claim.at, term: claimed.term, leader: claim.leader });
-  return { state, nextSeq: claimed.seq + 1, replayed, ms: performance.now() - t0, term: claimed.term, ended };
+  return {
+    state,
+    nextSeq: claimed.seq + 1,
+    replayed,
+    ms: performance.now() - t0,
+    term: claimed.term,
+    ended,
+    events,
+  };
 }

@@ -10,6 +10,23 @@ export interface RecordBatch {
   readonly events: readonly ClusterEvent[];
   /** The scheduling strategy, when it changed. */
   readonly strategy?: string | undefined;
+  /** The last control-log seq whose records this batch completes (stored last, as a watermark). */
+  readonly throughSeq?: number | undefined;
+}
+
+/**
+ * The stable id of the `index`-th event produced by the log entry `seq` (applied at `at`), in an
+ * ObjectId's form so MongoDB orders events by it: seconds of `at` (8 hex digits), then the seq
+ * (10), then the index (6). The leader and a replaying successor derive the same ids.
+ */
+export function eventId(at: number, seq: number, index: number): string {
+  const hex = (n: number, width: number): string => Math.floor(n).toString(16).padStart(width, '0');
+  return hex(Math.max(0, at) / 1000, 8).slice(-8) + hex(seq, 10).slice(-10) + hex(index, 6).slice(-6);
+}
+
+/** `events` with their stable ids: the `i`-th gets {@link eventId}(at, seq, i). */
+export function withEventIds(events: readonly ClusterEvent[], at: number, seq: number): ClusterEvent[] {
+  return events.map((e, i) => ({ ...e, id: eventId(at, seq, i) }));
 }
 
 /** Merges batches in order: the later record of a job or worker wins, events are concatenated. */
@@ -17,8 +34,10 @@ export function mergeRecordBatches(batches: readonly RecordBatch[]): RecordBatch
   const ended = new Map<string, JobRecord>();
   const workers = new Map<string, WorkerRecord>();
   let strategy: string | undefined;
+  let throughSeq: number | undefined;
   for (const b of batches) {
     strategy = b.strategy ?? strategy;
+    if (b.throughSeq !== undefined) throughSeq = Math.max(throughSeq ?? 0, b.throughSeq);
     for (const j of b.ended) ended.set(j.name, j);
     for (const w of b.workers) workers.set(w.id, w);
   }
@@ -27,6 +46,7 @@ export function mergeRecordBatches(batches: readonly RecordBatch[]): RecordBatch
     workers: [...workers.values()],
     events: batches.flatMap((b) => b.events),
     strategy,
+    throughSeq,
   };
 }
 
@@ -75,6 +95,11 @@ export class StoreProjection implements RecordSink {
     this.scheduleWorkers();
     if (batch.strategy !== undefined) await this.stores.settings.setStrategy(batch.strategy);
     if (batch.events.length > 0) await this.stores.events.append(batch.events);
+    if (batch.throughSeq !== undefined) await this.stores.settings.setRecordsThrough(batch.throughSeq);
+  }
+
+  writtenThrough(): Promise<number> {
+    return this.stores.settings.getRecordsThrough();
   }
 
   /**
@@ -143,6 +168,12 @@ export class StoreProjection implements RecordSink {
  */
 export interface RecordSink {
   write(batch: RecordBatch): Promise<void>;
+  /**
+   * The control-log seq through which records are written (0: unknown or never). A new leader
+   * re-writes the history and events of the log entries after it; every write is idempotent
+   * (history by name, events by their stable ids), so a low answer only costs time.
+   */
+  writtenThrough(): Promise<number>;
 }
 
 /** A sink that keeps every batch in memory (tests, benchmarks). */
@@ -152,6 +183,10 @@ export class RecordingSink implements RecordSink {
   write(batch: RecordBatch): Promise<void> {
     this.batches.push(batch);
     return Promise.resolve();
+  }
+
+  writtenThrough(): Promise<number> {
+    return Promise.resolve(Math.max(0, ...this.batches.map((b) => b.throughSeq ?? 0)));
   }
 
   /** Every ended job written so far, by name (the last record wins). */

@@ -147,6 +147,12 @@ export type EventKind =
 
 /** Something that happened, kept for operators and experiments. */
 export interface ClusterEvent {
+  /**
+   * A stable id (24 hex digits, an ObjectId's form) the leader derives from the event's position
+   * in the control log: an event written again — a retried write, or a new leader re-writing the
+   * records of the log's tail — is stored once. Absent on events made elsewhere.
+   */
+  readonly id?: string;
   readonly at: number;
   readonly kind: EventKind;
   readonly job?: string;

@@ -122,6 +122,18 @@ export class MemorySettingsStore implements SettingsStore {
       this.#strategy = name;
     });
   }
+
+  #recordsThrough = 0;
+
+  getRecordsThrough(): Promise<number> {
+    return settle(() => this.#recordsThrough);
+  }
+
+  setRecordsThrough(seq: number): Promise<void> {
+    return settle(() => {
+      this.#recordsThrough = seq;
+    });
+  }
 }
 
 /** {@link EventStore} in process memory: an array in append order. */
@@ -129,14 +141,18 @@ export class MemoryEventStore implements EventStore {
   #events: ClusterEvent[] = [];
   /** Event objects appended so far: appending one again (a retry) stores nothing, as on MongoDB. */
   readonly #appended = new WeakSet<ClusterEvent>();
+  /** Ids of the events with one stored: an event with a stored id is not stored again. */
+  readonly #ids = new Set<string>();
 
   /** Appends copies of `events`, except those appended before. */
   append(events: readonly ClusterEvent[]): Promise<void> {
     return settle(() => {
       for (const e of events) {
-        if (this.#appended.has(e)) continue;
+        if (this.#appended.has(e) || (e.id !== undefined && this.#ids.has(e.id))) continue;
         this.#appended.add(e);
-        this.#events.push(plainCopy(e));
+        if (e.id !== undefined) this.#ids.add(e.id);
+        const { id: _id, ...rest } = plainCopy(e);
+        this.#events.push(rest);
       }
     });
   }

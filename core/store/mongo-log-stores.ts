@@ -45,6 +45,20 @@ export class MongoSettingsStore implements SettingsStore {
   async setStrategy(name: string): Promise<void> {
     await this.#settings.replaceOne({ _id: 'strategy' }, { value: name }, { upsert: true });
   }
+
+  /** The seq the leader's records are written through (0 when never set). */
+  async getRecordsThrough(): Promise<number> {
+    const v = (await this.#settings.findOne({ _id: 'records-through' }))?.value;
+    return v === undefined ? 0 : Number(v);
+  }
+
+  /**
+   * Stores it (an upsert on a collection of two documents, so cheap even where every update
+   * scans the collection, as on FerretDB v1).
+   */
+  async setRecordsThrough(seq: number): Promise<void> {
+    await this.#settings.replaceOne({ _id: 'records-through' }, { value: String(seq) }, { upsert: true });
+  }
 }
 
 /** {@link EventStore} on MongoDB: one document per event in `events`. */
@@ -70,12 +84,17 @@ export class MongoEventStore implements EventStore {
   async append(events: readonly ClusterEvent[]): Promise<void> {
     if (events.length === 0) return;
     const docs = events.map((e) => {
+      const { id: stable, ...fields } = plainCopy(e);
       let id = this.#ids.get(e);
       if (!id) {
-        id = new ObjectId();
+        // A stable id (the leader's) makes a re-written event a duplicate key.
+        id =
+          stable !== undefined && /^[0-9a-f]{24}$/i.test(stable)
+            ? ObjectId.createFromHexString(stable)
+            : new ObjectId();
         this.#ids.set(e, id);
       }
-      return { ...plainCopy(e), _id: id };
+      return { ...fields, _id: id };
     });
     try {
       // Unordered: an event stored by an earlier attempt does not stop the ones after it.

@@ -107,6 +107,12 @@ export interface WorkerStore {
 export interface SettingsStore {
   getStrategy(): Promise<string | undefined>;
   setStrategy(name: string): Promise<void>;
+  /**
+   * The control-log seq through which the leader's records (history, events) are written; 0 when
+   * never set. A new leader re-writes the records of the log entries after it.
+   */
+  getRecordsThrough(): Promise<number>;
+  setRecordsThrough(seq: number): Promise<void>;
 }
 
 /** Append-only event log. */

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { FakeClock } from '../../core/clock/fake-clock.js';
 import {
   RecordingSink,
+  StoreProjection,
   commandsOf,
   type ControlIntent,
   type LoggedCommands,
@@ -14,6 +15,7 @@ import type { DurableState } from '../../core/durable/durable-state.js';
 import { AppError } from '../../core/errors/index.js';
 import { silentLogger } from '../../core/log/logger.js';
 import { RecordingLinks } from '../../core/transport/index.js';
+import { createMemoryStores } from '../../core/store/index.js';
 import { ControlLeader } from '../../job-manager/control-leader.js';
 import { jobSpec } from '../support/control-state-fixtures.js';
 
@@ -57,6 +59,9 @@ class HeldSink implements RecordSink {
         resolve();
       }),
     );
+  }
+  writtenThrough(): Promise<number> {
+    return Promise.resolve(0);
   }
   heldCount(): number {
     return this.waiting.length;
@@ -257,6 +262,72 @@ describe('ControlLeader', () => {
     await b.leader.lead(2);
     assert.equal(b.records.ended().get('short')?.state, 'finished', 'B wrote it on takeover');
     await Promise.all([a.leader.close(), b.leader.close()]);
+  });
+
+  it('records are written through a watermark: a successor re-writes only the unwritten tail, each event once', async () => {
+    const stores = createMemoryStores();
+    let failing = false;
+    /** A's projection, failing while `failing` (the records store is down); B's is sound. */
+    const projectionA = new StoreProjection(stores);
+    const sinkA: RecordSink = {
+      write: (b) => (failing ? Promise.reject(new Error('records store down')) : projectionA.write(b)),
+      writtenThrough: () => projectionA.writtenThrough(),
+    };
+    const durable = createMemoryDurableState();
+    const a = leaderOn(durable, 'jm-a', 5000, sinkA);
+    await a.leader.lead(1);
+    await a.leader.propose(join('w1', 4));
+    await a.leader.propose({ kind: 'submit', spec: jobSpec('short', [1]) });
+    await a.leader.idle();
+    const through = await stores.settings.getRecordsThrough();
+    assert.ok(through > 0, 'the watermark follows the written records');
+    failing = true;
+    const report = (state: 'running' | 'finished', at: number) => ({
+      type: 'report' as const,
+      v: 1 as const,
+      id: `w-${state}`,
+      job: 'short',
+      task: 't0',
+      attempt: 0,
+      workerId: 'w1',
+      state,
+      exitCode: state === 'finished' ? 0 : null,
+      reason: null,
+      at,
+    });
+    await a.leader.propose({ kind: 'reports', reports: [report('running', 2000)] });
+    await a.leader.propose({ kind: 'reports', reports: [report('finished', 3000)] });
+    await a.leader.idle();
+    await a.leader.close(); // A dies with two cycles' records unwritten
+    assert.equal(await stores.settings.getRecordsThrough(), through);
+
+    const written: RecordBatch[] = [];
+    const projectionB = new StoreProjection(stores);
+    const sinkB: RecordSink = {
+      write: (b) => (written.push(b), projectionB.write(b)),
+      writtenThrough: () => projectionB.writtenThrough(),
+    };
+    const b = leaderOn(durable, 'jm-b', 5000, sinkB);
+    await b.leader.lead(2);
+    assert.deepEqual(
+      written[0]?.events.map((e) => e.kind),
+      ['job-running', 'job-finished'],
+      'only the events of the entries after the watermark',
+    );
+    assert.equal((await stores.jobs.get('short'))?.state, 'finished', 'history written on takeover');
+    const events = await stores.events.list({ job: 'short' }, 100);
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['job-submitted', 'job-scheduled', 'job-running', 'job-finished'],
+      'every event of the job once, in order',
+    );
+    // A third leader re-writing the same tail (watermark lost) stores nothing twice.
+    await b.leader.close();
+    await stores.settings.setRecordsThrough(0);
+    const c = leaderOn(durable, 'jm-c', 5000, new StoreProjection(stores));
+    await c.leader.lead(3);
+    assert.equal((await stores.events.list({ job: 'short' }, 100)).length, 4);
+    await c.leader.close();
   });
 
   it('a standby refuses intents with 503 until it leads', async () => {

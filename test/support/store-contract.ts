@@ -706,6 +706,15 @@ export function storeContract(
         await s.settings.setStrategy('best-fit-decreasing');
         assert.equal(await s.settings.getStrategy(), 'best-fit-decreasing');
       });
+
+      test('the records watermark is 0, then set, then moved', async () => {
+        assert.equal(await s.settings.getRecordsThrough(), 0);
+        await s.settings.setRecordsThrough(17);
+        assert.equal(await s.settings.getRecordsThrough(), 17);
+        await s.settings.setRecordsThrough(40);
+        assert.equal(await s.settings.getRecordsThrough(), 40);
+        assert.equal(await s.settings.getStrategy(), undefined, 'the strategy is another setting');
+      });
     });
 
     describe('events', () => {
@@ -725,6 +734,24 @@ export function storeContract(
         await s.events.append(events);
         await s.events.append([]);
         assert.deepEqual(await s.events.list({}, 10), stored([events[1], events[2], events[0]]));
+      });
+
+      test('events with stable ids: written again (copies, another batch) they are stored once, in id order', async () => {
+        const id = (n: number) => `00000001${n.toString(16).padStart(16, '0')}`;
+        const first = [ev(5, { id: id(1), job: 'x' }), ev(5, { id: id(2), job: 'x', kind: 'job-scheduled' })];
+        await s.events.append(first);
+        await s.events.append([
+          ...first.map((e) => ({ ...e })),
+          ev(6, { id: id(3), job: 'x', kind: 'job-running' }),
+        ]);
+        assert.deepEqual(
+          (await s.events.list({ job: 'x' }, 10)).map((e) => [e.at, e.kind, e.id]),
+          [
+            [5, 'job-submitted', undefined],
+            [5, 'job-scheduled', undefined],
+            [6, 'job-running', undefined],
+          ],
+        );
       });
 
       test('list filters by job, by kind, and by both', async () => {
