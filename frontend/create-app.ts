@@ -3,9 +3,13 @@ import swaggerUi from 'swagger-ui-express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobRules } from '../core/job/index.js';
 import type { Logger } from '../core/log/logger.js';
-import { loadSpec } from '../core/openapi/index.js';
-import { errorHandler, notFoundHandler, requireJson } from './error-handler.js';
+import { configSchema } from '../core/config/index.js';
+import { loadSpec, specOperations } from '../core/openapi/index.js';
+import type { AuthFailureLimit } from './auth-failure-limit.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import type { OperationHandlers } from './operation-handler.js';
+import { securityHeaders } from './security-headers.js';
 import { createSpecRouter } from './spec-router.js';
 
 /** Everything the FrontEnd's HTTP app is built from. */
@@ -19,6 +23,8 @@ export interface FrontEndDeps {
   readonly metrics?: Registry;
   /** Extra readiness checks reported by /healthz; any non-"ok" value makes it 503. */
   readonly healthChecks?: () => Promise<Record<string, string>>;
+  /** Failed authentications per client address and window (config `http.authFailures`). */
+  readonly authFailures?: AuthFailureLimit;
 }
 
 /** Routes the app serves outside the spec: the spec itself and its UI. */
@@ -27,10 +33,12 @@ export const INFRASTRUCTURE_ROUTES = ['GET /openapi.json', 'GET /docs'] as const
 /**
  * Builds the FrontEnd's express app without listening, so tests can drive it in process.
  * Routes come from openapi/openapi.yaml; `/docs` serves Swagger UI and `/openapi.json` the spec.
+ * Every answer carries the security headers; a known path with an unserved method is 405.
  */
 export function createApp(deps: FrontEndDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders());
   app.set('query parser', 'simple');
   const metrics = deps.metrics ?? new Registry();
   if (!deps.metrics) collectDefaultMetrics({ register: metrics });
@@ -42,9 +50,6 @@ export function createApp(deps: FrontEndDeps): Express {
   app.use('/docs', swaggerUi.serve);
   app.get('/docs', swaggerUi.setup(spec as object, { customSiteTitle: 'RESTfulSwarm API' }));
 
-  app.use(requireJson);
-  app.use(express.json({ limit: deps.jobRules.maxBodyBytes, strict: false }));
-
   const handlers: OperationHandlers = {
     getHealth: async () => {
       const checks = deps.healthChecks ? await deps.healthChecks() : {};
@@ -54,7 +59,23 @@ export function createApp(deps: FrontEndDeps): Express {
     getMetrics: async () => ({ status: 200, body: await metrics.metrics(), contentType: 'text/plain' }),
     ...deps.handlers,
   };
-  app.use(createSpecRouter({ token: deps.token, jobRules: deps.jobRules, handlers }));
+  app.use(
+    createSpecRouter({
+      token: deps.token,
+      jobRules: deps.jobRules,
+      handlers,
+      authFailures: deps.authFailures ?? configSchema.parse({}).http.authFailures,
+    }),
+  );
+  app.use(
+    methodNotAllowed([
+      ...specOperations().map((o) => ({ path: o.expressPath, methods: [o.method] })),
+      ...INFRASTRUCTURE_ROUTES.map((r) => {
+        const [method, path] = r.split(' ') as [string, string];
+        return { path, methods: [method] };
+      }),
+    ]),
+  );
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

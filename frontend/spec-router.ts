@@ -1,4 +1,10 @@
-import express, { type Request, type Response, type NextFunction, type Router } from 'express';
+import express, {
+  type Request,
+  type Response,
+  type NextFunction,
+  type RequestHandler,
+  type Router,
+} from 'express';
 import { AppError, jsonPointer, type FieldIssue } from '../core/errors/index.js';
 import { validateJob, type JobRules, type JobSpec } from '../core/job/index.js';
 import {
@@ -7,7 +13,9 @@ import {
   type SpecOperation,
   type SpecParameter,
 } from '../core/openapi/index.js';
+import { authFailureLimit, type AuthFailureLimit } from './auth-failure-limit.js';
 import { bearerAuth } from './bearer-auth.js';
+import { requireJson } from './error-handler.js';
 import type { OperationHandlers, OperationId, ValidatedRequest } from './operation-handler.js';
 
 /** What the router needs besides the handlers. */
@@ -15,6 +23,8 @@ export interface SpecRouterOptions {
   readonly token: string;
   readonly jobRules: JobRules;
   readonly handlers: OperationHandlers;
+  /** Failed authentications allowed per client address and window on secured operations. */
+  readonly authFailures: AuthFailureLimit;
 }
 
 function coerce(param: SpecParameter, raw: string): unknown {
@@ -98,18 +108,25 @@ function readBody(
 }
 
 /**
- * Mounts every operation of openapi/openapi.yaml on a router: authentication where the spec
- * asks for it, parameter and body validation driven by the spec's schemas, then the handler for
- * the operationId (501 NOT_IMPLEMENTED when none is registered).
+ * Mounts every operation of openapi/openapi.yaml on a router: the failed-authentication limit and
+ * authentication where the spec asks for it, then the body (read only for operations that take
+ * one, and only once the caller is authenticated, so an anonymous client meets 401 whatever it
+ * sends), parameter and body validation driven by the spec's schemas, then the handler for the
+ * operationId (501 NOT_IMPLEMENTED when none is registered).
  */
 export function createSpecRouter(options: SpecRouterOptions): Router {
   const router = express.Router();
   const validator = new SchemaValidator();
-  const auth = bearerAuth(options.token);
+  const guard: RequestHandler[] = [authFailureLimit(options.authFailures), bearerAuth(options.token)];
+  const readJson: RequestHandler[] = [
+    requireJson,
+    express.json({ limit: options.jobRules.maxBodyBytes, strict: false }),
+  ];
   for (const op of specOperations()) {
     const handler = options.handlers[op.operationId as OperationId];
     const chain = [
-      ...(op.secured ? [auth] : []),
+      ...(op.secured ? guard : []),
+      ...(op.bodySchema ? readJson : []),
       async (req: Request, res: Response, next: NextFunction): Promise<void> => {
         try {
           const issues: FieldIssue[] = [];

@@ -321,7 +321,7 @@ export interface components {
          * @description Stable error codes; never reused.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_STRATEGY" | "UNAUTHORIZED" | "NOT_FOUND" | "JOB_NOT_FOUND" | "TASK_NOT_FOUND" | "WORKER_NOT_FOUND" | "JOB_EXISTS" | "JOB_FINISHED" | "WORKER_BUSY" | "NO_CAPACITY" | "CONFLICT" | "TASK_NOT_RUNNING" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INTERNAL" | "NOT_IMPLEMENTED" | "CHECKPOINT_UNSUPPORTED" | "WORKER_COMMAND_FAILED" | "STORE_UNAVAILABLE";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_STRATEGY" | "UNAUTHORIZED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "JOB_NOT_FOUND" | "TASK_NOT_FOUND" | "WORKER_NOT_FOUND" | "JOB_EXISTS" | "JOB_FINISHED" | "WORKER_BUSY" | "NO_CAPACITY" | "CONFLICT" | "TASK_NOT_RUNNING" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_AUTH_FAILURES" | "INTERNAL" | "NOT_IMPLEMENTED" | "CHECKPOINT_UNSUPPORTED" | "WORKER_COMMAND_FAILED" | "STORE_UNAVAILABLE";
         /**
          * @description Stable codes of one problem with one field.
          * @enum {string}
@@ -483,6 +483,13 @@ export interface components {
             exitCode?: number | null;
             reason?: string | null;
             attempts?: number;
+            /**
+             * @description The task's environment variable names. Values are secrets: the worker receives them,
+             *     the API, the logs and the events never show them.
+             */
+            env?: {
+                [key: string]: "***";
+            };
         };
         JobView: {
             name: string;
@@ -598,6 +605,31 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
+        /** @description No valid bearer token (`UNAUTHORIZED`); checked before the body is read. */
+        Unauthorized: {
+            headers: {
+                /** @description `Bearer realm="rswarm"`, with `error="invalid_token"` when a token was sent. */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description Too many failed authentications from this client address in the window (config
+         *     `http.authFailures`); every secured request from it is refused until the window ends.
+         */
+        TooManyAuthFailures: {
+            headers: {
+                /** @description Seconds until the window ends. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
     };
     parameters: {
         JobName: components["schemas"]["Name"];
@@ -683,7 +715,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
-            401: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     submitJob: {
@@ -709,10 +742,11 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
-            401: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
             409: components["responses"]["Error"];
             413: components["responses"]["Error"];
             415: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
             503: components["responses"]["Error"];
         };
     };
@@ -736,8 +770,10 @@ export interface operations {
                     "application/json": components["schemas"]["JobView"];
                 };
             };
-            401: components["responses"]["Error"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     cancelJob: {
@@ -760,9 +796,11 @@ export interface operations {
                     "application/json": components["schemas"]["JobView"];
                 };
             };
-            401: components["responses"]["Error"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     migrateJob: {
@@ -790,9 +828,12 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
-            401: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     migrateTask: {
@@ -820,9 +861,12 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
-            401: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     updateTask: {
@@ -850,9 +894,12 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
-            401: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
             502: components["responses"]["Error"];
         };
     };
@@ -879,9 +926,11 @@ export interface operations {
                     };
                 };
             };
-            401: components["responses"]["Error"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
             501: components["responses"]["Error"];
             502: components["responses"]["Error"];
         };
@@ -904,7 +953,8 @@ export interface operations {
                     "application/json": components["schemas"]["WorkerView"][];
                 };
             };
-            401: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     getWorker: {
@@ -927,8 +977,10 @@ export interface operations {
                     "application/json": components["schemas"]["WorkerView"];
                 };
             };
-            401: components["responses"]["Error"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     removeWorker: {
@@ -953,9 +1005,11 @@ export interface operations {
                     "application/json": components["schemas"]["WorkerView"];
                 };
             };
-            401: components["responses"]["Error"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     drainWorker: {
@@ -988,8 +1042,11 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
-            401: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     undrainWorker: {
@@ -1012,8 +1069,10 @@ export interface operations {
                     "application/json": components["schemas"]["WorkerView"];
                 };
             };
-            401: components["responses"]["Error"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     getScheduler: {
@@ -1034,7 +1093,8 @@ export interface operations {
                     "application/json": components["schemas"]["SchedulerSettings"];
                 };
             };
-            401: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     setScheduler: {
@@ -1062,7 +1122,10 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
-            401: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     getManager: {
@@ -1083,7 +1146,8 @@ export interface operations {
                     "application/json": components["schemas"]["ManagerView"];
                 };
             };
-            401: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     checkConsistency: {
@@ -1104,7 +1168,8 @@ export interface operations {
                     "application/json": components["schemas"]["ConsistencyReport"];
                 };
             };
-            401: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     compatSubmitJob: {
@@ -1130,10 +1195,11 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
-            401: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
             409: components["responses"]["Error"];
             413: components["responses"]["Error"];
             415: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
     compatSwitchScheduler: {
@@ -1157,7 +1223,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
-            401: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyAuthFailures"];
         };
     };
 }

@@ -34,6 +34,15 @@ export const configSchema = z
           .int()
           .positive()
           .default(1024 * 1024),
+        /** Failed authentications one client address may make per window before it gets 429. */
+        authFailures: z
+          .object({
+            /** Failures allowed per window. @defaultValue 20 */
+            limit: z.number().int().positive().default(20),
+            /** The window, fixed per client address. @defaultValue 1 min */
+            windowMs: duration.default(60_000),
+          })
+          .prefault({}),
       })
       .prefault({}),
     job: z

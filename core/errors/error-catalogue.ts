@@ -11,6 +11,10 @@ export const ERROR_CATALOGUE = {
   UNKNOWN_STRATEGY: { status: 400, title: 'No scheduling strategy has that name.' },
   UNAUTHORIZED: { status: 401, title: 'A valid bearer token is required.' },
   NOT_FOUND: { status: 404, title: 'No such route.' },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    title: 'The path exists but not with this method; the Allow header lists its methods.',
+  },
   JOB_NOT_FOUND: { status: 404, title: 'No job has that name.' },
   TASK_NOT_FOUND: { status: 404, title: 'No task has that name.' },
   WORKER_NOT_FOUND: { status: 404, title: 'No worker has that id.' },
@@ -25,6 +29,10 @@ export const ERROR_CATALOGUE = {
   },
   BODY_TOO_LARGE: { status: 413, title: 'The request body exceeds the configured size.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json.' },
+  TOO_MANY_AUTH_FAILURES: {
+    status: 429,
+    title: 'Too many failed authentications from this address; retry after Retry-After seconds.',
+  },
   INTERNAL: { status: 500, title: 'An unexpected error occurred; it has been logged.' },
   NOT_IMPLEMENTED: { status: 501, title: 'This operation is specified but not available in this build.' },
   CHECKPOINT_UNSUPPORTED: {
