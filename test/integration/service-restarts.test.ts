@@ -21,9 +21,9 @@ import { PrivateFerretDb, PrivateRedis } from '../support/private-services.js';
 
 /**
  * Jobs between two restarts, and after the last one: the flow runs until every restart is over
- * and this many more jobs were submitted (about 200-300 jobs in all).
+ * and this many more jobs were submitted (about 200-280 jobs in all).
  */
-const JOBS_BETWEEN = 30;
+const JOBS_BETWEEN = 25;
 /** Bounds the flow should the restarts never end; reaching it fails the test. */
 const MAX_JOBS = 400;
 const WORKERS = 3;
