@@ -3,6 +3,12 @@ import type { Clock } from '../core/clock/clock.js';
 import type { ControlLink } from '../core/control-state/index.js';
 import type { Logger } from '../core/log/logger.js';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type Report } from '../core/protocol/index.js';
+import {
+  claimedPrincipal,
+  LinkGuard,
+  MAX_DISCOVERY_MESSAGE_BYTES,
+  type ServerLinkSecurity,
+} from '../core/security/index.js';
 import { SerialSender } from '../core/transport/index.js';
 
 /**
@@ -17,6 +23,11 @@ export const MAX_BATCH = 512;
 export interface DiscoveryOptions {
   /** ZeroMQ ROUTER address workers send reports to. */
   readonly endpoint: string;
+  /**
+   * CurveZMQ with a ZAP policy (enrolled workers only) and routing proofs: a worker reports only
+   * as itself. Absent: plaintext (tests).
+   */
+  readonly security?: ServerLinkSecurity;
 }
 
 /** What Discovery is built from. */
@@ -44,19 +55,37 @@ interface Pending {
  */
 export class Discovery {
   private state: DiscoveryState = 'created';
-  private readonly router = new Router({ linger: 200, handover: true });
+  private readonly router: Router;
   private readonly sender = new SerialSender();
   private batch: Pending[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private loop: Promise<void> | undefined;
 
-  private constructor(private readonly deps: DiscoveryDeps) {}
+  private constructor(
+    private readonly deps: DiscoveryDeps,
+    private readonly guard: LinkGuard | undefined,
+  ) {
+    this.router = new Router({
+      linger: 200,
+      handover: true,
+      ...(guard ? guard.socketOptions(MAX_DISCOVERY_MESSAGE_BYTES) : {}),
+    });
+  }
 
   /** Binds the endpoint; call {@link run} to start. */
   static async create(options: DiscoveryOptions, deps: DiscoveryDeps): Promise<Discovery> {
-    const d = new Discovery(deps);
-    await d.router.bind(options.endpoint);
+    const guard = options.security
+      ? await LinkGuard.create(options.security, 'discovery', deps.logger)
+      : undefined;
+    const d = new Discovery(deps, guard);
+    try {
+      await d.router.bind(options.endpoint);
+    } catch (err) {
+      d.router.close();
+      await guard?.close();
+      throw err;
+    }
     return d;
   }
 
@@ -84,6 +113,18 @@ export class Discovery {
             'dropped a message at Discovery',
           );
           continue;
+        }
+        if (this.guard) {
+          // A worker reports only as itself; the leader then applies only reports about tasks
+          // placed on that worker, so a worker cannot speak for another's tasks either.
+          const who = this.guard.identify(identity as Buffer);
+          if (who?.kind !== 'worker' || who.workerId !== d.message.workerId) {
+            this.deps.logger.warn(
+              { peer: claimedPrincipal((identity as Buffer).toString('utf8')), worker: d.message.workerId },
+              'refused a report: not from that worker',
+            );
+            continue;
+          }
         }
         this.batch.push({ identity: identity as Buffer, report: d.message });
         if (this.batch.length >= MAX_BATCH) this.scheduleFlush(0);
@@ -145,6 +186,7 @@ export class Discovery {
     await this.sender.drain();
     this.router.close();
     await this.loop;
+    await this.guard?.close();
     this.state = 'closed';
   }
 }

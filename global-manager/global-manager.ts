@@ -16,6 +16,14 @@ import {
   type TaskAssignment,
 } from '../core/protocol/index.js';
 import type { Stores } from '../core/store/store-ports.js';
+import {
+  claimedPrincipal,
+  LinkGuard,
+  MAX_MANAGER_MESSAGE_BYTES,
+  secretsEqual,
+  type LinkIdentity,
+  type ServerLinkSecurity,
+} from '../core/security/index.js';
 import { SerialSender } from '../core/transport/index.js';
 import { sampleUsage } from './usage-sampler.js';
 
@@ -23,8 +31,16 @@ import { sampleUsage } from './usage-sampler.js';
 export interface GlobalManagerOptions {
   /** ZeroMQ ROUTER address workers and control peers connect to. */
   readonly endpoint: string;
-  /** Secret workers must present; empty accepts any (loopback development only). */
+  /**
+   * Secret a worker presents once to enrol its key (with `security`), or at every join on a
+   * plaintext link, where empty accepts any (tests only). Never logged.
+   */
   readonly joinToken: string;
+  /**
+   * CurveZMQ with a ZAP policy and routing proofs: every message is attributed to a worker or a
+   * control-plane peer, and refused when it speaks for anyone else. Absent: plaintext (tests).
+   */
+  readonly security?: ServerLinkSecurity;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
   /** How often a utilisation sample of every worker is appended; 0 disables. */
@@ -52,6 +68,18 @@ interface Session {
   lastSeen: number;
 }
 
+/** A command relayed to a worker: who asked, and which worker must answer. */
+interface PendingCommand {
+  readonly requester: Buffer;
+  readonly workerId: string;
+}
+
+/** How a peer is named in logs: its principal, never its routing proof. */
+function peerName(identity: Buffer): string {
+  const id = identity.toString('utf8');
+  return claimedPrincipal(id) ?? id.slice(0, 140);
+}
+
 /**
  * Owns the ZeroMQ link to workers and their liveness. A worker joins with a token and its
  * capacity; the join is an intent to the leading JobManager, whose answer carries the worker's
@@ -61,16 +89,11 @@ interface Session {
  */
 export class GlobalManager {
   private state: GlobalManagerState = 'created';
-  private readonly router = new Router({
-    linger: 200,
-    mandatory: true,
-    handover: true,
-    sendHighWaterMark: 100_000,
-  });
+  private readonly router: Router;
   private readonly sender = new SerialSender();
   private readonly sessions = new Map<string, Session>();
   /** Command id → the control peer waiting for its result. */
-  private readonly pendingCommands = new Map<string, Buffer>();
+  private readonly pendingCommands = new Map<string, PendingCommand>();
   /** When the sweep started; workers known only from records get a full timeout from then. */
   private runAt = 0;
   /** Joins waiting for the leader, by worker: such a worker is alive, not silent. */
@@ -85,12 +108,35 @@ export class GlobalManager {
   private constructor(
     private readonly options: GlobalManagerOptions,
     private readonly deps: GlobalManagerDeps,
-  ) {}
+    private readonly guard: LinkGuard | undefined,
+  ) {
+    this.router = new Router({
+      linger: 200,
+      mandatory: true,
+      // A worker that reconnects takes its routing id over; with routing proofs only the holder
+      // of the worker's key can present that id.
+      handover: true,
+      sendHighWaterMark: 100_000,
+      ...(guard ? guard.socketOptions(MAX_MANAGER_MESSAGE_BYTES) : {}),
+    });
+  }
 
   /** Binds the endpoint; call {@link run} to start serving. */
   static async create(options: GlobalManagerOptions, deps: GlobalManagerDeps): Promise<GlobalManager> {
-    const gm = new GlobalManager(options, deps);
-    await gm.router.bind(options.endpoint);
+    if (options.security && options.joinToken === '') {
+      throw new Error('GlobalManager: a secured link needs a join token');
+    }
+    const guard = options.security
+      ? await LinkGuard.create(options.security, 'manager', deps.logger)
+      : undefined;
+    const gm = new GlobalManager(options, deps, guard);
+    try {
+      await gm.router.bind(options.endpoint);
+    } catch (err) {
+      gm.router.close();
+      await guard?.close();
+      throw err;
+    }
     return gm;
   }
 
@@ -122,13 +168,16 @@ export class GlobalManager {
         const decoded = decodeMessage(frame as Buffer);
         if (!decoded.ok) {
           this.deps.logger.warn(
-            { peer: String(identity), error: decoded.error },
+            { peer: peerName(identity as Buffer), error: decoded.error },
             'dropped an invalid message',
           );
           continue;
         }
         const m = decoded.message;
+        const who = this.guard?.identify(identity as Buffer);
+        if (!this.authorized(identity as Buffer, who, m)) continue;
         if (m.type === 'join') {
+          if (!(await this.admitJoin(identity as Buffer, who, m))) continue;
           // A join waits for the leader (its answer is the worker's desired set); heartbeats and
           // dispatches must not wait behind it. One join per worker at a time, in order.
           const prev = this.joins.get(m.workerId) ?? Promise.resolve();
@@ -142,7 +191,7 @@ export class GlobalManager {
           continue;
         }
         // Handled one at a time, in order of arrival.
-        await this.handle(identity as Buffer, m).catch((err: unknown) =>
+        await this.handle(identity as Buffer, m, who).catch((err: unknown) =>
           this.deps.logger.error({ err, type: m.type }, 'message handling failed'),
         );
       }
@@ -151,7 +200,62 @@ export class GlobalManager {
     }
   }
 
-  private async handle(identity: Buffer, m: Message): Promise<void> {
+  /**
+   * Who may send what (on a secured link): only control-plane peers dispatch and command; a worker
+   * heartbeats and answers commands only as itself; anyone may ask to join (admitJoin decides).
+   * Refusals are logged with the principal the peer claims, at most the message type.
+   */
+  private authorized(identity: Buffer, who: LinkIdentity | undefined, m: Message): boolean {
+    if (!this.guard) return true;
+    let ok: boolean;
+    switch (m.type) {
+      case 'join':
+        return true;
+      case 'heartbeat':
+      case 'commandResult':
+        ok = who?.kind === 'worker' && who.workerId === m.workerId;
+        break;
+      case 'dispatch':
+      case 'command':
+        ok = who?.kind === 'control';
+        break;
+      default:
+        ok = false;
+    }
+    if (!ok)
+      this.deps.logger.warn({ peer: peerName(identity), type: m.type }, 'refused a message: not authorized');
+    return ok;
+  }
+
+  /**
+   * Whether a join may go on. Secured link: a worker known by its key joins without the token; a
+   * new key is enrolled once, with the join token and a routing id proven with that key; a key or
+   * id that belongs to someone else, or a revoked key, is refused. Plaintext link: the token.
+   */
+  private async admitJoin(identity: Buffer, who: LinkIdentity | undefined, m: Join): Promise<boolean> {
+    const refuse = async (reason: string): Promise<false> => {
+      this.deps.logger.warn({ worker: m.workerId, reason }, 'join refused');
+      await this.send(identity, { type: 'reject', v: PROTOCOL_VERSION, reason, rejoin: false });
+      return false;
+    };
+    const tokenOk = this.options.joinToken === '' || secretsEqual(m.joinToken, this.options.joinToken);
+    if (!this.guard) return tokenOk || refuse('join token refused');
+    if (who) {
+      return (who.kind === 'worker' && who.workerId === m.workerId) || refuse('identity mismatch');
+    }
+    if (m.publicKey === undefined) return refuse('unknown key: enrol with a public key and the join token');
+    if (m.joinToken === '' || !secretsEqual(m.joinToken, this.options.joinToken))
+      return refuse('join token refused');
+    if (!this.guard.proves(identity, m.workerId, m.publicKey))
+      return refuse('routing id not proven with this key');
+    const outcome = this.guard.security.keyring.enrol(m.workerId, m.publicKey, this.deps.clock.now());
+    if (outcome !== 'enrolled' && outcome !== 'known') return refuse(`key not enrolled: ${outcome}`);
+    if (outcome === 'enrolled')
+      this.deps.logger.info({ worker: m.workerId, publicKey: m.publicKey }, 'worker key enrolled');
+    return true;
+  }
+
+  private async handle(identity: Buffer, m: Message, who: LinkIdentity | undefined): Promise<void> {
     switch (m.type) {
       case 'join':
         return this.onJoin(identity, m);
@@ -162,7 +266,7 @@ export class GlobalManager {
       case 'command':
         return this.onCommand(identity, m);
       case 'commandResult':
-        return this.onCommandResult(m);
+        return this.onCommandResult(m, who);
       default:
         this.deps.logger.warn({ type: m.type }, 'unexpected message type at the GlobalManager');
     }
@@ -176,23 +280,14 @@ export class GlobalManager {
         () => true,
         (err: unknown) => {
           // EHOSTUNREACH: the peer is gone; it gets its full desired set when it rejoins.
-          this.deps.logger.debug({ err, peer: identity.toString() }, 'send to peer failed');
+          this.deps.logger.debug({ err, peer: peerName(identity) }, 'send to peer failed');
           return false;
         },
       );
   }
 
+  /** A join admitted by {@link admitJoin}: recorded by the leader, answered with the desired set. */
   private async onJoin(identity: Buffer, m: Join): Promise<void> {
-    if (this.options.joinToken !== '' && m.joinToken !== this.options.joinToken) {
-      this.deps.logger.warn({ worker: m.workerId }, 'join refused: bad join token');
-      await this.send(identity, {
-        type: 'reject',
-        v: PROTOCOL_VERSION,
-        reason: 'join token refused',
-        rejoin: false,
-      });
-      return;
-    }
     const now = this.deps.clock.now();
     let desired: readonly TaskAssignment[];
     try {
@@ -284,7 +379,7 @@ export class GlobalManager {
     }
     const s = this.sessions.get(m.workerId);
     if (!s) return answer('unreachable', `worker ${m.workerId} is not connected`);
-    this.pendingCommands.set(m.id, identity);
+    this.pendingCommands.set(m.id, { requester: identity, workerId: m.workerId });
     if (this.pendingCommands.size > MAX_PENDING_COMMANDS) {
       // Requesters time out on their own; the oldest entries are the ones nobody waits for any more.
       const oldest = this.pendingCommands.keys().next().value;
@@ -296,11 +391,13 @@ export class GlobalManager {
     }
   }
 
-  private async onCommandResult(m: CommandResult): Promise<void> {
-    const requester = this.pendingCommands.get(m.id);
-    if (!requester) return;
+  private async onCommandResult(m: CommandResult, who: LinkIdentity | undefined): Promise<void> {
+    const pending = this.pendingCommands.get(m.id);
+    if (!pending) return;
+    // Only the worker the command went to answers it.
+    if (this.guard && (who?.kind !== 'worker' || who.workerId !== pending.workerId)) return;
     this.pendingCommands.delete(m.id);
-    await this.send(requester, m);
+    await this.send(pending.requester, m);
   }
 
   private async forwardStops(stops: readonly PlacedRef[]): Promise<void> {
@@ -378,6 +475,7 @@ export class GlobalManager {
     await this.sender.drain();
     this.router.close();
     await this.loop;
+    await this.guard?.close();
     this.state = 'closed';
   }
 }

@@ -1,6 +1,11 @@
 import { Dealer } from 'zeromq';
 import type { Logger } from '../core/log/logger.js';
 import { decodeMessage, encodeMessage, type Message } from '../core/protocol/index.js';
+import {
+  clientSocketOptions,
+  MAX_WORKER_MESSAGE_BYTES,
+  type ClientLinkSecurity,
+} from '../core/security/index.js';
 
 /**
  * How long a closing socket may keep unsent messages. Small, so close() never hangs on an
@@ -33,13 +38,23 @@ export class DealerChannel {
   /**
    * @param endpoint the peer's ROUTER address, e.g. `tcp://10.0.0.1:3100`
    * @param routingId this end's identity at the ROUTER (the worker id on the manager link)
+   * @param security CurveZMQ keys; the routing id then becomes `routingId` with its proof
    */
   constructor(
     endpoint: string,
     private readonly logger: Logger,
     routingId?: string,
+    security?: ClientLinkSecurity,
   ) {
-    this.socket = new Dealer({ linger: LINGER_MS, immediate: true, ...(routingId ? { routingId } : {}) });
+    if (security && !routingId) throw new Error('DealerChannel: a secured channel needs its principal');
+    this.socket = new Dealer({
+      linger: LINGER_MS,
+      immediate: true,
+      ...(routingId ? { routingId } : {}),
+      ...(security && routingId
+        ? { ...clientSocketOptions(security, routingId), maxMessageSize: MAX_WORKER_MESSAGE_BYTES }
+        : {}),
+    });
     this.socket.connect(endpoint);
   }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { SLEEP_CANCELLED, type Clock } from '../core/clock/clock.js';
 import type { Logger } from '../core/log/logger.js';
 import { PROTOCOL_VERSION, taskRefKey, type Report, type TaskRef } from '../core/protocol/index.js';
+import type { ClientLinkSecurity } from '../core/security/index.js';
 import { DealerChannel } from './dealer-channel.js';
 import { isEnded, type ReportedState } from './report-state.js';
 
@@ -25,6 +26,8 @@ export interface StatusReporterOptions {
   readonly retryMinMs: number;
   /** Largest resend delay. */
   readonly retryMaxMs: number;
+  /** CurveZMQ keys; reports then travel encrypted under the worker's proven identity. */
+  readonly security?: ClientLinkSecurity;
 }
 
 export type AckListener = (report: Report) => void;
@@ -82,7 +85,9 @@ export class StatusReporter {
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.channel = new DealerChannel(options.discoveryEndpoint, logger);
+    this.channel = options.security
+      ? new DealerChannel(options.discoveryEndpoint, logger, options.workerId, options.security)
+      : new DealerChannel(options.discoveryEndpoint, logger);
     this.ackLoop = this.receiveAcks();
   }
 

@@ -118,12 +118,13 @@ export class WorkerAgent {
           discoveryEndpoint: o.discoveryEndpoint,
           retryMinMs: o.reportRetryMinMs,
           retryMaxMs: o.reportRetryMaxMs,
+          ...(o.security ? { security: o.security } : {}),
         },
         { clock: this.clock, logger: this.logger },
       );
       this.reporter.onAcked((r) => this.onAcked(r));
       for (const t of await this.runtime.list()) this.adopt(t);
-      this.manager = new DealerChannel(o.managerEndpoint, this.logger, o.workerId);
+      this.manager = new DealerChannel(o.managerEndpoint, this.logger, o.workerId, o.security);
       this.loops.push(this.receiveCommands(this.manager), this.heartbeat(this.manager));
       this.sendJoin();
       this.logger.info({ adopted: this.tasks.size }, 'joining');
@@ -380,6 +381,7 @@ export class WorkerAgent {
         v: PROTOCOL_VERSION,
         workerId: o.workerId,
         joinToken: o.joinToken,
+        ...(o.security ? { publicKey: o.security.keyPair.publicKey } : {}),
         runtime: this.runtime.kind,
         coreIds: [...o.coreIds],
         memoryBytes: o.memoryBytes,

@@ -6,6 +6,8 @@ import { MAX_CORE_ID } from '../core/job/cpuset.js';
 /** Protocol limit on names (worker ids travel as `name` fields and as the ZeroMQ routing id). */
 const MAX_NAME_LENGTH = 128;
 
+const curveKey = z.string().length(40);
+
 const endpoint = z
   .string()
   .regex(/^(tcp|ipc|inproc):\/\/.+/, 'must be a ZeroMQ endpoint such as tcp://127.0.0.1:3100');
@@ -28,6 +30,17 @@ export const workerOptionsSchema = z
     managerEndpoint: endpoint,
     /** Discovery ROUTER address, where reports go. */
     discoveryEndpoint: endpoint,
+    /**
+     * CurveZMQ: this worker's key pair and the control plane's public key (Z85). Absent, the
+     * links are plaintext (tests only; the CLI always sets it).
+     */
+    security: z
+      .object({
+        keyPair: z.object({ publicKey: curveKey, secretKey: curveKey }).strict(),
+        serverPublicKey: curveKey,
+      })
+      .strict()
+      .optional(),
     /** Time between heartbeats, in ms. @defaultValue 1000 (as `cluster.heartbeatIntervalMs`) */
     heartbeatIntervalMs: z.number().int().positive().default(1000),
     /** Cores this worker offers (its cpuset universe). @defaultValue every host core (`os.cpus()`) */

@@ -41,7 +41,10 @@ export const joinSchema = z.object({
   type: z.literal('join'),
   v,
   workerId: name,
-  joinToken: z.string(),
+  /** Needed only to enrol a new key; a worker already known by its key may send "". */
+  joinToken: z.string().max(1024),
+  /** The worker's CurveZMQ public key (Z85), registered at enrolment; absent on a plaintext link. */
+  publicKey: z.string().length(40).optional(),
   runtime: z.enum(['docker', 'simulated']),
   coreIds: z.array(z.number().int().nonnegative()).min(1),
   memoryBytes: z.number().int().positive(),

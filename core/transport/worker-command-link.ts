@@ -3,6 +3,7 @@ import { Dealer } from 'zeromq';
 import { decodeMessage, encodeMessage } from '../protocol/codec.js';
 import { PROTOCOL_VERSION, type CommandResult, type WorkerCommand } from '../protocol/messages.js';
 import type { Logger } from '../log/logger.js';
+import { clientSocketOptions, controlPrincipal, type ClientLinkSecurity } from '../security/index.js';
 import { SerialSender } from './serial-sender.js';
 
 /** The answer to one worker command, as the requester sees it (`timeout`: nobody answered). */
@@ -31,11 +32,17 @@ export class ZmqWorkerCommandLink implements WorkerCommandLink {
   private readonly waiting = new Map<string, (a: WorkerCommandAnswer) => void>();
   private readonly loop: Promise<void>;
 
+  /** @param security the control plane's keys; absent, plaintext (tests) */
   constructor(
     endpoint: string,
     private readonly logger: Logger,
+    security?: ClientLinkSecurity,
   ) {
-    this.socket = new Dealer({ routingId: `command-${randomUUID()}`, linger: LINGER_MS });
+    this.socket = new Dealer({
+      routingId: `command-${randomUUID()}`,
+      linger: LINGER_MS,
+      ...(security ? clientSocketOptions(security, controlPrincipal('command')) : {}),
+    });
     this.socket.connect(endpoint);
     this.loop = this.receive();
   }

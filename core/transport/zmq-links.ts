@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Dealer } from 'zeromq';
 import { encodeMessage } from '../protocol/codec.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
+import { clientSocketOptions, controlPrincipal, type ClientLinkSecurity } from '../security/index.js';
 import type { DispatchBody, DispatchLink } from './control-links.js';
 import { SerialSender } from './serial-sender.js';
 
@@ -13,11 +14,13 @@ export class ZmqDispatchLink implements DispatchLink {
   private readonly socket: Dealer;
   private readonly sender = new SerialSender();
 
-  constructor(endpoint: string) {
+  /** @param security the control plane's keys; absent, plaintext (tests) */
+  constructor(endpoint: string, security?: ClientLinkSecurity) {
     this.socket = new Dealer({
       routingId: `control-${randomUUID()}`,
       linger: LINGER_MS,
       sendHighWaterMark: 100_000,
+      ...(security ? clientSocketOptions(security, controlPrincipal('dispatch')) : {}),
     });
     this.socket.connect(endpoint);
   }

@@ -1,0 +1,6 @@
+export * from './z85.js';
+export * from './key-files.js';
+export * from './keyring.js';
+export * from './routing-proof.js';
+export * from './zap-handler.js';
+export * from './link-security.js';
