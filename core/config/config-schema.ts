@@ -49,6 +49,8 @@ export const configSchema = z
       .object({
         /** Host paths a task may mount; a volume outside every prefix is refused. */
         volumeAllowList: z.array(z.string().startsWith('/')).default(['/nfs/RESTfulSwarm', '/tmp/rswarm']),
+        /** Registries task images may come from (`docker.io`, `registry:5000`); empty means any. */
+        imageRegistryAllowList: z.array(z.string().min(1)).default([]),
         /** Most tasks one job may hold. @defaultValue 1000 */
         maxTasksPerJob: z.number().int().positive().default(1000),
         /** Smallest memory limit Docker accepts is 6 MiB. @defaultValue 6 MiB */

@@ -2,6 +2,7 @@ import type { FieldIssue } from '../errors/index.js';
 import { jsonPointer } from '../errors/index.js';
 import { SchemaValidator } from '../openapi/index.js';
 import { findForbiddenKeys } from './forbidden-keys.js';
+import { checkImageReferences } from './image-reference.js';
 import {
   JOB_DEFAULTS,
   type JobSpec,
@@ -16,6 +17,8 @@ import { findDuplicateHostPorts } from './task-bindings.js';
 export interface JobRules extends TaskRules {
   readonly maxBodyBytes: number;
   readonly maxTasksPerJob: number;
+  /** Registries images may come from (`docker.io`, `registry:5000`); empty or absent: any. */
+  readonly imageRegistryAllowList?: readonly string[];
 }
 
 /** The outcome of {@link validateJob}: a normalised job, or every problem found. */
@@ -130,6 +133,7 @@ function fromOriginal(
     n.taskPointers.push(pointer);
   }
   checkCollisions(n, 'container_name', issues);
+  checkImageReferences(n.tasks, n.taskPointers, rules.imageRegistryAllowList, issues);
   checkSubnet(info.network?.subnet, '/job_info/network/subnet', issues);
   const network: NetworkSpec = {
     name: info.network?.name ?? JOB_DEFAULTS.networkName(name),
@@ -163,6 +167,7 @@ function fromNative(
     n.taskPointers.push(pointer);
   });
   checkCollisions(n, 'name', issues);
+  checkImageReferences(n.tasks, n.taskPointers, rules.imageRegistryAllowList, issues);
   const net = body['network'] as
     { name?: string; driver?: NetworkSpec['driver']; subnet?: string } | undefined;
   checkSubnet(net?.subnet, '/network/subnet', issues);
