@@ -1,5 +1,6 @@
 import { freeCoreIds, freeMemoryBytes, type JobRecord, type WorkerRecord } from '../core/model/records.js';
 import { formatCpuset, toOriginalStatus } from '../core/job/index.js';
+import { redactEnv } from '../core/log/redact-secrets.js';
 import type { components } from '../openapi/schema.js';
 
 type JobView = components['schemas']['JobView'];
@@ -20,19 +21,24 @@ export function jobView(j: JobRecord): JobView {
     finishedAt: iso(j.finishedAt),
     unplacedReason: j.unplacedReason,
     failureReason: j.failureReason,
-    tasks: j.tasks.map((t) => ({
-      name: t.name,
-      state: t.state,
-      originalStatus: toOriginalStatus(t.state),
-      image: j.spec.tasks.find((s) => s.name === t.name)?.image ?? '',
-      cores: t.cores,
-      memoryBytes: t.memoryBytes,
-      worker: t.workerId,
-      cpuset: t.coreIds.length > 0 ? formatCpuset(t.coreIds) : null,
-      exitCode: t.exitCode,
-      reason: t.reason,
-      attempts: j.attempt + 1,
-    })),
+    tasks: j.tasks.map((t) => {
+      const spec = j.spec.tasks.find((s) => s.name === t.name);
+      return {
+        name: t.name,
+        state: t.state,
+        originalStatus: toOriginalStatus(t.state),
+        image: spec?.image ?? '',
+        cores: t.cores,
+        memoryBytes: t.memoryBytes,
+        worker: t.workerId,
+        cpuset: t.coreIds.length > 0 ? formatCpuset(t.coreIds) : null,
+        exitCode: t.exitCode,
+        reason: t.reason,
+        attempts: j.attempt + 1,
+        // Environment values are secrets: the names only (the worker alone receives the values).
+        env: redactEnv(spec?.env ?? {}) as Record<string, '***'>,
+      };
+    }),
   };
 }
 
