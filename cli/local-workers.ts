@@ -34,6 +34,7 @@ export function localWorkerOptions(
     discoveryEndpoint: config.cluster.discoveryEndpoint,
     heartbeatIntervalMs: config.cluster.heartbeatIntervalMs,
     dockerHost: config.backends.dockerHost,
+    containers: config.containers,
     runtime,
   } as const;
   return Array.from({ length: count }, (_, i) => {
@@ -72,6 +73,7 @@ export function standaloneWorkerOptions(config: Config, logger: Logger): WorkerO
     discoveryEndpoint: config.cluster.discoveryEndpoint,
     heartbeatIntervalMs: config.cluster.heartbeatIntervalMs,
     dockerHost: config.backends.dockerHost,
+    containers: config.containers,
     runtime: w.runtime,
     ...(coreIds ? { coreIds } : {}),
     ...(memoryBytes ? { memoryBytes } : {}),

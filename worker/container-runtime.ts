@@ -21,9 +21,10 @@ export interface ContainerRuntime {
   readonly kind: 'docker' | 'simulated';
   /**
    * Starts one attempt. If this worker already has it (a restarted agent, a repeated command) the
-   * existing task is adopted and its current state re-emitted instead.
+   * existing task is adopted and its current state re-emitted instead. `signal` aborts a start
+   * that is waiting to retry (the task is being stopped); nothing is emitted then.
    */
-  start(assignment: TaskAssignment): Promise<void>;
+  start(assignment: TaskAssignment, signal?: AbortSignal): Promise<void>;
   /** Stops the task (short grace, then kill) and removes it; a no-op for unknown refs. */
   stop(ref: TaskRef): Promise<void>;
   /** Removes an ended task's container (and, best effort, its job's network when unused). */

@@ -1,5 +1,7 @@
 import Docker from 'dockerode';
 import type { Clock } from '../core/clock/clock.js';
+import { containerHardeningSchema, type ContainerHardening } from '../core/config/index.js';
+import { permanentStartFailure } from '../core/job/start-failure.js';
 import type { Logger } from '../core/log/logger.js';
 import { LABELS } from '../core/model/index.js';
 import { taskRefKey, type TaskAssignment, type TaskRef } from '../core/protocol/index.js';
@@ -17,10 +19,17 @@ import {
   type TaskLimits,
 } from './container-runtime.js';
 import { ContainerEvents, type ContainerEvent } from './docker/container-events.js';
+import { withHardening } from './docker/container-hardening.js';
 import { containerSpecOf } from './docker/container-spec.js';
 import { engineMessage, ignoringAlreadyDone, isNotFound, TaskStartError } from './docker/docker-errors.js';
 import { JobNetworks } from './docker/job-networks.js';
 import { DockerTaskCommands } from './docker/task-commands.js';
+import {
+  DEFAULT_START_RETRY,
+  startErrorKind,
+  startRetryDelayMs,
+  type StartRetryPolicy,
+} from './start-retry.js';
 
 /** Times a start is tried when the job network vanishes under it (see createAndStart). */
 const NETWORK_RACE_RETRIES = 3;
@@ -57,6 +66,10 @@ export interface DockerRuntimeOptions {
   readonly pullTimeoutMs: number;
   /** Grace between SIGTERM and SIGKILL on stop, in s. */
   readonly stopTimeoutSeconds: number;
+  /** How task containers are confined. @defaultValue the schema's defaults (hardened) */
+  readonly hardening?: ContainerHardening;
+  /** Retries of transient start errors. @defaultValue {@link DEFAULT_START_RETRY} */
+  readonly startRetry?: StartRetryPolicy;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -92,6 +105,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly networks: JobNetworks;
   private readonly commands: DockerTaskCommands;
   private events: ContainerEvents | undefined;
+  private readonly hardening: ContainerHardening;
 
   private constructor(
     private readonly docker: Docker,
@@ -99,6 +113,7 @@ export class DockerRuntime implements ContainerRuntime {
     private readonly logger: Logger,
   ) {
     this.networks = new JobNetworks(docker, options.workerId, logger);
+    this.hardening = options.hardening ?? containerHardeningSchema.parse({});
     this.commands = new DockerTaskCommands(docker, async (ref) => {
       const running = (await this.containersOf(ref)).filter((c) => RUNNING_STATES.has(c.State));
       return running[0]?.Id;
@@ -126,19 +141,43 @@ export class DockerRuntime implements ContainerRuntime {
     return runtime;
   }
 
-  async start(a: TaskAssignment): Promise<void> {
+  /**
+   * Starts one attempt. A permanent start error fails it at once, its reason marked permanent
+   * (the JobManager then does not re-queue it); a transient one is tried again after an
+   * exponential, capped backoff (see start-retry.ts), until the policy's attempts run out, the
+   * task is stopped (`signal`) or the runtime closes.
+   */
+  async start(a: TaskAssignment, signal?: AbortSignal): Promise<void> {
     const ref: TaskRef = { job: a.job, task: a.task, attempt: a.attempt };
     this.stopped.delete(taskRefKey(ref));
-    try {
-      if (await this.adoptExisting(a, ref)) return;
-      await this.ensureImage(a.image);
-      await this.createAndStart(a);
-      this.emit({ ref, state: 'running', exitCode: null, reason: null });
-    } catch (err) {
-      if (this.closing.signal.aborted) return;
-      const reason = err instanceof TaskStartError ? err.message : engineMessage(err);
-      this.logger.warn({ ref, reason }, 'task failed to start');
-      this.emit({ ref, state: 'failed', exitCode: null, reason });
+    const policy = this.options.startRetry ?? DEFAULT_START_RETRY;
+    for (let tried = 1; ; tried++) {
+      try {
+        if (await this.adoptExisting(a, ref)) return;
+        await this.ensureImage(a.image);
+        await this.createAndStart(a);
+        this.emit({ ref, state: 'running', exitCode: null, reason: null });
+        return;
+      } catch (err) {
+        if (this.closing.signal.aborted || signal?.aborted) return;
+        const reason = err instanceof TaskStartError ? err.message : engineMessage(err);
+        const kind = startErrorKind(err);
+        if (kind === 'transient' && tried < policy.attempts) {
+          const delayMs = startRetryDelayMs(policy, tried + 1);
+          this.logger.info({ ref, reason, delayMs, tried }, 'task failed to start; retrying');
+          const waits = signal ? AbortSignal.any([this.closing.signal, signal]) : this.closing.signal;
+          const slept = await this.options.clock.sleep(delayMs, waits).then(
+            () => true,
+            () => false,
+          );
+          if (!slept) return; // stopped or closing: the agent already knows
+          continue;
+        }
+        this.logger.warn({ ref, reason, kind, tried }, 'task failed to start');
+        const reported = kind === 'permanent' ? permanentStartFailure(reason) : reason;
+        this.emit({ ref, state: 'failed', exitCode: null, reason: reported });
+        return;
+      }
     }
   }
 
@@ -153,7 +192,9 @@ export class DockerRuntime implements ContainerRuntime {
       const networkRef = a.network ? await this.networks.ensure(a.network, a.job) : undefined;
       let container: Docker.Container | undefined;
       try {
-        container = await this.docker.createContainer(containerSpecOf(a, this.options.workerId, networkRef));
+        container = await this.docker.createContainer(
+          withHardening(containerSpecOf(a, this.options.workerId, networkRef), this.hardening),
+        );
         await container.start();
         return;
       } catch (err) {

@@ -21,6 +21,8 @@ export async function startWorker(options: WorkerOptionsInput, logger: Logger): 
           dockerHost: o.dockerHost,
           pullTimeoutMs: o.pullTimeoutMs,
           stopTimeoutSeconds: o.stopTimeoutSeconds,
+          hardening: o.containers,
+          startRetry: { attempts: o.startRetryAttempts, minMs: o.startRetryMinMs, maxMs: o.startRetryMaxMs },
           clock: systemClock,
           logger,
         })

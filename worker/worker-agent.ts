@@ -74,6 +74,8 @@ export class WorkerAgent {
   private readonly tasks = new TaskTable();
   /** Container name each attempt was last started under (see {@link startTask}). */
   private readonly startedAs = new Map<string, string>();
+  /** Starts in progress, aborted when their task is stopped (cuts a start-retry backoff short). */
+  private readonly starting = new Map<string, AbortController>();
   private readonly stopping = new AbortController();
   private readonly loops: Promise<void>[] = [];
   private manager: DealerChannel | undefined;
@@ -268,9 +270,14 @@ export class WorkerAgent {
       if (oldest !== undefined) this.startedAs.delete(oldest);
     }
     this.advance(ref, 'starting', null, null);
+    const abort = new AbortController();
+    this.starting.set(key, abort);
     void this.tasks.enqueue(
       ref,
-      () => this.runtime.start(a),
+      () =>
+        this.runtime.start(a, abort.signal).finally(() => {
+          if (this.starting.get(key) === abort) this.starting.delete(key);
+        }),
       (err) => this.onRuntimeEvent({ ref, state: 'failed', exitCode: null, reason: messageOf(err) }),
     );
   }
@@ -279,6 +286,7 @@ export class WorkerAgent {
   private stopTask(ref: TaskRef, reason: string): void {
     const known = this.tasks.get(ref);
     if (known && isEnded(known.state)) return; // its end is reported; pruning follows the ack
+    this.starting.get(taskRefKey(ref))?.abort();
     this.advance(ref, 'cancelled', null, reason);
     if (!known) {
       this.tasks.markRemoved(ref); // never ran here; remember it so a late assign is ignored

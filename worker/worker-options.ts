@@ -1,6 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { z } from 'zod';
-import { ConfigError } from '../core/config/index.js';
+import { ConfigError, containerHardeningSchema } from '../core/config/index.js';
 import { MAX_CORE_ID } from '../core/job/cpuset.js';
 
 /** Protocol limit on names (worker ids travel as `name` fields and as the ZeroMQ routing id). */
@@ -59,6 +59,17 @@ export const workerOptionsSchema = z
     pullTimeoutMs: z.number().int().positive().default(60_000),
     /** Grace between SIGTERM and SIGKILL when stopping a container, in s. @defaultValue 2 */
     stopTimeoutSeconds: z.number().int().nonnegative().default(2),
+    /** How task containers are confined (as `containers` in the configuration). */
+    containers: containerHardeningSchema.prefault({}),
+    /**
+     * Starts tried for one attempt when the engine fails in a way that may pass (unreachable,
+     * overloaded, port still held); permanent errors are never retried. @defaultValue 4
+     */
+    startRetryAttempts: z.number().int().min(1).default(4),
+    /** Wait before the first retried start, doubled each time, in ms. @defaultValue 500 */
+    startRetryMinMs: z.number().int().positive().default(500),
+    /** Longest wait between two starts of one attempt, in ms. @defaultValue 8000 */
+    startRetryMaxMs: z.number().int().positive().default(8000),
     /** First resend delay of an unacknowledged report, in ms. @defaultValue 200 */
     reportRetryMinMs: z.number().int().positive().default(200),
     /** Largest resend delay of an unacknowledged report, in ms. @defaultValue 2000 */
@@ -70,6 +81,10 @@ export const workerOptionsSchema = z
   .refine((o) => o.reportRetryMaxMs >= o.reportRetryMinMs, {
     path: ['reportRetryMaxMs'],
     message: 'must be at least reportRetryMinMs',
+  })
+  .refine((o) => o.startRetryMaxMs >= o.startRetryMinMs, {
+    path: ['startRetryMaxMs'],
+    message: 'must be at least startRetryMinMs',
   });
 
 /** What a caller may pass: only the three addresses and the id are required. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { containerHardeningSchema } from './container-hardening.js';
 import { parseDurationMs } from './parse-duration.js';
 
 /** A duration given as milliseconds or as a string such as `"250ms"`, `"5s"`, `"2m"`, `"1h"`. */
@@ -165,6 +166,8 @@ export const configSchema = z
         memory: z.string().default(''),
       })
       .prefault({}),
+    /** How every task container is confined (docs/design/security.md); per cluster, not per job. */
+    containers: containerHardeningSchema.prefault({}),
     allInOne: z
       .object({
         /** Local workers started by `rswarm all-in-one`. @defaultValue 2 */

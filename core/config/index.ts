@@ -1,3 +1,4 @@
 export * from './config-schema.js';
+export * from './container-hardening.js';
 export * from './load-config.js';
 export * from './parse-duration.js';

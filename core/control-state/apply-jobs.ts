@@ -12,6 +12,7 @@ import {
 import { assignmentOf } from '../control/task-assignment.js';
 import { bookingConflict } from '../control/worker-bookings.js';
 import { isTerminalJobState } from '../job/job-state.js';
+import { isPermanentStartFailure } from '../job/start-failure.js';
 import type { Booking, ClusterEvent, JobRecord } from '../model/records.js';
 import type { Report } from '../protocol/messages.js';
 import type { CancelCommand, PlaceCommand, ReportsCommand, SubmitCommand } from './control-command.js';
@@ -194,7 +195,9 @@ function reportsOfJob(s: StateWriter, name: string, list: readonly Report[], at:
   if (out.failure && !isTerminalJobState(job.state)) {
     const reason = `task ${out.failure.task} failed: ${out.failure.reason}`;
     fx.stop.push(...placedLiveTasks(out.job).map(refOf(job)));
-    if (mayRetryAfterFailure(job)) next = requeueJob(out.job, reason);
+    // A permanent start failure would repeat on every attempt: fail now (core/job/start-failure.ts).
+    if (mayRetryAfterFailure(job) && !isPermanentStartFailure(out.failure.reason))
+      next = requeueJob(out.job, reason);
     else
       next = isTerminalJobState(out.job.state)
         ? { ...out.job, failureReason: reason }

@@ -1,8 +1,9 @@
 /**
  * @module Containers that cannot start, on real FerretDB, Redis and dockerd: a bad command and a
- * missing image fail the task with the engine's own words, the job is retried under its restart
- * policy and then fails, a surviving sibling is stopped, and every core, byte and container is
- * freed. The no-retry missing-image case is in control-plane-docker.test.ts.
+ * missing image fail the task with the engine's own words; both are permanent start errors, so
+ * the job fails at once whatever its restart policy allows (container-hardening-docker.test.ts
+ * has the 100-attempt case); a surviving sibling is stopped, and every core, byte and container
+ * is freed. The no-retry missing-image case is in control-plane-docker.test.ts.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,7 +89,7 @@ describe('containers that fail to start (Docker workers)', () => {
     }
   });
 
-  test('a bad command fails the task with the engine’s reason, is retried per policy, then fails', async () => {
+  test('a bad command fails the task with the engine’s reason and, being permanent, the job at once', async () => {
     const name = `start-${run}-badcmd`;
     jobs.push(name);
     const res = await c.api('POST', '/api/v1/jobs', {
@@ -101,15 +102,15 @@ describe('containers that fail to start (Docker workers)', () => {
     assert.equal(res.status, 202, res.text);
     const j = await finalJob(c, name);
     assert.equal(j.state, 'failed');
-    assert.equal(j.tasks[0].attempts, 2, 'the first run and one retry');
-    assert.equal(await requeues(c, name), 1);
+    assert.equal(j.tasks[0].attempts, 1, 'a permanent start error is not retried');
+    assert.equal(await requeues(c, name), 0);
     // Docker's words: exec: "rswarm-no-such-binary": executable file not found in $PATH
     assert.match(j.tasks[0].reason, /rswarm-no-such-binary.*(not found|no such file)/i);
     assert.match(j.failureReason, /task t1 failed: .*rswarm-no-such-binary/);
     await assertFreed(c, [name]);
   });
 
-  test('a missing image fails with the pull error, is retried per policy, then fails', async () => {
+  test('a missing image fails with the pull error and, being permanent, the job at once', async () => {
     const name = `start-${run}-noimage`;
     jobs.push(name);
     const res = await c.api('POST', '/api/v1/jobs', {
@@ -120,8 +121,8 @@ describe('containers that fail to start (Docker workers)', () => {
     assert.equal(res.status, 202, res.text);
     const j = await finalJob(c, name);
     assert.equal(j.state, 'failed');
-    assert.equal(j.tasks[0].attempts, 2);
-    assert.equal(await requeues(c, name), 1);
+    assert.equal(j.tasks[0].attempts, 1);
+    assert.equal(await requeues(c, name), 0);
     assert.match(
       j.tasks[0].reason,
       new RegExp(`image rswarm/missing-${run}:latest is not present and could not be pulled: .+`),
