@@ -1,5 +1,5 @@
-import type { RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import type { Request, RequestHandler } from 'express';
+import { MemoryStore, ipKeyGenerator } from 'express-rate-limit';
 import { AppError } from '../core/errors/index.js';
 
 /** How many failed authentications a client address may make per window (config `http.authFailures`). */
@@ -8,31 +8,46 @@ export interface AuthFailureLimit {
   readonly windowMs: number;
 }
 
+/** The limit's two halves: a check mounted before the bearer check, and the count of failures. */
+export interface AuthFailureGuard {
+  /** Refuses a client address past its limit with 429 `TOO_MANY_AUTH_FAILURES` and Retry-After. */
+  readonly check: RequestHandler;
+  /** Counts one failed authentication of the request's client address. */
+  readonly recordFailure: (req: Request) => void;
+}
+
+/** The client address as the key: IPv4 as is, IPv6 by /56 (one host usually holds a whole /64). */
+const keyOf = (req: Request): string => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? '', 56);
+
 /**
- * Counts failed authentications (401 answers) per client address in a fixed window; past `limit`,
- * every secured request from that address gets 429 `TOO_MANY_AUTH_FAILURES` with Retry-After
- * until the window ends — a valid token included, or the answer would tell a guesser when it
- * guessed right. Other answers (2xx, 404, 429…) are not counted. Mount it before the bearer check.
+ * Counts failed authentications (and only those: requests in flight or answered otherwise are
+ * never counted, so a busy client with the right token is never limited) per client address in a
+ * fixed window, in express-rate-limit's memory store. Past `limit`, every secured request from
+ * that address gets 429 until the window ends — with a valid token too, or the answer would tell
+ * a guesser when it guessed right.
  */
-export function authFailureLimit(options: AuthFailureLimit): RequestHandler {
-  return rateLimit({
-    windowMs: options.windowMs,
-    limit: options.limit,
-    // Every request is counted when it arrives and uncounted when its answer is not a 401.
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-    standardHeaders: false,
-    legacyHeaders: false,
-    handler: (req, res, next) => {
-      const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : 1;
-      res.setHeader('Retry-After', String(seconds));
-      next(
-        new AppError(
-          'TOO_MANY_AUTH_FAILURES',
-          `more than ${options.limit} failed authentications from this address; retry in ${seconds} s`,
-        ),
-      );
+export function authFailureGuard(options: AuthFailureLimit): AuthFailureGuard {
+  const store = new MemoryStore();
+  store.init({ windowMs: options.windowMs } as Parameters<MemoryStore['init']>[0]);
+  return {
+    check: (req, res, next) => {
+      store.get(keyOf(req)).then((info) => {
+        if (!info || info.totalHits < options.limit) {
+          next();
+          return;
+        }
+        const seconds = Math.max(1, Math.ceil(((info.resetTime?.getTime() ?? 0) - Date.now()) / 1000));
+        res.setHeader('Retry-After', String(seconds));
+        next(
+          new AppError(
+            'TOO_MANY_AUTH_FAILURES',
+            `${info.totalHits} failed authentications from this address; retry in ${seconds} s`,
+          ),
+        );
+      }, next);
     },
-  });
+    recordFailure: (req) => {
+      void store.increment(keyOf(req));
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { AppError } from '../core/errors/index.js';
 
 /** The realm named in `WWW-Authenticate` challenges (RFC 6750). */
@@ -12,9 +12,10 @@ function digest(s: string): Buffer {
 /**
  * Requires `Authorization: Bearer <token>`. Compares digests in constant time so the check leaks
  * neither the token nor its length. A refusal carries the RFC 6750 challenge,
- * `WWW-Authenticate: Bearer realm="rswarm"`, with `error="invalid_token"` when a token was sent.
+ * `WWW-Authenticate: Bearer realm="rswarm"`, with `error="invalid_token"` when a token was sent;
+ * `onFailure` hears of each refusal (the failed-authentication limit counts them).
  */
-export function bearerAuth(token: string): RequestHandler {
+export function bearerAuth(token: string, onFailure?: (req: Request) => void): RequestHandler {
   if (token === '') throw new Error('bearerAuth: an empty token would let anyone in');
   const expected = digest(token);
   return (req, res, next) => {
@@ -24,6 +25,7 @@ export function bearerAuth(token: string): RequestHandler {
       next();
       return;
     }
+    onFailure?.(req);
     res.setHeader(
       'WWW-Authenticate',
       m ? `Bearer realm="${AUTH_REALM}", error="invalid_token"` : `Bearer realm="${AUTH_REALM}"`,

@@ -13,7 +13,7 @@ import {
   type SpecOperation,
   type SpecParameter,
 } from '../core/openapi/index.js';
-import { authFailureLimit, type AuthFailureLimit } from './auth-failure-limit.js';
+import { authFailureGuard, type AuthFailureLimit } from './auth-failure-limit.js';
 import { bearerAuth } from './bearer-auth.js';
 import { requireJson } from './error-handler.js';
 import type { OperationHandlers, OperationId, ValidatedRequest } from './operation-handler.js';
@@ -117,7 +117,8 @@ function readBody(
 export function createSpecRouter(options: SpecRouterOptions): Router {
   const router = express.Router();
   const validator = new SchemaValidator();
-  const guard: RequestHandler[] = [authFailureLimit(options.authFailures), bearerAuth(options.token)];
+  const failures = authFailureGuard(options.authFailures);
+  const guard: RequestHandler[] = [failures.check, bearerAuth(options.token, failures.recordFailure)];
   const readJson: RequestHandler[] = [
     requireJson,
     express.json({ limit: options.jobRules.maxBodyBytes, strict: false }),

@@ -189,18 +189,44 @@ describe('failed-authentication limit', () => {
   const WINDOW_MS = 1500;
   const LIMIT = 3;
   let http: HttpHarness;
+  // listWorkers answers once `release` is called: requests held in flight.
+  let arrived = 0;
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
   before(async () => {
     http = await listen(
       createApp({
         token: TOKEN,
         jobRules: TEST_RULES,
         logger: silentLogger(),
-        handlers,
+        handlers: {
+          ...handlers,
+          listWorkers: async () => {
+            arrived++;
+            await gate;
+            return { status: 200, body: [] };
+          },
+        },
         authFailures: { limit: LIMIT, windowMs: WINDOW_MS },
       }),
     );
   });
   after(async () => http.close());
+
+  test('requests with the right token in flight at once are never counted, however many', async () => {
+    const n = LIMIT * 4;
+    const answers = Array.from({ length: n }, () => http.request('GET', '/api/v1/workers', { token: TOKEN }));
+    const deadline = Date.now() + 3000;
+    while (arrived < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    // All n are in flight now; one more from the same address still gets through.
+    const more = await http.request('GET', '/api/v1/jobs', { token: TOKEN });
+    release();
+    assert.equal(more.status, 200, more.text);
+    assert.deepEqual(
+      (await Promise.all(answers)).map((a) => a.status),
+      Array.from({ length: n }, () => 200),
+    );
+  });
 
   test('past N failures an address gets 429 with Retry-After; other addresses and the next window pass', async () => {
     // Successful requests and other errors are not failures: they never use the allowance up.
