@@ -6,6 +6,7 @@
  * permanent start error that fails its job at once instead of being retried at full speed.
  */
 import { test, describe } from 'node:test';
+import net from 'node:net';
 import assert from 'node:assert/strict';
 import type Docker from 'dockerode';
 import { systemClock } from '../../core/clock/clock.js';
@@ -16,6 +17,7 @@ import { silentLogger } from '../../core/log/logger.js';
 import { LABELS } from '../../core/model/index.js';
 import type { TaskAssignment, TaskRef } from '../../core/protocol/index.js';
 import { DockerRuntime, dockerClientFor } from '../../worker/docker-runtime.js';
+import type { StartRetryPolicy } from '../../worker/start-retry.js';
 import { WorkerAgent } from '../../worker/worker-agent.js';
 import { startCluster, waitFor } from '../support/control-plane-harness.js';
 import { FakeManager } from '../support/fake-manager.js';
@@ -60,6 +62,7 @@ async function logsOf(name: string): Promise<string> {
 async function agentOn(
   t: { after: (fn: () => Promise<void>) => void },
   containers?: ContainerHardeningInput,
+  startRetry?: StartRetryPolicy,
 ): Promise<{ fake: FakeManager; workerId: string; job: string }> {
   const fake = await FakeManager.start();
   const workerId = uniqueName('rswarm-harden-w');
@@ -69,6 +72,7 @@ async function agentOn(
     pullTimeoutMs: 10_000,
     stopTimeoutSeconds: 1,
     ...(containers ? { hardening: containerHardeningSchema.parse(containers) } : {}),
+    ...(startRetry ? { startRetry } : {}),
     clock: systemClock,
     logger: silentLogger(),
   });
@@ -201,6 +205,56 @@ describe('hardened task containers on the real Docker engine', { timeout: 90_000
     assert.ok((failed.reason ?? '').endsWith(PERMANENT_START_FAILURE), failed.reason ?? '');
     assert.match(failed.reason ?? '', /^image rswarm\/.* is not present and could not be pulled: /);
     assert.deepEqual(fake.statesFor(refOf(a)), ['starting', 'failed']);
+  });
+});
+
+/** Holds a free loopback port with a plain listener, as another program would. */
+async function holdPort(): Promise<{ port: number; release(): Promise<void> }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    release: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('transient start errors on the real Docker engine', { timeout: 60_000 }, () => {
+  test('a host port still held is retried with a growing delay and starts once it is free', async (t) => {
+    const { fake, workerId, job } = await agentOn(t, undefined, { attempts: 8, minMs: 300, maxMs: 1000 });
+    const held = await holdPort();
+    const a = {
+      ...assignment(job, 'web', 'exec sleep 30'),
+      ports: [{ containerPort: '80', hostIp: '127.0.0.1', hostPort: held.port }],
+    };
+    const assigned = Date.now();
+    await fake.assign(workerId, [a]);
+    // The first starts fail with "address already in use"; free the port after a second.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.deepEqual(fake.statesFor(refOf(a)), ['starting'], 'still trying, not failed');
+    await held.release();
+    await fake.waitFor('running', () => fake.statesFor(refOf(a)).includes('running'), 15_000);
+    assert.ok(Date.now() - assigned >= 1000);
+    assert.deepEqual(fake.statesFor(refOf(a)), ['starting', 'running']);
+  });
+
+  test('a port held for good fails the task after the bounded retries, not marked permanent', async (t) => {
+    const { fake, workerId, job } = await agentOn(t, undefined, { attempts: 3, minMs: 300, maxMs: 1000 });
+    const held = await holdPort();
+    t.after(() => held.release());
+    const a = {
+      ...assignment(job, 'web', 'exec sleep 30'),
+      ports: [{ containerPort: '80', hostIp: '127.0.0.1', hostPort: held.port }],
+    };
+    const assigned = Date.now();
+    await fake.assign(workerId, [a]);
+    const failed = await fake.waitFor(
+      'failed',
+      () => fake.reportsFor(refOf(a)).find((r) => r.state === 'failed'),
+      15_000,
+    );
+    assert.ok(Date.now() - assigned >= 300 + 600, 'two waits: 300 ms, then 600 ms');
+    assert.match(failed.reason ?? '', /address already in use|port is already allocated/);
+    assert.ok(!(failed.reason ?? '').endsWith(PERMANENT_START_FAILURE), failed.reason ?? '');
   });
 });
 
