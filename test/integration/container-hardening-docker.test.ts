@@ -237,6 +237,42 @@ describe('transient start errors on the real Docker engine', { timeout: 60_000 }
     assert.deepEqual(fake.statesFor(refOf(a)), ['starting', 'running']);
   });
 
+  test('a stop during the backoff cuts it short: cancelled and removed at once, never started', async (t) => {
+    const { fake, workerId, job } = await agentOn(t, undefined, {
+      attempts: 8,
+      minMs: 20_000,
+      maxMs: 20_000,
+    });
+    const held = await holdPort();
+    t.after(() => held.release());
+    const a = {
+      ...assignment(job, 'web', 'exec sleep 30'),
+      ports: [{ containerPort: '80', hostIp: '127.0.0.1', hostPort: held.port }],
+    };
+    await fake.assign(workerId, [a]);
+    // The first start has failed once its container exists (created, never started).
+    await fake.waitFor('the first start to fail', async () => {
+      const info = await docker
+        .getContainer(a.containerName)
+        .inspect()
+        .catch(() => undefined);
+      return info?.State.Status === 'created' ? true : undefined;
+    });
+    const stopped = Date.now();
+    await fake.stop(workerId, [refOf(a)]);
+    await fake.waitFor('cancelled', () => fake.statesFor(refOf(a)).includes('cancelled'), 5000);
+    await fake.waitFor(
+      'the container removed',
+      async () =>
+        (await docker.listContainers({ all: true, filters: { name: [a.containerName] } })).length === 0
+          ? true
+          : undefined,
+      5000,
+    );
+    assert.ok(Date.now() - stopped < 5000, 'not after the 20 s backoff');
+    assert.deepEqual(fake.statesFor(refOf(a)), ['starting', 'cancelled']);
+  });
+
   test('a port held for good fails the task after the bounded retries, not marked permanent', async (t) => {
     const { fake, workerId, job } = await agentOn(t, undefined, { attempts: 3, minMs: 300, maxMs: 1000 });
     const held = await holdPort();
