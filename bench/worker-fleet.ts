@@ -11,6 +11,7 @@
  */
 import { context } from 'zeromq';
 import { silentLogger } from '../core/log/logger.js';
+import { workerJoinToken, workerLinkKeys } from '../core/security/index.js';
 import { startWorker } from '../worker/main.js';
 import type { WorkerAgent } from '../worker/worker-agent.js';
 
@@ -22,6 +23,8 @@ interface FleetSpec {
   readonly cores: number;
   readonly memoryBytes: number;
   readonly heartbeatIntervalMs: number;
+  /** The cluster's keys directory (CurveZMQ link); absent: plaintext. */
+  readonly keysDir?: string;
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as FleetSpec;
@@ -39,6 +42,12 @@ for (let i = 0; i < spec.count; i++) {
         coreIds: Array.from({ length: spec.cores }, (_, k) => k),
         memoryBytes: spec.memoryBytes,
         heartbeatIntervalMs: spec.heartbeatIntervalMs,
+        ...(spec.keysDir
+          ? {
+              joinToken: workerJoinToken(spec.keysDir, ''),
+              security: workerLinkKeys(spec.keysDir, `${spec.prefix}${i}`, ''),
+            }
+          : {}),
       },
       silentLogger(),
     ),

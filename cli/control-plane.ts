@@ -32,6 +32,7 @@ import { Discovery } from '../discovery/discovery.js';
 import { createApp } from '../frontend/create-app.js';
 import { controlPlaneHandlers } from '../frontend/control-plane-handlers.js';
 import { operationsHandlers } from '../frontend/operations-handlers.js';
+import { controlPlaneKeys } from '../core/security/index.js';
 import { GlobalManager } from '../global-manager/global-manager.js';
 import { RetentionPruner } from '../global-manager/retention-pruner.js';
 import { ControlLeader } from '../job-manager/control-leader.js';
@@ -169,6 +170,8 @@ export async function startControlPlane(
   };
   try {
     const cl = config.cluster;
+    // The worker link's keys (docs/design/security.md), generated on first start when missing.
+    const link = cl.linkSecurity === 'curve' ? controlPlaneKeys(cl.keysDir, cl.joinToken) : undefined;
     let jobManager: JobManagerService | undefined;
     let globalManager: GlobalManager | undefined;
     let pruner: RetentionPruner | undefined;
@@ -183,7 +186,7 @@ export async function startControlPlane(
       stateLocation = location;
       stateRoundTrips = () => durable.roundTrips;
       started.push({ name: 'control-state', close: () => durable.close() });
-      const dispatch = new ZmqDispatchLink(cl.managerEndpoint);
+      const dispatch = new ZmqDispatchLink(cl.managerEndpoint, link?.client);
       started.push({ name: 'dispatch-link', close: () => dispatch.close() });
       const id = cl.jobManagerId || `${hostname()}:${process.pid}`;
       const projection = new StoreProjection(stores, {
@@ -252,7 +255,8 @@ export async function startControlPlane(
       const gm = await GlobalManager.create(
         {
           endpoint: cl.managerEndpoint,
-          joinToken: cl.joinToken,
+          joinToken: link?.joinToken ?? cl.joinToken,
+          ...(link ? { security: link.server } : {}),
           heartbeatIntervalMs: cl.heartbeatIntervalMs,
           heartbeatTimeoutMs: cl.heartbeatTimeoutMs,
           usageSampleIntervalMs: cl.usageSampleIntervalMs,
@@ -274,7 +278,7 @@ export async function startControlPlane(
     }
     if (components.includes('discovery')) {
       const dc = await Discovery.create(
-        { endpoint: cl.discoveryEndpoint },
+        { endpoint: cl.discoveryEndpoint, ...(link ? { security: link.server } : {}) },
         { control, clock, logger: logger.child({ component: 'discovery' }) },
       );
       dc.run();
@@ -282,7 +286,7 @@ export async function startControlPlane(
     }
     if (components.includes('frontend')) {
       const feLogger = logger.child({ component: 'frontend' });
-      const feCommands = new ZmqWorkerCommandLink(cl.managerEndpoint, feLogger);
+      const feCommands = new ZmqWorkerCommandLink(cl.managerEndpoint, feLogger, link?.client);
       started.push({ name: 'fe-commands', close: () => feCommands.close() });
       const base = controlPlaneHandlers({
         stores: reads,

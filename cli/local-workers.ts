@@ -4,6 +4,7 @@ import type { Config } from '../core/config/index.js';
 import { parseCpuset, parseMemorySize } from '../core/job/index.js';
 import type { Logger } from '../core/log/logger.js';
 import type { WorkerOptionsInput } from '../worker/worker-options.js';
+import { workerLinkOptions } from './worker-link.js';
 
 /** True when a Docker engine answers within `timeoutMs`. */
 export async function dockerReachable(dockerHost: string, timeoutMs = 1500): Promise<boolean> {
@@ -41,6 +42,7 @@ export function localWorkerOptions(
     if (runtime === 'docker') {
       return {
         ...base,
+        ...workerLinkOptions(config, `local-${i + 1}`),
         workerId: `local-${i + 1}`,
         coreIds: cpus().map((_c, id) => id),
         memoryBytes: Math.floor(totalmem() / 2 / Math.max(count, 1) / 1048576) * 1048576,
@@ -49,6 +51,7 @@ export function localWorkerOptions(
     const cores = config.allInOne.simulatedCores;
     return {
       ...base,
+      ...workerLinkOptions(config, `sim-${i + 1}`),
       workerId: `sim-${i + 1}`,
       coreIds: Array.from({ length: cores }, (_c, id) => id),
       memoryBytes: parseMemorySize(config.allInOne.simulatedMemory) ?? 64 * 1024 ** 3,
@@ -68,7 +71,7 @@ export function standaloneWorkerOptions(config: Config, logger: Logger): WorkerO
   logger.info({ workerId, runtime: w.runtime }, 'worker options');
   return {
     workerId,
-    joinToken: config.cluster.joinToken,
+    ...workerLinkOptions(config, workerId),
     managerEndpoint: config.cluster.managerEndpoint,
     discoveryEndpoint: config.cluster.discoveryEndpoint,
     heartbeatIntervalMs: config.cluster.heartbeatIntervalMs,

@@ -4,7 +4,9 @@
  * `rswarm stress … --local-fleet`: real HTTP → JobManager → GlobalManager → worker path, no
  * Docker. Workers start in batches; the time they took to join is reported.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from '../core/transport/free-port.js';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
@@ -15,6 +17,7 @@ import type { FleetWorker } from '../stress-client/workload.js';
 import { startWorker } from '../worker/main.js';
 import type { WorkerAgent } from '../worker/worker-agent.js';
 import { startControlPlane, type RunningControlPlane } from './control-plane.js';
+import { workerLinkOptions } from './worker-link.js';
 
 /** A running local fleet. */
 export interface LocalFleet {
@@ -85,6 +88,7 @@ export async function startLocalFleet(
   // A large fleet heartbeats less often, so the GlobalManager is not busy with liveness alone.
   const heartbeatIntervalMs = fleet.length > 500 ? 5000 : 1000;
   const token = randomBytes(18).toString('base64url');
+  const keysDir = mkdtempSync(join(tmpdir(), 'rswarm-keys-'));
   const config = loadConfig({
     env: {},
     overrides: {
@@ -98,6 +102,8 @@ export async function startLocalFleet(
         heartbeatIntervalMs,
         heartbeatTimeoutMs: heartbeatIntervalMs * 6,
         usageSampleIntervalMs: 60_000,
+        // The fleet's keys, keyring and join token live and die with it.
+        keysDir,
       },
     },
   });
@@ -111,6 +117,7 @@ export async function startLocalFleet(
   const close = async (): Promise<void> => {
     await within(Promise.all(workers.map((w) => w.close())), 15_000);
     await within(plane.close(), 15_000);
+    rmSync(keysDir, { recursive: true, force: true });
   };
   try {
     const t0 = performance.now();
@@ -122,7 +129,7 @@ export async function startLocalFleet(
             startWorker(
               {
                 workerId: f.id,
-                joinToken: config.cluster.joinToken,
+                ...workerLinkOptions(config, f.id),
                 managerEndpoint: config.cluster.managerEndpoint,
                 discoveryEndpoint: config.cluster.discoveryEndpoint,
                 heartbeatIntervalMs,

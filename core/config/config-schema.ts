@@ -119,8 +119,20 @@ export const configSchema = z
         leaseTtlMs: duration.default(3000),
         /** Control-log entries between snapshots. @defaultValue 5000 */
         snapshotEveryEntries: z.number().int().positive().default(5000),
-        /** Secret a worker presents to join. */
+        /**
+         * Secret a worker presents once to enrol its key; empty: generated into
+         * `<keysDir>/join-token` (mode 0600). Never logged.
+         */
         joinToken: z.string().default(''),
+        /**
+         * The worker link: `curve` encrypts and authenticates it (CurveZMQ, keys in `keysDir`,
+         * docs/design/security.md); `plaintext` is for tests and benchmarks only. @defaultValue "curve"
+         */
+        linkSecurity: z.enum(['curve', 'plaintext']).default('curve'),
+        /** Directory of the link keys, the keyring and the join token. @defaultValue ".rswarm/keys" */
+        keysDir: z.string().min(1).default('.rswarm/keys'),
+        /** A worker's copy of the control plane's public key (Z85); empty: `<keysDir>/control-plane.pub`. */
+        controlPlanePublicKey: z.string().default(''),
         /** How often workers send heartbeats. @defaultValue 1 s */
         heartbeatIntervalMs: duration.default(1000),
         /** Silence after which a worker is marked lost. @defaultValue 5 s */

@@ -4,3 +4,4 @@ export * from './keyring.js';
 export * from './routing-proof.js';
 export * from './zap-handler.js';
 export * from './link-security.js';
+export * from './cluster-keys.js';

@@ -1,4 +1,13 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import { dirname } from 'node:path';
 import { curveKeyPair } from 'zeromq';
@@ -47,15 +56,36 @@ export function readSecretFile(file: string): string | undefined {
 }
 
 /**
+ * Creates `file` with `text` (mode 0600) unless it exists: processes starting together on one
+ * directory all end up with the first one's content, never each with their own.
+ * @returns false when the file already existed
+ */
+function createSecretFileOnce(file: string, text: string): boolean {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, text, { mode: SECRET_FILE_MODE });
+  chmodSync(tmp, SECRET_FILE_MODE);
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+/**
  * The key pair kept in `file` (JSON `{publicKey, secretKey}`, mode 0600); a new pair is generated
  * and written when the file is missing.
  */
 export function loadOrCreateKeyPair(file: string): CurveKeyPair {
-  const text = readSecretFile(file);
+  let text = readSecretFile(file);
   if (text === undefined) {
     const pair = curveKeyPair();
-    writeSecretFile(file, JSON.stringify({ publicKey: pair.publicKey, secretKey: pair.secretKey }) + '\n');
-    return pair;
+    if (createSecretFileOnce(file, JSON.stringify(pair) + '\n')) return pair;
+    text = readSecretFile(file) ?? '';
   }
   const parsed = JSON.parse(text) as Partial<CurveKeyPair>;
   if (typeof parsed.publicKey !== 'string' || !isCurveKey(parsed.publicKey)) {
@@ -72,8 +102,8 @@ export function loadOrCreateSecret(file: string): string {
   const text = readSecretFile(file)?.trim();
   if (text) return text;
   const secret = randomBytes(32).toString('base64url');
-  writeSecretFile(file, secret + '\n');
-  return secret;
+  if (createSecretFileOnce(file, secret + '\n')) return secret;
+  return readSecretFile(file)?.trim() ?? secret;
 }
 
 /**

@@ -63,10 +63,8 @@ export function controlPrincipal(role: string): string {
 const MAX_CACHED_IDS = 50_000;
 
 /**
- * The server side of the authenticated worker link: CurveZMQ socket options, a ZAP policy, and
- * who each routing id is. A GlobalManager admits unknown keys at the handshake (they may only
- * enrol, with the join token); Discovery admits enrolled workers only. Revoked keys are refused
- * everywhere.
+ * The server side of the authenticated worker link: CurveZMQ socket options, a ZAP policy
+ * ({@link admit}), and who each routing id is. Revoked keys are refused at the handshake.
  */
 export class LinkGuard {
   private readonly cache = new Map<string, LinkIdentity | null>();
@@ -85,8 +83,7 @@ export class LinkGuard {
     logger: Logger,
   ): Promise<LinkGuard> {
     const domain = `rswarm-${role}-${randomUUID()}`;
-    const allowEnrolment = role !== 'discovery';
-    const release = await ZapHandler.register(domain, (key) => admit(security, key, allowEnrolment), logger);
+    const release = await ZapHandler.register(domain, (key) => admit(security, key), logger);
     return new LinkGuard(security, domain, release);
   }
 
@@ -159,7 +156,15 @@ export class LinkGuard {
   }
 }
 
-function admit(security: ServerLinkSecurity, publicKey: string, allowEnrolment: boolean): ZapVerdict {
+/**
+ * The ZAP policy: revoked keys are refused; control and enrolled keys are admitted as who they
+ * are; unknown keys are admitted as `enrolling`, on both sockets. At the GlobalManager a new
+ * worker must get through to enrol. At Discovery a worker connects its report socket before its
+ * enrolment completes, and a connection refused by ZAP was not retried by libzmq in our tests
+ * (the client gets an ERROR command), so the worker would never report. An unknown key can do
+ * nothing on either socket: every message must carry a routing proof for an enrolled key.
+ */
+function admit(security: ServerLinkSecurity, publicKey: string): ZapVerdict {
   const keyring = security.keyring;
   if (keyring.isRevoked(publicKey)) return { ok: false, reason: 'revoked key' };
   if (security.controlPublicKeys.includes(publicKey)) return { ok: true, userId: 'control' };
@@ -170,5 +175,5 @@ function admit(security: ServerLinkSecurity, publicKey: string, allowEnrolment: 
     worker = keyring.workerOf(publicKey);
   }
   if (worker !== undefined) return { ok: true, userId: `worker:${worker}` };
-  return allowEnrolment ? { ok: true, userId: 'enrolling' } : { ok: false, reason: 'unknown key' };
+  return { ok: true, userId: 'enrolling' };
 }

@@ -1,5 +1,9 @@
 import { freePort } from '../../core/transport/free-port.js';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { workerLinkOptions } from '../../cli/worker-link.js';
 import { loadConfig, type ConfigInput } from '../../core/config/index.js';
 import { silentLogger, createLogger } from '../../core/log/logger.js';
 import { startControlPlane, type RunningControlPlane } from '../../cli/control-plane.js';
@@ -52,6 +56,7 @@ export interface ClusterOptions {
 
 /** Starts FrontEnd, JobManager, GlobalManager and Discovery in process, then the workers. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const keysDir = mkdtempSync(join(tmpdir(), 'rswarm-keys-'));
   const ep = await freshEndpoints();
   const db = `rswarm_e2e_${randomUUID().slice(0, 8)}`;
   const mongoUrl = mongoUrlFor(db, options.mongoServer);
@@ -76,6 +81,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         heartbeatTimeoutMs: 1500,
         safetyIntervalMs: 60_000,
         usageSampleIntervalMs: 300,
+        // Each cluster its own link keys, keyring and join token.
+        keysDir,
         ...(options.overrides?.cluster ?? {}),
         managerEndpoint: ep.manager,
         discoveryEndpoint: ep.discovery,
@@ -104,6 +111,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         coreIds: [0, 1, 2, 3],
         memoryBytes: 4 * 1024 ** 3,
         dockerHost: SERVICES.dockerHost,
+        ...workerLinkOptions(config, o.workerId),
         ...o,
       },
       logger,
@@ -140,6 +148,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       await Promise.all(workers.map((w) => w.close()));
       if (options.realBackends) await dropTestDatabase(mongoUrl);
       await plane.close();
+      rmSync(keysDir, { recursive: true, force: true });
       if (options.realBackends) await dropQueueKeys(db);
     },
   };

@@ -44,6 +44,8 @@ export class ProcessCluster {
           discoveryEndpoint: ep.discovery,
           jobManagerEndpoint: ep.jobManager,
           joinToken: 'proc-join',
+          // Every process of this cluster shares one keys directory, as hosts would share copies.
+          keysDir: join(c.dir, 'keys'),
           heartbeatIntervalMs: 250,
           heartbeatTimeoutMs: 2000,
           safetyIntervalMs: 2000,
