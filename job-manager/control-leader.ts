@@ -37,6 +37,13 @@ export interface ControlLeaderOptions {
   readonly maxIntentsPerCycle?: number;
   /** Log entries between snapshots. @defaultValue 5000 */
   readonly snapshotEveryEntries?: number;
+  /**
+   * An append that has not settled by then counts as failed (the leader steps down; its
+   * successor replays whatever landed). @defaultValue 30000
+   */
+  readonly appendTimeoutMs?: number;
+  /** A records write that has not settled by then is retried with the next batch. @defaultValue 10000 */
+  readonly recordsTimeoutMs?: number;
 }
 
 /** What the leader is built from: role-named ports only. */
@@ -362,7 +369,11 @@ export class ControlLeader implements IntentPort {
         json: `[${g.json.join(',')}]`,
       }));
       try {
-        await this.deps.log.append(entries);
+        await bounded(
+          this.deps.log.append(entries),
+          this.options.appendTimeoutMs ?? 30_000,
+          'control log append',
+        );
       } catch (err) {
         // Commands in the entries a fenced append did persist.
         const persisted = groups
@@ -432,7 +443,13 @@ export class ControlLeader implements IntentPort {
     if (!empty(batch) || this.unwritten.length > 0) {
       const merged = mergeRecordBatches([...this.unwritten, batch]);
       try {
-        await this.deps.records.write(merged);
+        // Bounded: a write that never settles (a store connection lost mid-command) must not hold
+        // every later answer; a late success is harmless, since every record write is idempotent.
+        await bounded(
+          this.deps.records.write(merged),
+          this.options.recordsTimeoutMs ?? 10_000,
+          'records write',
+        );
         for (const j of merged.ended)
           if (this.pendingHistory.get(j.name) === j) this.pendingHistory.delete(j.name);
         this.unwritten = [];
@@ -442,9 +459,11 @@ export class ControlLeader implements IntentPort {
       }
     }
     if (fx.assign.length > 0 || fx.stop.length > 0) {
-      await this.deps.dispatch
-        .dispatch({ assign: fx.assign, stop: fx.stop })
-        .catch((err: unknown) => this.deps.logger.error({ err }, 'dispatch failed'));
+      await bounded(
+        this.deps.dispatch.dispatch({ assign: fx.assign, stop: fx.stop }),
+        5_000,
+        'dispatch',
+      ).catch((err: unknown) => this.deps.logger.error({ err }, 'dispatch failed'));
     }
   }
 
@@ -553,6 +572,19 @@ function entryGroups(commands: readonly ControlCommand[]): EntryGroup[] {
     }
   }
   return groups;
+}
+
+/**
+ * `work`, or a rejection once `ms` pass without it settling (`work` goes on; its outcome is then
+ * ignored). For writes whose promise a lost connection may leave pending for good.
+ */
+function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined); // a late failure is already accounted for
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function notLeader(why: string): AppError {

@@ -330,6 +330,43 @@ describe('ControlLeader', () => {
     await c.leader.close();
   });
 
+  it('a records write that never settles holds answers only until its bound; the batch is written again next time', async () => {
+    const durable = createMemoryDurableState();
+    let hang = true;
+    const written: RecordBatch[] = [];
+    const sink: RecordSink = {
+      write: (b) => (hang ? new Promise<void>(() => undefined) : (written.push(b), Promise.resolve())),
+      writtenThrough: () => Promise.resolve(0),
+    };
+    const leader = new ControlLeader(
+      { id: 'jm-t', defaultStrategy: 'best-fit', agingPerSecond: 0, recordsTimeoutMs: 50 },
+      {
+        log: durable.log<LoggedCommands>(),
+        snapshots: durable.snapshots,
+        dispatch: new RecordingLinks(),
+        records: sink,
+        clock: new FakeClock(1_000),
+        logger: silentLogger(),
+      },
+    );
+    const leading = leader.lead(1);
+    await new Promise((r) => setTimeout(r, 80)); // the takeover's own write hangs, then gives up
+    await leading;
+    const t = performance.now();
+    const out = await leader.propose({ kind: 'submit', spec: jobSpec('stuck', [1]) });
+    assert.equal(out.ok, true);
+    assert.ok(performance.now() - t < 1_000, 'answered after the bound, not never');
+    hang = false;
+    await leader.propose({ kind: 'submit', spec: jobSpec('after', [1]) });
+    await leader.idle();
+    const jobs = written.flatMap((b) => b.events.map((e) => e.job));
+    assert.ok(
+      jobs.includes('stuck') && jobs.includes('after'),
+      `the held batch was written again: ${jobs.join(',')}`,
+    );
+    await leader.close();
+  });
+
   it('a standby refuses intents with 503 until it leads', async () => {
     const { leader } = leaderOn(createMemoryDurableState(), 'jm-s');
     await assert.rejects(leader.propose({ kind: 'cancel', job: 'x' }), /not leading|standby/);
