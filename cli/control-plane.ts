@@ -300,6 +300,7 @@ export async function startControlPlane(
       });
       const app = createApp({
         token: options.token,
+        authFailures: config.http.authFailures,
         jobRules: jobRules(config),
         logger: feLogger,
         handlers: {
