@@ -30,6 +30,7 @@ import {
   startRetryDelayMs,
   type StartRetryPolicy,
 } from './start-retry.js';
+import { resolveVolumes } from './docker/volume-paths.js';
 
 /** Times a start is tried when the job network vanishes under it (see createAndStart). */
 const NETWORK_RACE_RETRIES = 3;
@@ -70,6 +71,8 @@ export interface DockerRuntimeOptions {
   readonly hardening?: ContainerHardening;
   /** Retries of transient start errors. @defaultValue {@link DEFAULT_START_RETRY} */
   readonly startRetry?: StartRetryPolicy;
+  /** Host directories volumes may resolve into (see resolveVolumes); none when absent. */
+  readonly volumeAllowList?: readonly string[];
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -188,13 +191,14 @@ export class DockerRuntime implements ContainerRuntime {
    * ensured again and the container recreated, a bounded number of times.
    */
   private async createAndStart(a: TaskAssignment): Promise<void> {
+    // Resolved here, right before the create, and bound by real path (see resolveVolumes).
+    const volumes = await resolveVolumes(a.volumes, this.options.volumeAllowList ?? []);
     for (let attempt = 1; ; attempt++) {
       const networkRef = a.network ? await this.networks.ensure(a.network, a.job) : undefined;
       let container: Docker.Container | undefined;
       try {
-        container = await this.docker.createContainer(
-          withHardening(containerSpecOf(a, this.options.workerId, networkRef), this.hardening),
-        );
+        const spec = containerSpecOf({ ...a, volumes }, this.options.workerId, networkRef);
+        container = await this.docker.createContainer(withHardening(spec, this.hardening));
         await container.start();
         return;
       } catch (err) {

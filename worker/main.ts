@@ -23,6 +23,7 @@ export async function startWorker(options: WorkerOptionsInput, logger: Logger): 
           stopTimeoutSeconds: o.stopTimeoutSeconds,
           hardening: o.containers,
           startRetry: { attempts: o.startRetryAttempts, minMs: o.startRetryMinMs, maxMs: o.startRetryMaxMs },
+          volumeAllowList: o.volumeAllowList,
           clock: systemClock,
           logger,
         })

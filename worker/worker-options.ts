@@ -76,6 +76,12 @@ export const workerOptionsSchema = z
     reportRetryMaxMs: z.number().int().positive().default(2000),
     /** On `leave`, how long to wait for the last reports to be acknowledged, in ms. @defaultValue 2000 */
     leaveFlushMs: z.number().int().nonnegative().default(2000),
+    /**
+     * Host directories a task's volume may lie in (Docker runtime). Checked on this host right
+     * before each container is created, after resolving symlinks; a volume outside every entry
+     * fails the task. Empty: no host volumes at all. @defaultValue []
+     */
+    volumeAllowList: z.array(z.string().startsWith('/', 'must be an absolute path')).default([]),
   })
   .strict()
   .refine((o) => o.reportRetryMaxMs >= o.reportRetryMinMs, {

@@ -111,6 +111,8 @@ async function startAgent(
     docker: engine,
     pullTimeoutMs: 10_000,
     stopTimeoutSeconds: 1,
+    // The spec test binds /tmp; workers mount nothing unless allowed.
+    volumeAllowList: ['/tmp'],
     clock: systemClock,
     logger: silentLogger(),
   });
