@@ -20,7 +20,11 @@ export function assignmentOf(job: JobRecord, task: TaskRecord): TaskAssignment &
     env: { ...spec.env },
     ports: spec.ports.map((p) => ({ ...p })),
     volumes: spec.volumes.map((v) => ({ ...v })),
-    network: { name: job.spec.network.name, driver: job.spec.network.driver },
+    network: {
+      name: job.spec.network.name,
+      driver: job.spec.network.driver,
+      ...(job.spec.network.subnet ? { subnet: job.spec.network.subnet } : {}),
+    },
     runSeconds: spec.runSeconds ?? null,
   };
 }

@@ -30,7 +30,14 @@ export const taskAssignmentSchema = taskRefSchema.extend({
   env: z.record(z.string(), z.string()),
   ports: z.array(z.object({ containerPort: z.string(), hostIp: z.string(), hostPort: z.number().int() })),
   volumes: z.array(z.object({ hostPath: z.string(), containerPath: z.string(), readOnly: z.boolean() })),
-  network: z.object({ name: z.string(), driver: z.enum(['auto', 'bridge', 'overlay']) }).nullable(),
+  network: z
+    .object({
+      name: z.string(),
+      driver: z.enum(['auto', 'bridge', 'overlay']),
+      /** IPv4 CIDR for the network's IPAM config; absent: the engine picks one. */
+      subnet: z.string().optional(),
+    })
+    .nullable(),
   /** Simulated runtime only: how long the task runs; a failing exit code can be forced. */
   runSeconds: z.number().nonnegative().nullable(),
 });

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import type { Logger } from '../../core/log/logger.js';
@@ -7,8 +8,32 @@ import { engineMessage, statusCodeOf, TaskStartError } from './docker-errors.js'
 
 type NetworkRequest = NonNullable<TaskAssignment['network']>;
 
+/**
+ * How long a create refused for an overlapping subnet waits for a racing creator's network of the
+ * same name to be listed (the engine reserves the pool before the network is listed; tens of ms).
+ */
+const RACE_WAIT_MS = 2000;
+const RACE_POLL_MS = 100;
+
 /** Network modes that are the engine's own, never created or removed by a worker. */
 const BUILT_IN = new Set(['', 'default', 'bridge', 'host', 'none']);
+
+/**
+ * Why a job may not use this network name at all: the engine's own networks, and `container:…`
+ * (joining another container's network namespace).
+ * @returns the reason, or undefined when the name may name a job network
+ */
+export function reservedNetworkProblem(name: string): string | undefined {
+  if (BUILT_IN.has(name)) return `"${name}" is one of the engine's built-in networks`;
+  if (name.startsWith('container:')) return "joining another container's network is not allowed";
+  return undefined;
+}
+
+const networkInfoSchema = z.object({
+  Labels: z.record(z.string(), z.string()).nullish(),
+  IPAM: z.object({ Config: z.array(z.object({ Subnet: z.string().optional() })).nullish() }).nullish(),
+});
+type NetworkInfo = z.infer<typeof networkInfoSchema>;
 
 const swarmInfoSchema = z.object({
   Swarm: z.object({ ControlAvailable: z.boolean().optional() }).partial().optional(),
@@ -17,7 +42,9 @@ const swarmInfoSchema = z.object({
 /**
  * Job networks on one engine. A job's network is created on first use with the label
  * `rswarm.job=<job>` (a bridge, or an attachable overlay when asked for and this engine is a swarm
- * manager) and reused when it exists. It is removed, best effort, when this worker removes its
+ * manager; with the job's subnet as its IPAM config when one is given) and reused when it exists
+ * and carries that label; the engine's built-in networks and networks of other jobs (or not made
+ * by RESTfulSwarm) are refused. It is removed, best effort, when this worker removes its
  * last container of the job; "in use" errors are ignored because another agent on the same
  * engine may still have containers on it.
  */
@@ -39,10 +66,14 @@ export class JobNetworks {
    * @throws TaskStartError with the engine's reason when it cannot be created
    */
   ensure(network: NetworkRequest, job: string): Promise<string> {
-    let pending = this.creating.get(network.name);
+    const reserved = reservedNetworkProblem(network.name);
+    if (reserved) return Promise.reject(new TaskStartError(`network ${network.name} refused: ${reserved}`));
+    // Keyed by job too: two jobs naming one network must not share one creation.
+    const key = `${job}\u0000${network.name}`;
+    let pending = this.creating.get(key);
     if (!pending) {
-      pending = this.create(network, job).finally(() => this.creating.delete(network.name));
-      this.creating.set(network.name, pending);
+      pending = this.create(network, job).finally(() => this.creating.delete(key));
+      this.creating.set(key, pending);
     }
     return pending;
   }
@@ -105,7 +136,7 @@ export class JobNetworks {
     } catch (err) {
       throw new TaskStartError(`network ${network.name}: ${engineMessage(err)}`, { cause: err });
     }
-    if (existing) return existing;
+    if (existing) return this.owned(existing, network, job);
     const manager = network.driver === 'bridge' ? false : await this.isSwarmManager();
     if (network.driver === 'overlay' && !manager) {
       // Only a manager can create an overlay; on a swarm worker the engine resolves an attachable
@@ -120,14 +151,18 @@ export class JobNetworks {
         ...(overlay ? { Attachable: true } : {}),
         CheckDuplicate: true,
         Labels: { [LABELS.job]: job },
+        ...(network.subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: network.subnet }] } } : {}),
       });
       this.logger.info(
         { network: network.name, driver: overlay ? 'overlay' : 'bridge', job },
         'created the job network',
       );
     } catch (err) {
-      // 409: created meanwhile by someone else; reuse it.
-      if (statusCodeOf(err) !== 409) {
+      // 409: created meanwhile by someone else; reuse it. With a fixed subnet the racing create
+      // fails on the address pool instead ("overlaps"), possibly before the other creator's
+      // network is listed: reuse it if it shows up shortly.
+      const raced = statusCodeOf(err) === 409 || (network.subnet && (await this.appears(network.name)));
+      if (!raced) {
         throw new TaskStartError(`could not create network ${network.name}: ${engineMessage(err)}`, {
           cause: err,
         });
@@ -135,7 +170,46 @@ export class JobNetworks {
     }
     const id = await this.canonical(network.name);
     if (!id) throw new TaskStartError(`network ${network.name} vanished right after it was created`);
+    return this.owned(id, network, job);
+  }
+
+  /**
+   * Checks that the existing network `id` was created for `job` (its `rswarm.job` label) and has
+   * the requested subnet: a job never joins a network it does not own, and a subnet is never
+   * silently ignored.
+   * @returns id
+   * @throws TaskStartError naming the network and why it is refused
+   */
+  private async owned(id: string, network: NetworkRequest, job: string): Promise<string> {
+    let info: NetworkInfo;
+    try {
+      info = networkInfoSchema.parse(await this.docker.getNetwork(id).inspect());
+    } catch (err) {
+      throw new TaskStartError(`network ${network.name}: ${engineMessage(err)}`, { cause: err });
+    }
+    const owner = info.Labels?.[LABELS.job];
+    if (owner !== job) {
+      const whose = owner === undefined ? 'it was not created by RESTfulSwarm' : 'it belongs to another job';
+      throw new TaskStartError(
+        `network ${network.name} refused: a job may only join a network created for it, and ${whose}`,
+      );
+    }
+    const subnets = (info.IPAM?.Config ?? []).map((c) => c.Subnet);
+    if (network.subnet && !subnets.includes(network.subnet)) {
+      throw new TaskStartError(
+        `network ${network.name} exists with subnet ${subnets.join(', ') || '(engine-assigned)'}, not the requested ${network.subnet}`,
+      );
+    }
     return id;
+  }
+
+  /** Whether a network named `name` is listed within {@link RACE_WAIT_MS}. */
+  private async appears(name: string): Promise<boolean> {
+    for (let waited = 0; waited <= RACE_WAIT_MS; waited += RACE_POLL_MS) {
+      if (await this.canonical(name).catch(() => undefined)) return true;
+      await delay(RACE_POLL_MS);
+    }
+    return false;
   }
 
   private isSwarmManager(): Promise<boolean> {
