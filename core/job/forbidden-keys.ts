@@ -4,15 +4,24 @@ import { jsonPointer, type FieldIssue } from '../errors/index.js';
 const MAX_DEPTH = 32;
 
 /**
+ * Maps whose keys are host paths (docker-py `volumes`): their keys may contain dots (`/data/v1.2`),
+ * as they are never stored as keys (the normalised job holds volumes as a list); `$` and NUL are
+ * still refused, and `..` segments are refused by the volume check.
+ */
+const PATH_KEYED = 'volumes';
+
+/**
  * Finds keys that MongoDB cannot store safely or that could be read as operators: keys starting
- * with `$` or containing `.` (or NUL), anywhere in the document. Stored documents must never be
- * able to smuggle an update operator or a dotted path.
+ * with `$` or containing `.` (or NUL), anywhere in the document (dots allowed in host-path keys,
+ * see {@link PATH_KEYED}). Stored documents must never be able to smuggle an update operator or a
+ * dotted path.
  */
 export function findForbiddenKeys(
   value: unknown,
   pointer = '',
   depth = 0,
   out: FieldIssue[] = [],
+  dotsAllowed = false,
 ): FieldIssue[] {
   if (typeof value !== 'object' || value === null) return out;
   if (depth > MAX_DEPTH) {
@@ -29,14 +38,14 @@ export function findForbiddenKeys(
   }
   for (const [key, v] of Object.entries(value)) {
     const here = pointer + jsonPointer(key);
-    if (key.startsWith('$') || key.includes('.') || key.includes('\0')) {
+    if (key.startsWith('$') || (key.includes('.') && !dotsAllowed) || key.includes('\0')) {
       out.push({
         code: 'KEY_FORBIDDEN',
         pointer: here,
         message: `key "${key}" is not allowed: keys may not start with "$" or contain "." or NUL`,
       });
     }
-    findForbiddenKeys(v, here, depth + 1, out);
+    findForbiddenKeys(v, here, depth + 1, out, key === PATH_KEYED && !Array.isArray(v));
   }
   return out;
 }

@@ -82,7 +82,9 @@ export function parseVolumes(
       issues.push({
         code: 'VOLUME_INVALID',
         pointer: here,
-        message: `host path "${hostPath}" must be absolute and normalised (no "..")`,
+        message: hostPath.split('/').includes('..')
+          ? `host path "${hostPath}" may not contain a ".." segment`
+          : `host path "${hostPath}" must be absolute and normalised (no ".", "..", "//")`,
       });
       continue;
     }

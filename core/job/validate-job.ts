@@ -2,6 +2,7 @@ import type { FieldIssue } from '../errors/index.js';
 import { jsonPointer } from '../errors/index.js';
 import { SchemaValidator } from '../openapi/index.js';
 import { findForbiddenKeys } from './forbidden-keys.js';
+import { checkNetworkName } from './network-names.js';
 import { checkImageReferences } from './image-reference.js';
 import {
   JOB_DEFAULTS,
@@ -134,6 +135,7 @@ function fromOriginal(
   }
   checkCollisions(n, 'container_name', issues);
   checkImageReferences(n.tasks, n.taskPointers, rules.imageRegistryAllowList, issues);
+  checkNetworkName(info.network?.name, '/job_info/network/name', issues);
   checkSubnet(info.network?.subnet, '/job_info/network/subnet', issues);
   const network: NetworkSpec = {
     name: info.network?.name ?? JOB_DEFAULTS.networkName(name),
@@ -170,6 +172,7 @@ function fromNative(
   checkImageReferences(n.tasks, n.taskPointers, rules.imageRegistryAllowList, issues);
   const net = body['network'] as
     { name?: string; driver?: NetworkSpec['driver']; subnet?: string } | undefined;
+  checkNetworkName(net?.name, '/network/name', issues);
   checkSubnet(net?.subnet, '/network/subnet', issues);
   const policy = (body['restartPolicy'] ?? {}) as Partial<RestartPolicy>;
   return {

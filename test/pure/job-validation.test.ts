@@ -213,13 +213,13 @@ const CASES: Case[] = [
     pointer: `${p1}/volumes/~1etc`,
   },
   {
-    name: 'volume escaping the allow-list with .. (a dotted key)',
+    name: 'volume escaping the allow-list with ..',
     make: () => {
       const d = sampleJob();
       task1(d)['volumes'] = { '/nfs/RESTfulSwarm/../../etc': { bind: '/mnt' } };
       return d;
     },
-    code: 'KEY_FORBIDDEN',
+    code: 'VOLUME_INVALID',
     pointer: `${p1}/volumes/~1nfs~1RESTfulSwarm~1..~1..~1etc`,
   },
   {
