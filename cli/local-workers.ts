@@ -36,6 +36,8 @@ export function localWorkerOptions(
     heartbeatIntervalMs: config.cluster.heartbeatIntervalMs,
     dockerHost: config.backends.dockerHost,
     containers: config.containers,
+    // Workers on the control plane's host: the volumes the submission check allows, resolved.
+    volumeAllowList: config.job.volumeAllowList,
     runtime,
   } as const;
   return Array.from({ length: count }, (_, i) => {
@@ -77,6 +79,7 @@ export function standaloneWorkerOptions(config: Config, logger: Logger): WorkerO
     heartbeatIntervalMs: config.cluster.heartbeatIntervalMs,
     dockerHost: config.backends.dockerHost,
     containers: config.containers,
+    volumeAllowList: w.volumeAllowList,
     runtime: w.runtime,
     ...(coreIds ? { coreIds } : {}),
     ...(memoryBytes ? { memoryBytes } : {}),

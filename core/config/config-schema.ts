@@ -176,6 +176,11 @@ export const configSchema = z
         cpuset: z.string().default(''),
         /** Memory this worker hands out ("8g"); empty means the host's total memory. */
         memory: z.string().default(''),
+        /**
+         * Host directories task volumes may mount from, checked on the worker after resolving
+         * symlinks (docs/design/security.md). Empty (the default): no volumes on this worker.
+         */
+        volumeAllowList: z.array(z.string().startsWith('/', 'must be an absolute path')).default([]),
       })
       .prefault({}),
     /** How every task container is confined (docs/design/security.md); per cluster, not per job. */
