@@ -11,6 +11,7 @@ import { validateJob } from '../core/job/index.js';
 import { createLogger, type Logger } from '../core/log/logger.js';
 import { startWorker } from '../worker/main.js';
 import { registerClusterCommands } from './cluster-commands.js';
+import { registerKeyCommands } from './key-commands.js';
 import { startControlPlane, type ComponentName } from './control-plane.js';
 import { registerStressCommands } from './stress-commands.js';
 import { dockerReachable, localWorkerOptions, standaloneWorkerOptions } from './local-workers.js';
@@ -173,5 +174,6 @@ program
 
 registerClusterCommands(program);
 registerStressCommands(program);
+registerKeyCommands(program, () => config());
 
 await program.parseAsync();

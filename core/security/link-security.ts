@@ -106,15 +106,10 @@ export class LinkGuard {
 
   /** Who `routingId` is, or undefined when it carries no valid proof for an enrolled key. */
   identify(routingId: Buffer): LinkIdentity | undefined {
-    const keyring = this.security.keyring;
-    const id = routingId.toString('utf8');
-    let found = this.lookup(id);
-    if (found === null) {
-      // Another process (the GlobalManager, for Discovery) may have enrolled it since.
-      keyring.refresh();
-      found = this.lookup(id);
-    }
-    return found ?? undefined;
+    // Another process may have changed the keyring since: the GlobalManager enrolled a worker
+    // (for Discovery), an operator revoked one (`rswarm keys revoke`). At most one stat a second.
+    this.security.keyring.refresh();
+    return this.lookup(routingId.toString('utf8')) ?? undefined;
   }
 
   /** True when `routingId` proves `workerId` with the secret key of `publicKey` (enrolment). */
@@ -166,14 +161,10 @@ export class LinkGuard {
  */
 function admit(security: ServerLinkSecurity, publicKey: string): ZapVerdict {
   const keyring = security.keyring;
+  keyring.refresh();
   if (keyring.isRevoked(publicKey)) return { ok: false, reason: 'revoked key' };
   if (security.controlPublicKeys.includes(publicKey)) return { ok: true, userId: 'control' };
-  let worker = keyring.workerOf(publicKey);
-  if (worker === undefined) {
-    keyring.refresh();
-    if (keyring.isRevoked(publicKey)) return { ok: false, reason: 'revoked key' };
-    worker = keyring.workerOf(publicKey);
-  }
+  const worker = keyring.workerOf(publicKey);
   if (worker !== undefined) return { ok: true, userId: `worker:${worker}` };
   return { ok: true, userId: 'enrolling' };
 }

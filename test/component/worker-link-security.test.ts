@@ -6,6 +6,9 @@
  * records intents.
  */
 import { test } from 'node:test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { systemClock } from '../../core/clock/clock.js';
 import type { ControlIntent, ControlLink } from '../../core/control-state/index.js';
@@ -28,7 +31,7 @@ const TOKEN = 'join-token-for-tests';
 const HEARTBEAT_MS = 50;
 const TIMEOUT_MS = 400;
 
-async function cluster() {
+async function cluster(keyring: Keyring = Keyring.inMemory()) {
   const intents: ControlIntent[] = [];
   const control = {
     propose: (intent: ControlIntent) => {
@@ -41,7 +44,7 @@ async function cluster() {
   const security: ServerLinkSecurity = {
     keyPair: serverKeys,
     controlPublicKeys: [serverKeys.publicKey],
-    keyring: Keyring.inMemory(),
+    keyring,
   };
   const deps = { control, clock: systemClock, logger: silentLogger() };
   const gm = await GlobalManager.create(
@@ -110,8 +113,8 @@ const dispatchTo = (workerId: string, job: string): Message => ({
   stop: [],
 });
 
-async function withCluster(fn: (c: Cluster, w1: Worker) => Promise<void>): Promise<void> {
-  const c = await cluster();
+async function withCluster(fn: (c: Cluster, w1: Worker) => Promise<void>, keyring?: Keyring): Promise<void> {
+  const c = await cluster(keyring);
   try {
     await fn(c, await c.worker('w1'));
   } finally {
@@ -283,3 +286,20 @@ test('tokenless, wrong-token and wrong-key joins are refused; a revoked worker i
     await sleep(300);
     assert.deepEqual(again.received, [], 'a revoked key does not even complete the handshake');
   }));
+
+test('an operator revoking a worker in the keyring file (another process) cuts it off', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'rswarm-ring-')), 'keyring.json');
+  return withCluster(async (c, w1) => {
+    // What `rswarm keys revoke w1` does, from its own process.
+    assert.equal(Keyring.open(file).revoke('w1'), true);
+    await waitFor('w1 lost', () =>
+      Promise.resolve(c.intents.find((i) => i.kind === 'worker-lost') ? true : undefined),
+    );
+    await c.dispatch.dispatch({ assign: [assignmentFor('w1', 'after-revoke')], stop: [] });
+    await sleep(200);
+    assert.equal(
+      w1.received.some((m) => m.type === 'assign'),
+      false,
+    );
+  }, Keyring.open(file));
+});

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { controlPlaneKeys } from '../../core/security/index.js';
 import { freshEndpoints } from './control-plane-harness.js';
 
 const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
@@ -33,6 +34,9 @@ export class ProcessCluster {
   ): Promise<ProcessCluster> {
     const ep = await freshEndpoints();
     const c = new ProcessCluster(ep.jobManager, `http://127.0.0.1:${ep.http}`, 'proc-token', backends);
+    // The operator's first step: the control plane's keys exist before any worker starts.
+    const keysDir = join(c.dir, 'keys');
+    controlPlaneKeys(keysDir, 'proc-join');
     writeFileSync(
       c.configFile,
       stringify({
@@ -45,7 +49,7 @@ export class ProcessCluster {
           jobManagerEndpoint: ep.jobManager,
           joinToken: 'proc-join',
           // Every process of this cluster shares one keys directory, as hosts would share copies.
-          keysDir: join(c.dir, 'keys'),
+          keysDir,
           heartbeatIntervalMs: 250,
           heartbeatTimeoutMs: 2000,
           safetyIntervalMs: 2000,

@@ -1,0 +1,32 @@
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { Config } from '../core/config/index.js';
+import { KEY_FILES, Keyring } from '../core/security/index.js';
+
+/**
+ * `rswarm keys …`: the operator's view of the worker link's keyring (`<cluster.keysDir>/keyring.json`,
+ * docs/design/security.md). Running GlobalManagers and Discovery re-read the file when it
+ * changes, so a revocation takes effect within about a second.
+ */
+export function registerKeyCommands(program: Command, config: () => Config): void {
+  const keys = program.command('keys').description("the worker link's enrolled worker keys");
+  const open = (): Keyring => Keyring.open(join(resolve(config().cluster.keysDir), KEY_FILES.keyring));
+  keys
+    .command('list')
+    .description('print each enrolled worker id and its public key')
+    .action(() => {
+      const ring = open();
+      for (const id of ring.workers()) console.log(`${id}\t${ring.keyOf(id) ?? ''}`);
+    });
+  keys
+    .command('revoke <workerId>')
+    .description('revoke a worker key for good: its messages are refused and it is reported lost')
+    .action((workerId: string) => {
+      if (!open().revoke(workerId)) {
+        console.error(`${workerId} is not enrolled`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(`${workerId} revoked; to let the machine back in, delete its key file and enrol again`);
+    });
+}
