@@ -41,6 +41,9 @@ const IN_FLIGHT = Number(process.env['BENCH_IN_FLIGHT'] ?? 64);
 const PARTS = (process.env['BENCH_PARTS'] ?? 'embedded,ferretdb').split(',').filter(Boolean);
 const DOCKER = (process.env['BENCH_DOCKER'] ?? '0') !== '0';
 const FLEET = process.env['BENCH_FLEET'] ?? 'process';
+/** The worker link: `curve` (the default, as deployed) or `plaintext`, to measure its cost. */
+const LINK = (process.env['BENCH_LINK'] ?? 'curve') as 'curve' | 'plaintext';
+if (LINK !== 'curve' && LINK !== 'plaintext') throw new Error('BENCH_LINK must be curve or plaintext');
 if (FLEET !== 'process' && FLEET !== 'in-process')
   throw new Error('BENCH_FLEET must be process or in-process');
 // Every simulated worker holds two sockets in this one process; libzmq's default cap is 1023.
@@ -201,6 +204,7 @@ async function part(name: string): Promise<void> {
         heartbeatTimeoutMs: 30_000,
         safetyIntervalMs: 60_000,
         usageSampleIntervalMs: 0,
+        linkSecurity: LINK,
       },
     },
   });
