@@ -109,6 +109,12 @@ export class ControlLeader implements IntentPort {
    * cycle applies and appends meanwhile, so a store's write latency is paid once, not twice.
    */
   private finishing: Promise<void> | undefined;
+  /** Durable cycles waiting to be finished, oldest first. */
+  private finishQueue: {
+    readonly fx: Effects;
+    readonly records: RecordBatch;
+    readonly settled: readonly { readonly p: Pending; readonly outcome: CommandOutcome }[];
+  }[] = [];
   private dirty = false;
   private round = 0;
   private sinceSnapshot = 0;
@@ -416,29 +422,48 @@ export class ControlLeader implements IntentPort {
         ? { p: a.p, outcome: { ok: true as const, desired: state.desiredOn(a.p.intent.worker.id) } }
         : { p: a.p, outcome: a.outcome },
     );
-    const previous = this.finishing ?? Promise.resolve();
-    const done = previous.then(async () => {
-      const t = performance.now();
-      await this.finish(fx, records);
-      s.finishMs += performance.now() - t;
-      for (const a of settled) a.p.resolve(a.outcome);
-    });
-    this.finishing = done;
-    void done.finally(() => {
-      if (this.finishing !== done) return;
+    this.finishQueue.push({ fx, records, settled });
+    if (this.finishing) return;
+    this.finishing = this.finishAll().finally(() => {
       this.finishing = undefined;
-      // Nothing after this cycle was applied (no cycle runs): memory equals the durable log.
+      // Nothing after the last finished cycle was applied (no cycle runs): memory equals the
+      // durable log, and its records are written.
       if (!this.cycling && this.state === state && this.mode === 'leading') this.maybeSnapshot(state);
       this.kick();
     });
   }
 
   /**
+   * Finishes durable cycles in order until none is queued. Every cycle queued while the previous
+   * records write ran is finished together: one records write for all of them (group commit: on
+   * a store where a write costs a round trip, the number of writes must not follow the number of
+   * small cycles), then each cycle's dispatch and answers, in cycle order.
+   */
+  private async finishAll(): Promise<void> {
+    while (this.finishQueue.length > 0) {
+      const items = this.finishQueue.splice(0);
+      const t = performance.now();
+      await this.writeRecords(mergeRecordBatches(items.map((i) => i.records)));
+      for (const i of items) await this.dispatchEffects(i.fx);
+      this.stats.finishMs += performance.now() - t;
+      for (const i of items) for (const a of i.settled) a.p.resolve(a.outcome);
+    }
+  }
+
+  /**
    * Performs a durable cycle's effects: the records first (so an answered intent is readable
-   * through the API), then the dispatch. A failed record write is kept and retried with the next
-   * batch: the log already holds the truth, the projection only catches up.
+   * through the API), then the dispatch.
    */
   private async finish(fx: Effects, batch: RecordBatch): Promise<void> {
+    await this.writeRecords(batch);
+    await this.dispatchEffects(fx);
+  }
+
+  /**
+   * Writes records. A failed write is kept and retried with the next batch: the log already holds
+   * the truth, the projection only catches up.
+   */
+  private async writeRecords(batch: RecordBatch): Promise<void> {
     const empty = (b: RecordBatch): boolean => b.ended.length + b.workers.length + b.events.length === 0;
     if (!empty(batch) || this.unwritten.length > 0) {
       const merged = mergeRecordBatches([...this.unwritten, batch]);
@@ -458,6 +483,9 @@ export class ControlLeader implements IntentPort {
         this.deps.logger.error({ err }, 'writing records failed; retried with the next batch');
       }
     }
+  }
+
+  private async dispatchEffects(fx: Effects): Promise<void> {
     if (fx.assign.length > 0 || fx.stop.length > 0) {
       await bounded(
         this.deps.dispatch.dispatch({ assign: fx.assign, stop: fx.stop }),

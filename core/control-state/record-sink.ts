@@ -58,6 +58,12 @@ export interface ProjectionOptions {
    */
   readonly workersEveryMs?: number;
   readonly now?: () => number;
+  /**
+   * Least time between two writes of the records watermark: a successor re-writes (idempotently)
+   * the records of at most about this much log, and a busy leader saves a round trip per batch.
+   * @defaultValue 1000
+   */
+  readonly watermarkEveryMs?: number;
   /** Told when a background write of worker records fails (they are written again later). */
   readonly onWorkersError?: (err: unknown) => void;
 }
@@ -79,6 +85,7 @@ export class StoreProjection implements RecordSink {
   private workerWrite: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private lastWatermarkAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly stores: Pick<Stores, 'jobs' | 'workers' | 'events' | 'settings'>,
@@ -95,7 +102,15 @@ export class StoreProjection implements RecordSink {
     this.scheduleWorkers();
     if (batch.strategy !== undefined) await this.stores.settings.setStrategy(batch.strategy);
     if (batch.events.length > 0) await this.stores.events.append(batch.events);
-    if (batch.throughSeq !== undefined) await this.stores.settings.setRecordsThrough(batch.throughSeq);
+    const now = (this.options.now ?? Date.now)();
+    if (
+      batch.throughSeq !== undefined &&
+      now - this.lastWatermarkAt >= (this.options.watermarkEveryMs ?? 1000)
+    ) {
+      // Only after the records it covers; a watermark lower than the truth merely costs re-writes.
+      await this.stores.settings.setRecordsThrough(batch.throughSeq);
+      this.lastWatermarkAt = now;
+    }
   }
 
   writtenThrough(): Promise<number> {

@@ -268,7 +268,7 @@ describe('ControlLeader', () => {
     const stores = createMemoryStores();
     let failing = false;
     /** A's projection, failing while `failing` (the records store is down); B's is sound. */
-    const projectionA = new StoreProjection(stores);
+    const projectionA = new StoreProjection(stores, { watermarkEveryMs: 0 });
     const sinkA: RecordSink = {
       write: (b) => (failing ? Promise.reject(new Error('records store down')) : projectionA.write(b)),
       writtenThrough: () => projectionA.writtenThrough(),
