@@ -31,6 +31,7 @@ import { context } from 'zeromq';
 import type { JobRecord } from '../core/model/records.js';
 import { startCluster, waitFor, type Cluster } from '../test/support/control-plane-harness.js';
 import { SERVICES } from '../test/support/services.js';
+import type { Stores } from '../core/store/store-ports.js';
 import { countingStores, type CallCounter } from './counting-stores.js';
 
 const WORKERS = Number(process.env['BENCH_WORKERS'] ?? 1000);
@@ -136,7 +137,7 @@ async function allRunning(c: Cluster, prefix: string, n: number): Promise<JobRec
   );
 }
 
-async function prefillHistory(c: Cluster, mongoUrl: string | undefined): Promise<void> {
+async function prefillHistory(target: string | Stores | undefined): Promise<void> {
   if (HISTORY <= 0) return;
   const t = Date.parse('2026-01-01T00:00:00Z');
   const record = (i: number): JobRecord => ({
@@ -162,7 +163,8 @@ async function prefillHistory(c: Cluster, mongoUrl: string | undefined): Promise
     tasks: [],
     version: 4,
   });
-  if (mongoUrl) {
+  if (typeof target === 'string') {
+    const mongoUrl = target;
     // Inserts are FerretDB's one cheap operation: the history goes in by insertMany.
     const client = new MongoClient(mongoUrl);
     try {
@@ -178,8 +180,9 @@ async function prefillHistory(c: Cluster, mongoUrl: string | undefined): Promise
       await client.close();
     }
   } else {
+    if (!target) throw new Error('no stores to put the history in');
     for (let i = 0; i < HISTORY; i += 5000)
-      await c.plane.stores.jobs.upsertMany(
+      await target.jobs.insertMany(
         Array.from({ length: Math.min(5000, HISTORY - i) }, (_, k) => record(i + k)),
       );
   }
@@ -187,6 +190,8 @@ async function prefillHistory(c: Cluster, mongoUrl: string | undefined): Promise
 
 async function part(name: string): Promise<void> {
   const counter: CallCounter = { calls: 0, ms: 0 };
+  /** The stores under the leader's projection (the history is put there directly, uncounted). */
+  let rawStores: Stores | undefined;
   const stateDir = mkdtempSync(join(tmpdir(), 'rswarm-bench-state-'));
   const ferret = name === 'ferretdb' || name === 'ferretdb-pg';
   const mongoServer = name === 'ferretdb-pg' ? process.env['MONGO_PG_URL'] : undefined;
@@ -196,7 +201,10 @@ async function part(name: string): Promise<void> {
   const c = await startCluster({
     realBackends: ferret,
     ...(mongoServer ? { mongoServer } : {}),
-    instrumentStores: countingStores(counter),
+    instrumentStores: (stores) => {
+      rawStores = stores;
+      return countingStores(counter)(stores);
+    },
     overrides: {
       ...(ferret ? {} : { backends: { store: 'memory', queue: 'memory', state: 'file', stateDir } }),
       cluster: {
@@ -210,7 +218,7 @@ async function part(name: string): Promise<void> {
   });
   let fleet: ChildProcess | undefined;
   try {
-    await prefillHistory(c, ferret ? c.config.backends.mongoUrl : undefined);
+    await prefillHistory(ferret ? c.config.backends.mongoUrl : rawStores);
     const t0 = Date.now();
     if (FLEET === 'process') fleet = await fleetProcess(c);
     else {
