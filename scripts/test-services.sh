@@ -299,6 +299,9 @@ build_ferretdb() {
 }
 
 start_ferretdb() {
+  # Built even when a MongoDB is given or already running: the service-restart test starts its own
+  # private FerretDB from this binary.
+  build_ferretdb
   if [[ -n $USER_MONGO_URL ]]; then log "ferretdb: using MONGO_URL=$USER_MONGO_URL (not started here)"; return 0; fi
   local ver
   if tcp_open 127.0.0.1 27017; then
