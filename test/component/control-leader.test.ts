@@ -80,6 +80,23 @@ async function logEntries(durable: DurableState): Promise<LoggedCommands[]> {
   return out;
 }
 
+/** Worker w1's report that task t0 of `job` (attempt 0) reached `state` at `at`. */
+function reportOf(job: string, idPrefix: string, state: 'running' | 'finished', at: number) {
+  return {
+    type: 'report' as const,
+    v: 1 as const,
+    id: `${idPrefix}-${state}`,
+    job,
+    task: 't0',
+    attempt: 0,
+    workerId: 'w1',
+    state,
+    exitCode: state === 'finished' ? 0 : null,
+    reason: null,
+    at,
+  };
+}
+
 const tick = () => new Promise((r) => setImmediate(r));
 
 const assigned = (links: RecordingLinks): number => links.dispatched.reduce((n, d) => n + d.assign.length, 0);
@@ -212,19 +229,7 @@ describe('ControlLeader', () => {
     await leader.idle();
     const first = leader.view()?.job('first');
     assert.equal(first?.state, 'scheduled');
-    const report = (state: 'running' | 'finished', at: number) => ({
-      type: 'report' as const,
-      v: 1 as const,
-      id: `r-${state}`,
-      job: 'first',
-      task: 't0',
-      attempt: 0,
-      workerId: 'w1',
-      state,
-      exitCode: state === 'finished' ? 0 : null,
-      reason: null,
-      at,
-    });
+    const report = (state: 'running' | 'finished', at: number) => reportOf('first', 'r', state, at);
     await leader.propose({ kind: 'reports', reports: [report('running', 2000), report('finished', 3000)] });
     await leader.idle();
     assert.equal(leader.view()?.job('first'), undefined);
@@ -242,19 +247,7 @@ describe('ControlLeader', () => {
     await a.leader.idle();
     // The records store is down when the job ends, and then leader A dies.
     a.records.write = () => Promise.reject(new Error('records store down'));
-    const report = (state: 'running' | 'finished', at: number) => ({
-      type: 'report' as const,
-      v: 1 as const,
-      id: `h-${state}`,
-      job: 'short',
-      task: 't0',
-      attempt: 0,
-      workerId: 'w1',
-      state,
-      exitCode: state === 'finished' ? 0 : null,
-      reason: null,
-      at,
-    });
+    const report = (state: 'running' | 'finished', at: number) => reportOf('short', 'h', state, at);
     await a.leader.propose({ kind: 'reports', reports: [report('running', 2000), report('finished', 3000)] });
     await a.leader.idle();
     assert.equal(a.records.ended().get('short'), undefined, 'A never wrote it');
@@ -282,19 +275,7 @@ describe('ControlLeader', () => {
     const through = await stores.settings.getRecordsThrough();
     assert.ok(through > 0, 'the watermark follows the written records');
     failing = true;
-    const report = (state: 'running' | 'finished', at: number) => ({
-      type: 'report' as const,
-      v: 1 as const,
-      id: `w-${state}`,
-      job: 'short',
-      task: 't0',
-      attempt: 0,
-      workerId: 'w1',
-      state,
-      exitCode: state === 'finished' ? 0 : null,
-      reason: null,
-      at,
-    });
+    const report = (state: 'running' | 'finished', at: number) => reportOf('short', 'w', state, at);
     await a.leader.propose({ kind: 'reports', reports: [report('running', 2000)] });
     await a.leader.propose({ kind: 'reports', reports: [report('finished', 3000)] });
     await a.leader.idle();
