@@ -72,6 +72,9 @@ export async function openMongoDurableState(
     client = new MongoClient(url, {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5000,
       ignoreUndefined: true,
+      // Polled monitoring, as for the stores (see mongo-stores.ts).
+      serverMonitoringMode: 'poll',
+      heartbeatFrequencyMS: 2000,
     });
     await client.connect();
     state = await mongoDurableState(client.db(options.dbName ?? mongoUrlDatabase(url) ?? 'rswarm'), options);

@@ -54,6 +54,10 @@ export async function createMongoStores(url: string, options: MongoStoresOptions
     client = new MongoClient(url, {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
       ignoreUndefined: true,
+      // Polled server monitoring: after a FerretDB restart the streaming monitor was seen to leave
+      // the pool failing every operation with the old connection's error for over a minute.
+      serverMonitoringMode: 'poll',
+      heartbeatFrequencyMS: 2000,
     });
     await client.connect();
     db = client.db(options.dbName ?? mongoUrlDatabase(url) ?? DEFAULT_DB);
