@@ -228,6 +228,7 @@ export async function startControlPlane(
             ? leader.propose(req.intent)
             : Promise.resolve(answerQuery(leader, req.query)),
         jmLogger,
+        link?.server,
       );
       started.push({ name: 'control-server', close: () => server.close() });
       const service = new JobManagerService(
@@ -242,9 +243,12 @@ export async function startControlPlane(
       // leader has recovered. A JobManager alone in its process may be a standby: no wait.
       if (components.length > 1) await waitUntil(() => leader.getState() === 'leading', 30_000);
     } else {
-      const client = new ZmqControlClient([cl.jobManagerEndpoint, ...cl.standbyJobManagerEndpoints], logger, {
-        timeoutMs: Math.max(10_000, cl.leaseTtlMs * 3),
-      });
+      const client = new ZmqControlClient(
+        [cl.jobManagerEndpoint, ...cl.standbyJobManagerEndpoints],
+        logger,
+        { timeoutMs: Math.max(10_000, cl.leaseTtlMs * 3) },
+        link?.client,
+      );
       control = client;
       started.push({ name: 'control-client', close: () => client.close() });
     }

@@ -11,6 +11,7 @@ import {
 } from '../control-state/index.js';
 import { AppError, ERROR_CODES, type ErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
+import { ZapHandler, type ClientLinkSecurity, type ServerLinkSecurity } from '../security/index.js';
 import { SerialSender } from './serial-sender.js';
 
 /** Version of the control link's frames; a frame of another version is refused. */
@@ -81,24 +82,59 @@ export type ControlRequestHandler = (
  * behind it). Errors go back with their stable code and whether "not the leader" caused them.
  */
 export class ZmqControlServer {
-  private readonly router = new Router({ linger: LINGER_MS, maxMessageSize: MAX_CONTROL_FRAME_BYTES });
   private readonly sender = new SerialSender();
   private readonly inFlight = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
 
   private constructor(
+    private readonly router: Router,
     private readonly handler: ControlRequestHandler,
     private readonly logger: Logger,
+    private readonly releaseZap: () => Promise<void>,
   ) {}
 
-  /** Binds `endpoint` and starts answering. */
+  /**
+   * Binds `endpoint` and starts answering. With `security` the socket is a CurveZMQ server whose
+   * ZAP policy admits only control-plane keys: a worker's key, an unknown key or a plaintext
+   * peer never completes the handshake, so no intent or query of theirs is ever read. Every
+   * intent changes control state (submit, cancel, drain, reports), so nothing but the control
+   * plane may send one.
+   */
   static async bind(
     endpoint: string,
     handler: ControlRequestHandler,
     logger: Logger,
+    security?: ServerLinkSecurity,
   ): Promise<ZmqControlServer> {
-    const s = new ZmqControlServer(handler, logger);
-    await s.router.bind(endpoint);
+    let release = (): Promise<void> => Promise.resolve();
+    let curve = {};
+    if (security) {
+      const domain = `rswarm-control-${randomUUID()}`;
+      const controlKeys = new Set(security.controlPublicKeys);
+      release = await ZapHandler.register(
+        domain,
+        (key) =>
+          controlKeys.has(key)
+            ? { ok: true, userId: 'control' }
+            : { ok: false, reason: 'not a control-plane key' },
+        logger,
+      );
+      curve = {
+        curveServer: true,
+        curvePublicKey: security.keyPair.publicKey,
+        curveSecretKey: security.keyPair.secretKey,
+        zapDomain: domain,
+      };
+    }
+    const router = new Router({ linger: LINGER_MS, maxMessageSize: MAX_CONTROL_FRAME_BYTES, ...curve });
+    const s = new ZmqControlServer(router, handler, logger, release);
+    try {
+      await router.bind(endpoint);
+    } catch (err) {
+      router.close();
+      await release();
+      throw err;
+    }
     s.loop = s.receive();
     return s;
   }
@@ -153,6 +189,7 @@ export class ZmqControlServer {
     await this.sender.drain();
     this.router.close();
     await this.loop;
+    await this.releaseZap();
   }
 }
 
@@ -191,12 +228,21 @@ export class ZmqControlClient implements ControlLink {
   private preferred = 0;
   private closed = false;
 
+  /** `security`: connect as a CurveZMQ client with the control plane's keys (see {@link ZmqControlServer.bind}). */
   constructor(
     endpoints: readonly string[],
     private readonly logger: Logger,
     private readonly options: ControlClientOptions = {},
+    security?: ClientLinkSecurity,
   ) {
     if (endpoints.length === 0) throw new Error('ZmqControlClient needs at least one JobManager endpoint');
+    const curve = security
+      ? {
+          curveServerKey: security.serverPublicKey,
+          curvePublicKey: security.keyPair.publicKey,
+          curveSecretKey: security.keyPair.secretKey,
+        }
+      : {};
     this.sockets = endpoints.map((e) => {
       const d = new Dealer({
         routingId: `ctl-${randomUUID()}`,
@@ -204,6 +250,7 @@ export class ZmqControlClient implements ControlLink {
         immediate: true,
         sendTimeout: SEND_TIMEOUT_MS,
         maxMessageSize: MAX_CONTROL_FRAME_BYTES,
+        ...curve,
       });
       d.connect(e);
       return d;

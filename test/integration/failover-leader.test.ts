@@ -10,8 +10,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { silentLogger } from '../../core/log/logger.js';
-import { ZmqControlClient } from '../../core/transport/index.js';
+import type { ZmqControlClient } from '../../core/transport/index.js';
 import { freePort, waitFor } from '../support/control-plane-harness.js';
 import type { WorkerView } from '../support/api-views.js';
 import { ProcessCluster } from '../support/process-cluster.js';
@@ -40,8 +39,8 @@ after(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The id of the JobManager leading at `endpoint`, or undefined when it is not leading or gone. */
-function leaderProbe(endpoint: string): () => Promise<string | undefined> {
-  const client = new ZmqControlClient([endpoint], silentLogger(), { timeoutMs: 600, attemptTimeoutMs: 500 });
+function leaderProbe(c: ProcessCluster, endpoint: string): () => Promise<string | undefined> {
+  const client = c.controlClient([endpoint], { timeoutMs: 600, attemptTimeoutMs: 500 });
   probes.push(client);
   return async () => (await client.query({ kind: 'status' }).catch(() => undefined))?.leader ?? undefined;
 }
@@ -86,7 +85,7 @@ test(
           : undefined,
       60_000,
     );
-    const probe = { 'jm-a': leaderProbe(endpointOf['jm-a']), 'jm-b': leaderProbe(endpointOf['jm-b']) };
+    const probe = { 'jm-a': leaderProbe(c, endpointOf['jm-a']), 'jm-b': leaderProbe(c, endpointOf['jm-b']) };
     const leader = await waitFor(
       'a leader',
       async () => (await probe['jm-a']()) ?? (await probe['jm-b']()),

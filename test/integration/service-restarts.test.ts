@@ -12,8 +12,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { silentLogger } from '../../core/log/logger.js';
-import { ZmqControlClient } from '../../core/transport/index.js';
+import type { ZmqControlClient } from '../../core/transport/index.js';
 import { freePort, waitFor } from '../support/control-plane-harness.js';
 import type { WorkerView } from '../support/api-views.js';
 import { ProcessCluster } from '../support/process-cluster.js';
@@ -54,10 +53,8 @@ after(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The ids of the JobManagers that say they lead (asked on their own control links). */
-function leadersAt(endpoints: readonly string[]): () => Promise<string[]> {
-  const clients = endpoints.map(
-    (e) => new ZmqControlClient([e], silentLogger(), { timeoutMs: 600, attemptTimeoutMs: 500 }),
-  );
+function leadersAt(c: ProcessCluster, endpoints: readonly string[]): () => Promise<string[]> {
+  const clients = endpoints.map((e) => c.controlClient([e], { timeoutMs: 600, attemptTimeoutMs: 500 }));
   probes.push(...clients);
   return async () => {
     const answers = await Promise.all(clients.map((p) => p.query({ kind: 'status' }).catch(() => undefined)));
@@ -207,7 +204,7 @@ test(
       flowEnded = true;
     });
 
-    const leaders = leadersAt([c.jobManagerEndpoint, ep2]);
+    const leaders = leadersAt(c, [c.jobManagerEndpoint, ep2]);
     /** Kills a service once `threshold` jobs are accepted, keeps it down `downMs`, restarts it. */
     const outage = async (service: PrivateRedis | PrivateFerretDb, downMs: number, threshold: number) => {
       while (accepted.size < threshold) {

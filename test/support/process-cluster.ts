@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { silentLogger } from '../../core/log/logger.js';
 import { controlPlaneKeys } from '../../core/security/index.js';
+import { ZmqControlClient, type ControlClientOptions } from '../../core/transport/index.js';
 import { freshEndpoints } from './control-plane-harness.js';
 
 const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
@@ -35,7 +37,7 @@ export class ProcessCluster {
     const ep = await freshEndpoints();
     const c = new ProcessCluster(ep.jobManager, `http://127.0.0.1:${ep.http}`, 'proc-token', backends);
     // The operator's first step: the control plane's keys exist before any worker starts.
-    const keysDir = join(c.dir, 'keys');
+    const keysDir = c.keysDir;
     controlPlaneKeys(keysDir, 'proc-join');
     writeFileSync(
       c.configFile,
@@ -58,6 +60,24 @@ export class ProcessCluster {
       }),
     );
     return c;
+  }
+
+  /** The keys directory every process of this cluster shares. */
+  get keysDir(): string {
+    return join(this.dir, 'keys');
+  }
+
+  /**
+   * A control-link client to `endpoints` holding the control plane's keys, as a FrontEnd would
+   * (the JobManager's control link admits nothing else).
+   */
+  controlClient(endpoints: readonly string[], options: ControlClientOptions): ZmqControlClient {
+    return new ZmqControlClient(
+      endpoints,
+      silentLogger(),
+      options,
+      controlPlaneKeys(this.keysDir, 'proc-join').client,
+    );
   }
 
   /** Starts (or restarts) `name` running `rswarm <args>`; output goes to a log file in {@link dir}. */
