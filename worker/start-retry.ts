@@ -22,16 +22,6 @@ export interface StartRetryPolicy {
 /** Used when a runtime is built without a policy (tests, tools). */
 export const DEFAULT_START_RETRY: StartRetryPolicy = Object.freeze({ attempts: 4, minMs: 500, maxMs: 8000 });
 
-/** Node's socket errors when the engine cannot be reached or drops the connection. */
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOENT',
-]);
-
 /** HTTP statuses of the engine that say "not now": conflict in progress, throttled, gateway trouble. */
 const TRANSIENT_STATUSES = new Set([409, 429, 502, 503, 504]);
 
@@ -45,9 +35,11 @@ export type StartErrorKind = 'permanent' | 'transient';
 /** Classifies a start error; see the module comment for what falls on each side. */
 export function startErrorKind(err: unknown): StartErrorKind {
   if (err instanceof TaskStartError) {
-    // The worker's own sentences (a failed pull, a refused volume): permanent, unless caused by a
-    // timeout or an engine out of reach (a pull from a registry that does not exist is permanent).
-    return TRANSIENT_MESSAGE.test(err.message) || unreachable(err.cause) ? 'transient' : 'permanent';
+    // The worker's own refusals are final. Anything else it wraps is judged by its cause (a pull
+    // that timed out, an engine out of reach: transient; a registry that does not exist: not).
+    // The message is never matched: it holds names the job chose.
+    if (err.refusal) return 'permanent';
+    return err.cause === undefined ? 'transient' : startErrorKind(err.cause);
   }
   const status = statusCodeOf(err);
   // No answer from the engine at all (socket errors, aborted streams): it may come back.
@@ -55,11 +47,6 @@ export function startErrorKind(err: unknown): StartErrorKind {
   if (TRANSIENT_STATUSES.has(status)) return 'transient';
   if (status >= 500 && TRANSIENT_MESSAGE.test(engineMessage(err))) return 'transient';
   return 'permanent';
-}
-
-function unreachable(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && UNREACHABLE_CODES.has(code);
 }
 
 /** Wait before start number `next` (2 for the first retry): min · 2^(next−2), capped at max. */

@@ -44,11 +44,39 @@ describe('start errors', () => {
         ),
         'permanent',
       ],
-      ['refused volume', new TaskStartError('volume /etc resolves outside the allow-list'), 'permanent'],
+      [
+        'refused volume',
+        new TaskStartError('volume /etc resolves outside the allow-list', { refusal: true }),
+        'permanent',
+      ],
+      [
+        'refused volume whose path reads like a passing condition',
+        new TaskStartError('volume /tmp/timeout/try again:/data refused: outside the allow-list', {
+          cause: Object.assign(new Error('ENOENT'), { code: 'ENOENT' }),
+          refusal: true,
+        }),
+        'permanent',
+      ],
+      [
+        'refused network named like a busy port',
+        new TaskStartError('network port-is-already-allocated refused: it belongs to another job', {
+          refusal: true,
+        }),
+        'permanent',
+      ],
       [
         'pull timeout',
-        new TaskStartError('image x is not present and could not be pulled: pull timed out after 5000 ms'),
+        new TaskStartError('image x is not present and could not be pulled: pull timed out after 5000 ms', {
+          cause: new Error('pull timed out after 5000 ms'),
+        }),
         'transient',
+      ],
+      [
+        'image inspect refused by the engine, image name reading "temporary"',
+        new TaskStartError('image temporary:timeout: invalid reference format', {
+          cause: engineError(400, 'invalid reference format'),
+        }),
+        'permanent',
       ],
       [
         'port held (500)',

@@ -49,10 +49,19 @@ export async function ignoringAlreadyDone(call: () => Promise<unknown>): Promise
   }
 }
 
-/** A task could not be started; `message` is the reason reported for it. */
+/**
+ * A task could not be started; `message` is the reason reported for it. `refusal`: the worker
+ * itself refused the task (a volume outside the allow-list, a network the job does not own), so
+ * another try would be refused again. Otherwise whether to retry is judged by `cause`, the engine's
+ * or the system's error: never by the message, which holds names the job chose (a volume path
+ * `/data/timeout` must not make a refusal look like a timeout).
+ */
 export class TaskStartError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly refusal: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; refusal?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TaskStartError';
+    this.refusal = options?.refusal ?? false;
   }
 }

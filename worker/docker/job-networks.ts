@@ -67,7 +67,10 @@ export class JobNetworks {
    */
   ensure(network: NetworkRequest, job: string): Promise<string> {
     const reserved = reservedNetworkProblem(network.name);
-    if (reserved) return Promise.reject(new TaskStartError(`network ${network.name} refused: ${reserved}`));
+    if (reserved)
+      return Promise.reject(
+        new TaskStartError(`network ${network.name} refused: ${reserved}`, { refusal: true }),
+      );
     // Keyed by job too: two jobs naming one network must not share one creation.
     const key = `${job}\u0000${network.name}`;
     let pending = this.creating.get(key);
@@ -192,12 +195,14 @@ export class JobNetworks {
       const whose = owner === undefined ? 'it was not created by RESTfulSwarm' : 'it belongs to another job';
       throw new TaskStartError(
         `network ${network.name} refused: a job may only join a network created for it, and ${whose}`,
+        { refusal: true },
       );
     }
     const subnets = (info.IPAM?.Config ?? []).map((c) => c.Subnet);
     if (network.subnet && !subnets.includes(network.subnet)) {
       throw new TaskStartError(
         `network ${network.name} exists with subnet ${subnets.join(', ') || '(engine-assigned)'}, not the requested ${network.subnet}`,
+        { refusal: true },
       );
     }
     return id;

@@ -95,7 +95,7 @@ export async function resolveVolumes(
     }
   }
   const refuse = (v: VolumeMount, why: string, cause?: unknown): TaskStartError =>
-    new TaskStartError(`volume ${v.hostPath}:${v.containerPath} refused: ${why}`, { cause });
+    new TaskStartError(`volume ${v.hostPath}:${v.containerPath} refused: ${why}`, { cause, refusal: true });
   const out: VolumeMount[] = [];
   for (const v of volumes) {
     const written = hostPathProblem(v.hostPath);
