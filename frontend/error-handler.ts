@@ -5,9 +5,14 @@ import type { Logger } from '../core/log/logger.js';
 interface HttpParserError {
   type?: string;
   status?: number;
+  /** http-errors sets it on client errors (4xx): the message may be shown to the client. */
+  expose?: boolean;
 }
 
-/** Maps body-parser failures onto catalogue codes, so a client mistake is never a 500. */
+/**
+ * Maps express's and body-parser's failures onto catalogue codes, so a client mistake is never a
+ * 500.
+ */
 function fromParser(err: HttpParserError & Error): AppError | undefined {
   switch (err.type) {
     case 'entity.too.large':
@@ -21,8 +26,21 @@ function fromParser(err: HttpParserError & Error): AppError | undefined {
     case 'charset.unsupported':
       return new AppError('UNSUPPORTED_MEDIA_TYPE', err.message);
     default:
-      return undefined;
+      break;
   }
+  // The router could not percent-decode a path segment ("%", "%E0%A4%A"): a malformed URL.
+  if (err instanceof URIError && err.status === 400) {
+    return new AppError('VALIDATION_FAILED', 'the path is not valid percent-encoded UTF-8', [
+      { code: 'FIELD_FORMAT', pointer: '/path', message: err.message },
+    ]);
+  }
+  // Any other client error from reading the body: a compressed body that does not inflate
+  // (Content-Encoding gzip, deflate or br; zlib's error, untyped), a body shorter than its
+  // Content-Length, an aborted upload.
+  if (err.status === 400 && err.expose === true) {
+    return new AppError('MALFORMED_JSON', `the body could not be read: ${err.message}`);
+  }
+  return undefined;
 }
 
 /** The one error middleware: every error leaves as an `ErrorResponse` with a catalogue code. */
