@@ -18,7 +18,8 @@
  * `docker run`.
  *
  *   npm run bench:e2e   (env: BENCH_PARTS=embedded,ferretdb BENCH_WORKERS=1000 BENCH_JOBS=2500
- *                        BENCH_HISTORY=0 BENCH_DOCKER=0)
+ *                        BENCH_HISTORY=0 BENCH_DOCKER=0
+ *                        BENCH_LINK=curve|plaintext|curve,plaintext)
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -42,9 +43,13 @@ const IN_FLIGHT = Number(process.env['BENCH_IN_FLIGHT'] ?? 64);
 const PARTS = (process.env['BENCH_PARTS'] ?? 'embedded,ferretdb').split(',').filter(Boolean);
 const DOCKER = (process.env['BENCH_DOCKER'] ?? '0') !== '0';
 const FLEET = process.env['BENCH_FLEET'] ?? 'process';
-/** The worker link: `curve` (the default, as deployed) or `plaintext`, to measure its cost. */
-const LINK = (process.env['BENCH_LINK'] ?? 'curve') as 'curve' | 'plaintext';
-if (LINK !== 'curve' && LINK !== 'plaintext') throw new Error('BENCH_LINK must be curve or plaintext');
+/**
+ * The links: `curve` (the default, as deployed), `plaintext`, or both (`curve,plaintext`): each
+ * part then runs once per link, alternating, to measure CurveZMQ's cost side by side.
+ */
+const LINKS = (process.env['BENCH_LINK'] ?? 'curve').split(',').filter(Boolean) as ('curve' | 'plaintext')[];
+if (LINKS.length === 0 || LINKS.some((l) => l !== 'curve' && l !== 'plaintext'))
+  throw new Error('BENCH_LINK must be curve, plaintext, or both separated by a comma');
 if (FLEET !== 'process' && FLEET !== 'in-process')
   throw new Error('BENCH_FLEET must be process or in-process');
 // Every simulated worker holds two sockets in this one process; libzmq's default cap is 1023.
@@ -188,7 +193,7 @@ async function prefillHistory(target: string | Stores | undefined): Promise<void
   }
 }
 
-async function part(name: string): Promise<void> {
+async function part(name: string, link: 'curve' | 'plaintext'): Promise<void> {
   const counter: CallCounter = { calls: 0, ms: 0 };
   /** The stores under the leader's projection (the history is put there directly, uncounted). */
   let rawStores: Stores | undefined;
@@ -212,7 +217,7 @@ async function part(name: string): Promise<void> {
         heartbeatTimeoutMs: 30_000,
         safetyIntervalMs: 60_000,
         usageSampleIntervalMs: 0,
-        linkSecurity: LINK,
+        linkSecurity: link,
       },
     },
   });
@@ -270,6 +275,7 @@ async function part(name: string): Promise<void> {
     console.log(
       JSON.stringify({
         bench: 'e2e',
+        link,
         backend:
           name === 'ferretdb-pg'
             ? 'FerretDB 1.24 (PostgreSQL handler) records + control log, Redis lease'
@@ -379,6 +385,6 @@ async function docker(): Promise<void> {
   }
 }
 
-for (const p of PARTS) await part(p);
+for (const p of PARTS) for (const link of LINKS) await part(p, link);
 if (DOCKER) await docker();
 process.exit(0);

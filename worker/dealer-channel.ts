@@ -34,17 +34,22 @@ export class DealerChannel {
   private readonly queuedByKey = new Map<string, Outgoing>();
   private pumping = false;
   private closed = false;
+  private connected = false;
 
   /**
    * @param endpoint the peer's ROUTER address, e.g. `tcp://10.0.0.1:3100`
    * @param routingId this end's identity at the ROUTER (the worker id on the manager link)
    * @param security CurveZMQ keys; the routing id then becomes `routingId` with its proof
+   * @param connectNow false: messages queue until {@link connect} (a peer that refuses unknown
+   *   keys must not be reached before the key is enrolled: libzmq does not retry a refused
+   *   handshake)
    */
   constructor(
-    endpoint: string,
+    private readonly endpoint: string,
     private readonly logger: Logger,
     routingId?: string,
     security?: ClientLinkSecurity,
+    connectNow = true,
   ) {
     if (security && !routingId) throw new Error('DealerChannel: a secured channel needs its principal');
     this.socket = new Dealer({
@@ -55,7 +60,14 @@ export class DealerChannel {
         ? { ...clientSocketOptions(security, routingId), maxMessageSize: MAX_WORKER_MESSAGE_BYTES }
         : {}),
     });
-    this.socket.connect(endpoint);
+    if (connectNow) this.connect();
+  }
+
+  /** Connects (once; later calls do nothing). Queued messages go out when the connection is up. */
+  connect(): void {
+    if (this.connected || this.closed) return;
+    this.connected = true;
+    this.socket.connect(this.endpoint);
   }
 
   /** Queues a message; never throws. Undelivered messages are dropped at close. */

@@ -28,6 +28,11 @@ export interface StatusReporterOptions {
   readonly retryMaxMs: number;
   /** CurveZMQ keys; reports then travel encrypted under the worker's proven identity. */
   readonly security?: ClientLinkSecurity;
+  /**
+   * Reports queue until {@link StatusReporter.connect}. A secured worker connects once the
+   * GlobalManager has accepted its join: Discovery admits enrolled keys only.
+   */
+  readonly connectLater?: boolean;
 }
 
 export type AckListener = (report: Report) => void;
@@ -86,14 +91,25 @@ export class StatusReporter {
     private readonly logger: Logger,
   ) {
     this.channel = options.security
-      ? new DealerChannel(options.discoveryEndpoint, logger, options.workerId, options.security)
-      : new DealerChannel(options.discoveryEndpoint, logger);
+      ? new DealerChannel(
+          options.discoveryEndpoint,
+          logger,
+          options.workerId,
+          options.security,
+          !options.connectLater,
+        )
+      : new DealerChannel(options.discoveryEndpoint, logger, undefined, undefined, !options.connectLater);
     this.ackLoop = this.receiveAcks();
   }
 
   /** Connects to Discovery (the connection completes in the background) and starts listening. */
   static create(options: StatusReporterOptions, deps: { clock: Clock; logger: Logger }): StatusReporter {
     return new StatusReporter(options, deps.clock, deps.logger.child({ component: 'status-reporter' }));
+  }
+
+  /** Connects to Discovery when created with `connectLater`; idempotent. */
+  connect(): void {
+    this.channel.connect();
   }
 
   /** Queues a report and sends it now. Ignored when an end state of the ref is already pending. */

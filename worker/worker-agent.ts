@@ -120,7 +120,7 @@ export class WorkerAgent {
           discoveryEndpoint: o.discoveryEndpoint,
           retryMinMs: o.reportRetryMinMs,
           retryMaxMs: o.reportRetryMaxMs,
-          ...(o.security ? { security: o.security } : {}),
+          ...(o.security ? { security: o.security, connectLater: true } : {}),
         },
         { clock: this.clock, logger: this.logger },
       );
@@ -207,6 +207,8 @@ export class WorkerAgent {
       case 'sync':
         this.reconcile(message.desired);
         if (this.state === 'joining') {
+          // Joined, so enrolled: Discovery now admits this worker's key.
+          this.reporter?.connect();
           this.state = 'active';
           this.logger.info({ desired: message.desired.length }, 'joined');
         }

@@ -83,7 +83,11 @@ export class LinkGuard {
     logger: Logger,
   ): Promise<LinkGuard> {
     const domain = `rswarm-${role}-${randomUUID()}`;
-    const release = await ZapHandler.register(domain, (key) => admit(security, key), logger);
+    const release = await ZapHandler.register(
+      domain,
+      (key) => admit(security, key, role !== 'discovery'),
+      logger,
+    );
     return new LinkGuard(security, domain, release);
   }
 
@@ -153,18 +157,25 @@ export class LinkGuard {
 
 /**
  * The ZAP policy: revoked keys are refused; control and enrolled keys are admitted as who they
- * are; unknown keys are admitted as `enrolling`, on both sockets. At the GlobalManager a new
- * worker must get through to enrol. At Discovery a worker connects its report socket before its
- * enrolment completes, and a connection refused by ZAP was not retried by libzmq in our tests
- * (the client gets an ERROR command), so the worker would never report. An unknown key can do
- * nothing on either socket: every message must carry a routing proof for an enrolled key.
+ * are. Unknown keys are admitted as `enrolling` only where a new worker must get through to enrol
+ * (`enrolment`: the GlobalManager); Discovery refuses them. That matters because zeromq.js does
+ * not say which key sent a message: a connection is trusted by the routing proof it carries, and
+ * a copied proof is usable with any key the socket admits. At Discovery a copied proof (with a
+ * stranger's key) could otherwise forge a worker's reports. A worker therefore connects its
+ * report socket only once its join is accepted (libzmq does not retry a refused handshake), and
+ * an unknown key rereads the keyring file first, since the GlobalManager may have just enrolled
+ * it from another process.
  */
-function admit(security: ServerLinkSecurity, publicKey: string): ZapVerdict {
+function admit(security: ServerLinkSecurity, publicKey: string, enrolment: boolean): ZapVerdict {
   const keyring = security.keyring;
   keyring.refresh();
   if (keyring.isRevoked(publicKey)) return { ok: false, reason: 'revoked key' };
   if (security.controlPublicKeys.includes(publicKey)) return { ok: true, userId: 'control' };
-  const worker = keyring.workerOf(publicKey);
+  let worker = keyring.workerOf(publicKey);
+  if (worker === undefined && !enrolment) {
+    keyring.refresh(true);
+    worker = keyring.workerOf(publicKey);
+  }
   if (worker !== undefined) return { ok: true, userId: `worker:${worker}` };
-  return { ok: true, userId: 'enrolling' };
+  return enrolment ? { ok: true, userId: 'enrolling' } : { ok: false, reason: 'key not enrolled' };
 }
