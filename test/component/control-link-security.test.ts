@@ -62,7 +62,7 @@ async function rawIntent(
       // closed
     }
   })();
-  const intent = { kind: 'cancel-job', name: 'victim' } as unknown as ControlIntent;
+  const intent = { kind: 'cancel', job: 'victim' } as unknown as ControlIntent;
   const frame = JSON.stringify({ v: CONTROL_LINK_VERSION, type: 'intent', id: randomUUID(), intent });
   // A send over a refused handshake never completes: bounded.
   await Promise.race([d.send(frame), sleep(500)]);
@@ -95,10 +95,10 @@ test('the control plane key is answered; a plaintext peer, an unknown key and a 
   );
   closers.push(() => client.close());
   assert.equal((await client.query({ kind: 'status' })).leader, 'jm-test');
-  assert.deepEqual(await client.propose({ kind: 'cancel-job', name: 'j' } as unknown as ControlIntent), {
+  assert.deepEqual(await client.propose({ kind: 'cancel', job: 'j' } as unknown as ControlIntent), {
     ok: true,
   });
-  assert.deepEqual(seen, ['status', 'cancel-job']);
+  assert.deepEqual(seen, ['status', 'cancel']);
 });
 
 test('a client holding the wrong server key never gets through', async () => {

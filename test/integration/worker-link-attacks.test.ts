@@ -23,6 +23,9 @@ import {
   provenRoutingId,
   workerLinkKeys,
 } from '../../core/security/index.js';
+import { Dealer } from 'zeromq';
+import { silentLogger } from '../../core/log/logger.js';
+import { CONTROL_LINK_VERSION, ZmqControlClient } from '../../core/transport/index.js';
 import { dockerClientFor } from '../../worker/docker-runtime.js';
 import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
 import { connectPeer, joinOf, newKeys, sleep, type Peer } from '../support/link-peers.js';
@@ -333,6 +336,56 @@ describe('worker-link attacks on the real services', { timeout: 240_000 }, () =>
       Promise.resolve(newcomer.p.received.find((m) => m.type === 'sync')),
     );
     assert.equal((await workers()).length, 2);
+  });
+
+  test('the JobManager control link: a plaintext peer and the enrolled worker key cannot cancel a job', async () => {
+    const job = await submit(['sleep', '30']);
+    await jobIn(job, 'running');
+    const cancel = JSON.stringify({
+      v: CONTROL_LINK_VERSION,
+      type: 'intent',
+      id: 'rogue-cancel',
+      intent: { kind: 'cancel', job },
+    });
+    const own = workerLinkKeys(c.config.cluster.keysDir, workerId, '');
+    const rogues = [
+      new Dealer({ linger: 0 }),
+      new Dealer({
+        linger: 0,
+        curveServerKey: own.serverPublicKey,
+        curvePublicKey: own.keyPair.publicKey,
+        curveSecretKey: own.keyPair.secretKey,
+      }),
+    ];
+    const answers: unknown[] = [];
+    for (const d of rogues) {
+      d.connect(c.config.cluster.jobManagerEndpoint);
+      void (async () => {
+        try {
+          for await (const [f] of d) answers.push(String(f));
+        } catch {
+          // closed
+        }
+      })();
+      // A send over a refused handshake never completes: bounded.
+      await Promise.race([d.send(cancel).catch(() => undefined), sleep(500)]);
+    }
+    await sleep(WINDOW_MS);
+    for (const d of rogues) d.close();
+    assert.deepEqual({ state: (await jobOf(job)).state, answers }, { state: 'running', answers: [] });
+    // The same intent from a peer holding the control plane's key is applied.
+    const control = new ZmqControlClient(
+      [c.config.cluster.jobManagerEndpoint],
+      silentLogger(),
+      {},
+      keys.client,
+    );
+    try {
+      assert.deepEqual(await control.propose({ kind: 'cancel', job }), { ok: true });
+    } finally {
+      await control.close();
+    }
+    await jobIn(job, 'cancelled');
   });
 
   test('a copied proven routing id, presented with another key, cannot forge a report at Discovery', async () => {
