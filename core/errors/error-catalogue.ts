@@ -18,6 +18,7 @@ export const ERROR_CATALOGUE = {
   JOB_NOT_FOUND: { status: 404, title: 'No job has that name.' },
   TASK_NOT_FOUND: { status: 404, title: 'No task has that name.' },
   WORKER_NOT_FOUND: { status: 404, title: 'No worker has that id.' },
+  SERVICE_NOT_FOUND: { status: 404, title: 'No service has that name.' },
   JOB_EXISTS: { status: 409, title: 'A job with that name already exists.' },
   JOB_FINISHED: { status: 409, title: 'The job has already ended.' },
   WORKER_BUSY: { status: 409, title: 'The worker still runs tasks; drain it or force the removal.' },

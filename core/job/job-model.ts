@@ -71,6 +71,15 @@ export interface JobSpec {
   readonly network: NetworkSpec;
   readonly restartPolicy: RestartPolicy;
   readonly tasks: readonly TaskSpec[];
+  /**
+   * Set only on the replica jobs the leader starts for a service (never from a submission): which
+   * service, and the generation of its spec the replica runs.
+   */
+  readonly service?: {
+    readonly name: string;
+    readonly generation: number;
+    readonly placement: 'spread' | 'pack';
+  };
 }
 
 /** Defaults applied when a submission leaves a field out; one table, documented here. */
