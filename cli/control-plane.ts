@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from '../core/clock/clock.js';
 import type { Config } from '../core/config/index.js';
 import { ComponentPresence, describeComponents } from '../core/control/index.js';
@@ -34,6 +35,7 @@ import { controlPlaneHandlers } from '../frontend/control-plane-handlers.js';
 import { operationsHandlers } from '../frontend/operations-handlers.js';
 import { controlPlaneKeys } from '../core/security/index.js';
 import { GlobalManager } from '../global-manager/global-manager.js';
+import { registerWorkerLatencyMetrics } from '../global-manager/latency-metrics.js';
 import { RetentionPruner } from '../global-manager/retention-pruner.js';
 import { ControlLeader } from '../job-manager/control-leader.js';
 import { JobManagerService, SoloElection, type Election } from '../job-manager/job-manager-service.js';
@@ -264,6 +266,7 @@ export async function startControlPlane(
           heartbeatIntervalMs: cl.heartbeatIntervalMs,
           heartbeatTimeoutMs: cl.heartbeatTimeoutMs,
           usageSampleIntervalMs: cl.usageSampleIntervalMs,
+          latencyRetentionMs: cl.latencyRetentionMs,
         },
         { stores: reads, control, clock, logger: logger.child({ component: 'global-manager' }) },
       );
@@ -302,8 +305,14 @@ export async function startControlPlane(
         startedAt,
         retention: config.retention,
       });
+      const metrics = new Registry();
+      collectDefaultMetrics({ register: metrics });
+      // Round trips to workers: read from the GlobalManager when it runs in this process.
+      const gmHere = globalManager;
+      if (gmHere) registerWorkerLatencyMetrics(metrics, () => gmHere.workerLatency());
       const app = createApp({
         token: options.token,
+        metrics,
         authFailures: config.http.authFailures,
         jobRules: jobRules(config),
         logger: feLogger,

@@ -1,5 +1,5 @@
 import { Router } from 'zeromq';
-import type { Clock } from '../core/clock/clock.js';
+import { monotonicNow, type Clock } from '../core/clock/clock.js';
 import type { PlacedRef } from '../core/control/index.js';
 import type { ControlLink } from '../core/control-state/index.js';
 import type { Logger } from '../core/log/logger.js';
@@ -13,6 +13,7 @@ import {
   type Heartbeat,
   type Join,
   type Message,
+  type Pong,
   type TaskAssignment,
 } from '../core/protocol/index.js';
 import type { Stores } from '../core/store/store-ports.js';
@@ -25,6 +26,7 @@ import {
   type ServerLinkSecurity,
 } from '../core/security/index.js';
 import { SerialSender } from '../core/transport/index.js';
+import { LatencyMonitor, type WorkerRtt } from './latency-monitor.js';
 import { sampleUsage } from './usage-sampler.js';
 
 /** Options of the GlobalManager. */
@@ -45,6 +47,11 @@ export interface GlobalManagerOptions {
   readonly heartbeatTimeoutMs: number;
   /** How often a utilisation sample of every worker is appended; 0 disables. */
   readonly usageSampleIntervalMs: number;
+  /**
+   * How long a gone worker's round-trip series is kept (docs/design/services.md, latency
+   * monitor). @defaultValue 10 min
+   */
+  readonly latencyRetentionMs?: number;
 }
 
 /** What the GlobalManager is built from. */
@@ -66,6 +73,8 @@ export type GlobalManagerState = 'created' | 'running' | 'closing' | 'closed';
 interface Session {
   readonly identity: Buffer;
   lastSeen: number;
+  /** The worker announced the `ping` feature: its heartbeats are answered with a ping. */
+  readonly pingable: boolean;
 }
 
 /** A command relayed to a worker: who asked, and which worker must answer. */
@@ -104,12 +113,15 @@ export class GlobalManager {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> = Promise.resolve();
   private lastSampleAt = 0;
+  /** Round trips to workers, timed ping → pong on this process's monotonic clock. */
+  private readonly latency: LatencyMonitor;
 
   private constructor(
     private readonly options: GlobalManagerOptions,
     private readonly deps: GlobalManagerDeps,
     private readonly guard: LinkGuard | undefined,
   ) {
+    this.latency = new LatencyMonitor(options.latencyRetentionMs, options.heartbeatTimeoutMs);
     this.router = new Router({
       linger: 200,
       mandatory: true,
@@ -212,6 +224,7 @@ export class GlobalManager {
       case 'join':
         return true;
       case 'heartbeat':
+      case 'pong':
       case 'commandResult':
         ok = who?.kind === 'worker' && who.workerId === m.workerId;
         break;
@@ -267,6 +280,8 @@ export class GlobalManager {
         return this.onCommand(identity, m);
       case 'commandResult':
         return this.onCommandResult(m, who);
+      case 'pong':
+        return this.onPong(identity, m);
       default:
         this.deps.logger.warn({ type: m.type }, 'unexpected message type at the GlobalManager');
     }
@@ -308,7 +323,10 @@ export class GlobalManager {
       });
       return;
     }
-    this.sessions.set(m.workerId, { identity, lastSeen: now });
+    const pingable = m.features?.includes('ping') ?? false;
+    this.sessions.set(m.workerId, { identity, lastSeen: now, pingable });
+    // A worker that no longer answers pings keeps no stale series.
+    if (!pingable) this.latency.gone(m.workerId, monotonicNow(this.deps.clock));
     this.heardFrom.delete(m.workerId);
     await this.send(identity, { type: 'sync', v: PROTOCOL_VERSION, desired: [...desired] });
     this.deps.logger.info(
@@ -322,6 +340,9 @@ export class GlobalManager {
     const s = this.sessions.get(m.workerId);
     if (s) {
       s.lastSeen = now;
+      if (!s.pingable) return;
+      const id = this.latency.startPing(m.workerId, monotonicNow(this.deps.clock));
+      if (id !== undefined) await this.send(s.identity, { type: 'ping', v: PROTOCOL_VERSION, id });
       return;
     }
     // This GlobalManager does not know the session (it restarted, or declared the worker lost).
@@ -336,6 +357,13 @@ export class GlobalManager {
       reason: 'unknown session',
       rejoin: true,
     });
+  }
+
+  /** A pong closes a round-trip sample, when it comes from the session it was sent to. */
+  private onPong(identity: Buffer, m: Pong): Promise<void> {
+    const s = this.sessions.get(m.workerId);
+    if (s?.identity.equals(identity)) this.latency.pong(m.workerId, m.id, monotonicNow(this.deps.clock));
+    return Promise.resolve();
   }
 
   private async onDispatch(m: Dispatch): Promise<void> {
@@ -433,6 +461,7 @@ export class GlobalManager {
       }
     }
     for (const id of silent) await this.markLost(id);
+    this.latency.prune(monotonicNow(this.deps.clock));
     const every = this.options.usageSampleIntervalMs;
     if (every > 0 && now - this.lastSampleAt >= every) {
       this.lastSampleAt = now;
@@ -442,6 +471,7 @@ export class GlobalManager {
 
   private async markLost(workerId: string): Promise<void> {
     this.sessions.delete(workerId);
+    this.latency.gone(workerId, monotonicNow(this.deps.clock));
     this.heardFrom.delete(workerId);
     try {
       const out = await this.deps.control.propose({ kind: 'worker-lost', worker: workerId });
@@ -449,6 +479,14 @@ export class GlobalManager {
     } catch (err) {
       this.deps.logger.warn({ err, worker: workerId }, 'worker loss not recorded; retried on the next sweep');
     }
+  }
+
+  /**
+   * Round-trip times to workers (live ones, and gone ones within the retention), for `/metrics`
+   * and the worker views.
+   */
+  workerLatency(): WorkerRtt[] {
+    return this.latency.list(monotonicNow(this.deps.clock));
   }
 
   /** Ids of workers with a live session. */
@@ -462,6 +500,7 @@ export class GlobalManager {
     if (!s) return false;
     await this.send(s.identity, { type: 'leave', v: PROTOCOL_VERSION });
     this.sessions.delete(workerId);
+    this.latency.gone(workerId, monotonicNow(this.deps.clock));
     return true;
   }
 

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock/clock.js';
 import type { Logger } from '../core/log/logger.js';
 import {
   PROTOCOL_VERSION,
+  WORKER_FEATURES,
   taskRefKey,
   type Command,
   type Message,
@@ -235,6 +236,14 @@ export class WorkerAgent {
       case 'command':
         void this.runCommand(message);
         return;
+      case 'ping':
+        // Answered at once: the GlobalManager times the round trip on its own clock. Keyed, so an
+        // unreachable manager gets only the latest answer.
+        this.manager?.send(
+          { type: 'pong', v: PROTOCOL_VERSION, workerId: this.options.workerId, id: message.id },
+          'pong',
+        );
+        return;
       default:
         this.logger.warn({ type: message.type }, 'unexpected message from the GlobalManager; dropped');
     }
@@ -396,6 +405,7 @@ export class WorkerAgent {
         coreIds: [...o.coreIds],
         memoryBytes: o.memoryBytes,
         running: this.tasks.active().map((e) => refOf(e.ref)),
+        features: [...WORKER_FEATURES],
       },
       'join',
     );

@@ -6,6 +6,16 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`, or rejects with the signal's reason when aborted. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Milliseconds on a monotonic clock (arbitrary origin): for durations that must not jump with
+   * the wall clock. Optional; {@link monotonicNow} falls back to {@link Clock.now}.
+   */
+  monotonic?(): number;
+}
+
+/** The clock's monotonic reading, or its wall-clock reading when it has no monotonic one. */
+export function monotonicNow(clock: Clock): number {
+  return clock.monotonic ? clock.monotonic() : clock.now();
 }
 
 /**
@@ -18,6 +28,7 @@ export const SLEEP_CANCELLED: Error = Object.freeze(new Error('sleep cancelled')
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) {

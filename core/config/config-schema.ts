@@ -139,6 +139,8 @@ export const configSchema = z
         heartbeatTimeoutMs: duration.default(5000),
         /** Utilisation sample interval per worker (0 disables). @defaultValue 10 s */
         usageSampleIntervalMs: duration.default(10_000),
+        /** How long a gone worker's round-trip series stays on /metrics. @defaultValue 10 min */
+        latencyRetentionMs: duration.default(600_000),
         /** JobManager safety round interval: covers anything a lost message would have triggered. @defaultValue 5 s */
         safetyIntervalMs: duration.default(5000),
         /**

@@ -56,12 +56,38 @@ export const joinSchema = z.object({
   coreIds: z.array(z.number().int().nonnegative()).min(1),
   memoryBytes: z.number().int().positive(),
   running: z.array(taskRefSchema),
+  /**
+   * Optional protocol features this worker speaks (additive within version 1; unknown names are
+   * ignored). `ping`: it answers {@link pingSchema} with {@link pongSchema}. A worker without it
+   * is never pinged, so an older worker keeps working, without a round-trip time.
+   */
+  features: z.array(z.string().max(32)).max(16).optional(),
 });
 export type Join = z.infer<typeof joinSchema>;
 
 /** Worker → GlobalManager: liveness. */
 export const heartbeatSchema = z.object({ type: z.literal('heartbeat'), v, workerId: name, at: z.number() });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
+
+/** Optional protocol features a worker may announce in its join. */
+export const WORKER_FEATURES = ['ping'] as const;
+
+/**
+ * GlobalManager → worker: answer with a {@link Pong} carrying this `id`. Sent after a heartbeat to
+ * a worker that announced the `ping` feature; the GlobalManager times send → pong on its own
+ * monotonic clock, so the hosts' clocks never meet.
+ */
+export const pingSchema = z.object({ type: z.literal('ping'), v, id: z.string().min(1).max(64) });
+export type Ping = z.infer<typeof pingSchema>;
+
+/** Worker → GlobalManager: the answer to a {@link Ping}, accepted only from the worker it names. */
+export const pongSchema = z.object({
+  type: z.literal('pong'),
+  v,
+  workerId: name,
+  id: z.string().min(1).max(64),
+});
+export type Pong = z.infer<typeof pongSchema>;
 
 /** GlobalManager → worker: the full desired set; the worker converges to exactly this. */
 export const syncSchema = z.object({ type: z.literal('sync'), v, desired: z.array(taskAssignmentSchema) });
@@ -173,6 +199,8 @@ export const messageSchema = z.discriminatedUnion('type', [
   dispatchSchema,
   commandSchema,
   commandResultSchema,
+  pingSchema,
+  pongSchema,
 ]);
 export type Message = z.infer<typeof messageSchema>;
 export type MessageType = Message['type'];

@@ -157,6 +157,7 @@ describe('worker agent (simulated runtime, fake GlobalManager and Discovery)', {
       coreIds: [0, 1, 2, 3],
       memoryBytes: 8 * 1024 ** 3,
       running: [],
+      features: ['ping'],
     });
     await fake.sync(WORKER, []);
     await fake.waitFor('active', () => agent.getState() === 'active');
