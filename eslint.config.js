@@ -13,6 +13,7 @@ const PROCESSES = [
   'worker',
   'stress-client',
   'management-engine',
+  'gateway',
 ];
 
 export default tseslint.config(

@@ -45,6 +45,11 @@ export const ERROR_CATALOGUE = {
     title: 'The worker or its container engine could not carry out the command; see the message.',
   },
   STORE_UNAVAILABLE: { status: 503, title: 'A backing service (store or queue) is unreachable.' },
+  NO_REPLICA_AVAILABLE: {
+    status: 503,
+    title: 'No replica of the service can take the request now; retry after Retry-After seconds.',
+  },
+  UPSTREAM_FAILED: { status: 502, title: 'The replica failed before it answered.' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable, public error code. */

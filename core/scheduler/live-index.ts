@@ -49,6 +49,9 @@ export class LiveIndex implements PlanIndex {
   private buckets = new BucketTree(1);
   private bucketCount = 1;
   private readonly bucketSizes = new Int32Array(MAX_BUCKETS);
+  /** 1 for slots taken out of the queries by {@link hide} (only during a plan). */
+  private hidden = new Uint8Array(16);
+  private hiddenCount = 0;
   /** The plan in progress: every take (-1) and release (+1), to undo in reverse. */
   private journal: { slot: number; ids: readonly number[]; memory: number; sign: 1 | -1 }[] | undefined;
 
@@ -116,6 +119,8 @@ export class LiveIndex implements PlanIndex {
   endPlan(): void {
     const journal = this.journal ?? [];
     this.journal = undefined;
+    // Hides are undone per task; only a plan that threw can leave some behind.
+    for (let w = 0; this.hiddenCount > 0 && w < this.hidden.length; w++) this.unhide(w);
     for (let i = journal.length - 1; i >= 0; i--) {
       const { slot, ids, memory, sign } = journal[i]!;
       const before = this.cores.freeCount[slot]!;
@@ -173,7 +178,39 @@ export class LiveIndex implements PlanIndex {
   capacityCounts(cores: number): CapacityCounts {
     const fewerCores = this.buckets.countBelow(cores);
     const { workerCount, usableCount } = this.facts;
-    return { notReady: workerCount - usableCount, fewerCores, lowMemory: usableCount - fewerCores };
+    return {
+      notReady: workerCount - usableCount,
+      fewerCores,
+      lowMemory: usableCount - this.hiddenCount - fewerCores,
+    };
+  }
+
+  hide(w: number): boolean {
+    if (this.facts.usable[w] !== 1 || this.hidden[w] === 1) return false;
+    this.detach(w);
+    this.hidden[w] = 1;
+    this.hiddenCount++;
+    return true;
+  }
+
+  unhide(w: number): void {
+    if (this.hidden[w] !== 1) return;
+    this.hidden[w] = 0;
+    this.hiddenCount--;
+    this.attach(w);
+  }
+
+  fits(w: number, cores: number, memory: number): boolean {
+    return (
+      this.facts.usable[w] === 1 &&
+      this.hidden[w] === 0 &&
+      this.cores.freeCount[w]! >= cores &&
+      this.freeMemory[w]! >= memory
+    );
+  }
+
+  rank(w: number): number {
+    return this.keyOfSlot[w]!;
   }
 
   freeCoresOf(w: number): number {
@@ -306,8 +343,11 @@ export class LiveIndex implements PlanIndex {
     memory.set(this.freeMemory);
     const keys = new Int32Array(size).fill(-1);
     keys.set(this.keyOfSlot);
+    const hidden = new Uint8Array(size);
+    hidden.set(this.hidden);
     this.freeMemory = memory;
     this.keyOfSlot = keys;
+    this.hidden = hidden;
   }
 
   private assertIdle(): void {

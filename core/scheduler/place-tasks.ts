@@ -9,8 +9,15 @@
  */
 import type { Choice } from './choices.js';
 import { effectivePriority } from './orderings.js';
-import { noCapacity, noCapacityOnPinned, pinCoreBusy, priorityBlocked } from './reasons.js';
+import {
+  noCapacity,
+  noCapacityOnPinned,
+  pinCoreBusy,
+  priorityBlocked,
+  type CapacityCounts,
+} from './reasons.js';
 import type { FleetFacts, PlanIndex } from './plan-index.js';
+import type { PlanGroups } from './plan-groups.js';
 import type { JobRequest, Placement, TaskRequest, Unplaced, WorkerView } from './types.js';
 
 /** Everything the loop reads; refs index the typed arrays. */
@@ -31,6 +38,11 @@ export interface PlacementInput {
   readonly blocking: boolean;
   readonly nowMs: number;
   readonly agingPerSecond: number;
+  /**
+   * Group instances and avoided workers, with each ref's group; undefined when the choice reads
+   * no groups and no group avoids a worker (then the loop never looks at groups).
+   */
+  readonly groups?: { readonly plan: PlanGroups; readonly ofRef: readonly string[] } | undefined;
 }
 
 /**
@@ -44,6 +56,9 @@ export function placeTasks(
   failures: (Unplaced | undefined)[],
 ): Placement[] {
   const { facts, batch, order, taskOffset, jobOfRef, pinWorker, taskCores, taskMemory, choice } = input;
+  const groups = input.groups?.plan;
+  const groupOfRef = input.groups?.ofRef;
+  const countGroups = groups !== undefined && choice.usesGroups;
   const refCount = taskOffset[batch.length]!;
   const placedCores = new Array<number[] | undefined>(refCount);
   const placedWorker = new Int32Array(refCount);
@@ -80,10 +95,11 @@ export function placeTasks(
         placedCores[ref] = outcome;
         placedWorker[ref] = pinned;
         sequence[placedCount++] = ref;
+        if (countGroups) groups.add(groupOfRef![ref]!, pinned);
         continue;
       }
       failure = outcome;
-    } else {
+    } else if (groups === undefined) {
       const w = choice.pick(index, cores, memory);
       if (w >= 0) {
         placedCores[ref] = index.takeByRule(w, cores, memory);
@@ -98,6 +114,27 @@ export function placeTasks(
         memory,
         index.capacityCounts(cores),
       );
+    } else {
+      const group = groupOfRef![ref]!;
+      // The avoid filter: the group's avoided workers are hidden while the choice picks.
+      const avoided = groups.avoidedBy(group);
+      let hidden = 0;
+      if (avoided !== undefined) for (const a of avoided) if (index.hide(a)) hidden++;
+      const w = choice.pick(index, cores, memory, countGroups ? groups.holdersOf(group) : undefined);
+      let counts: CapacityCounts | undefined;
+      if (w < 0) {
+        counts = index.capacityCounts(cores);
+        if (hidden > 0) counts.avoided = hidden;
+      }
+      if (avoided !== undefined) for (const a of avoided) index.unhide(a);
+      if (w >= 0) {
+        placedCores[ref] = index.takeByRule(w, cores, memory);
+        placedWorker[ref] = w;
+        sequence[placedCount++] = ref;
+        if (countGroups) groups.add(group, w);
+        continue;
+      }
+      failure = noCapacity(batch[j]!.jobId, taskOf(j, ref).taskId, cores, memory, counts!);
     }
     failures[j] = failure;
     failed[j] = 1;
@@ -106,6 +143,7 @@ export function placeTasks(
       const ids = placedCores[r];
       if (ids === undefined) continue;
       index.release(placedWorker[r]!, ids, taskMemory[r]!);
+      if (countGroups) groups.remove(groupOfRef![r]!, placedWorker[r]!);
       placedCores[r] = undefined;
     }
     if (input.blocking && pinned < 0 && failure.code === 'NO_CAPACITY') blocker = j;

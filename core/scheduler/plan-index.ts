@@ -46,7 +46,7 @@ export interface PlanIndex {
   takeExact(w: number, ids: readonly number[], memory: number): number[];
   /** Gives back cores and memory taken earlier on worker w (rollback). */
   release(w: number, ids: readonly number[], memory: number): void;
-  /** Why no usable worker fits `cores` (see `noCapacity`). */
+  /** Why no usable, unhidden worker fits `cores` (see `noCapacity`); hidden ones are not counted. */
   capacityCounts(cores: number): CapacityCounts;
   /** Free cores of usable worker w now. */
   freeCoresOf(w: number): number;
@@ -56,4 +56,16 @@ export interface PlanIndex {
   isFree(w: number, id: number): boolean;
   /** True when core `id` of usable worker w was free before this plan took anything. */
   wasFreeBeforePlan(w: number, id: number): boolean;
+  /**
+   * Leaves usable worker w out of every choice query (and out of `capacityCounts`) until
+   * {@link unhide}; the spread choice and the avoid filter use it for one task at a time.
+   * @returns false (and does nothing) when w is not usable or already hidden
+   */
+  hide(w: number): boolean;
+  /** Puts back a worker {@link hide} took out; its free cores must not have changed meanwhile. */
+  unhide(w: number): void;
+  /** True when usable worker w is not hidden and has ≥ `cores` free cores and ≥ `memory` free. */
+  fits(w: number, cores: number, memory: number): boolean;
+  /** Worker w's position in snapshot order (ids ascending, for the live index): the tie-break. */
+  rank(w: number): number;
 }

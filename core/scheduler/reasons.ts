@@ -11,17 +11,26 @@ import type { UnplacedCode, Unplaced } from './types.js';
 
 /** Count keys of a capacity failure, in pipeline (filter) order; see filters.ts. */
 export const CAPACITY_COUNT_KEYS = ['notReady', 'fewerCores', 'lowMemory'] as const;
+/**
+ * The capacity keys with the avoid filter (ready → avoided → cores → memory); `avoided` is
+ * present in the counts only when some worker was avoided.
+ */
+export const AVOID_COUNT_KEYS = ['notReady', 'avoided', 'fewerCores', 'lowMemory'] as const;
 /** Count keys of a never-fits failure, in pipeline order. */
 export const TOTAL_COUNT_KEYS = ['fewerTotalCores', 'lowTotalMemory'] as const;
 
 /** How many workers each capacity filter rejected for one task. */
-export type CapacityCounts = Record<(typeof CAPACITY_COUNT_KEYS)[number], number>;
+export type CapacityCounts = Record<(typeof CAPACITY_COUNT_KEYS)[number], number> & {
+  /** Ready workers left out after failed starts of the task's group (only when > 0). */
+  avoided?: number;
+};
 /** How many workers are too small in total for one task, by dimension. */
 export type TotalCounts = Record<(typeof TOTAL_COUNT_KEYS)[number], number>;
 
 /** Phrase per count key: [singular, plural] verb phrases after "N worker(s)". */
 const COUNT_PHRASES: Readonly<Record<string, readonly [string, string]>> = {
   notReady: ['not ready', 'not ready'],
+  avoided: ['avoided after failed starts', 'avoided after failed starts'],
   fewerCores: ['has fewer free cores', 'have fewer free cores'],
   lowMemory: ['has too little free memory', 'have too little free memory'],
   fewerTotalCores: ['has fewer cores in total', 'have fewer cores in total'],
@@ -105,7 +114,7 @@ export function noCapacity(
   memoryBytes: number,
   counts: CapacityCounts,
 ): Unplaced {
-  const why = explainCounts(counts, CAPACITY_COUNT_KEYS) || 'the cluster has no workers';
+  const why = explainCounts(counts, AVOID_COUNT_KEYS) || 'the cluster has no workers';
   return make(
     jobId,
     taskId,
@@ -292,6 +301,7 @@ export const INVALID = {
     `pin.coreIds must be distinct integers >= 0 (got ${describeValue(value)})`,
   pinCoreCount: (listed: number, cores: number): string =>
     `pin.coreIds lists ${formatCores(listed)} but the task needs ${formatCores(cores)}`,
+  group: (value: unknown): string => `group must be a non-empty string (got ${describeValue(value)})`,
 } as const;
 
 function coresWord(ids: readonly number[]): string {

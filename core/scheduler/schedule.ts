@@ -11,6 +11,7 @@
 import { CHOICES } from './choices.js';
 import { ORDERINGS } from './orderings.js';
 import { placeTasks } from './place-tasks.js';
+import { PlanGroups } from './plan-groups.js';
 import type { FleetFacts, PlanIndex } from './plan-index.js';
 import { precheckJob } from './precheck-job.js';
 import { SnapshotFacts } from './snapshot-facts.js';
@@ -133,6 +134,9 @@ export function planBatch(
     else failures[j] = failure;
   }
 
+  // Groups are read only when the choice counts instances or some group avoids a worker.
+  const groups = groupsOf(facts, batch, eligible, taskOffset, choice.usesGroups, options);
+
   // 3. Order, 4. index, 5. place.
   const order = ORDERINGS[spec.ordering]({
     jobs: batch,
@@ -161,6 +165,7 @@ export function planBatch(
             blocking: spec.headOfLineBlocking,
             nowMs: options.nowMs,
             agingPerSecond,
+            groups,
           },
           planIndex(choice.needs),
           failures,
@@ -169,4 +174,32 @@ export function planBatch(
   const unplaced: Unplaced[] = [];
   for (const failure of failures) if (failure !== undefined) unplaced.push(failure);
   return { snapshotVersion: version, strategy: spec.name, placements, unplaced };
+}
+
+/**
+ * Each eligible ref's group (its task's `group`, else its job's id) and the {@link PlanGroups} of
+ * the batch, or undefined when the choice reads no groups and no group avoids a worker.
+ */
+function groupsOf(
+  facts: FleetFacts,
+  batch: readonly JobRequest[],
+  eligible: readonly number[],
+  taskOffset: Int32Array,
+  usesGroups: boolean,
+  options: ScheduleOptions,
+): { plan: PlanGroups; ofRef: string[] } | undefined {
+  const avoid = options.avoid;
+  if (!usesGroups && (avoid === undefined || Object.keys(avoid).length === 0)) return undefined;
+  const ofRef = new Array<string>(taskOffset[batch.length]!);
+  const names = new Set<string>();
+  for (const j of eligible) {
+    const { jobId, tasks } = batch[j]!;
+    for (let t = 0; t < tasks.length; t++) {
+      const group = tasks[t]!.group ?? jobId;
+      ofRef[taskOffset[j]! + t] = group;
+      names.add(group);
+    }
+  }
+  const plan = new PlanGroups(facts, options, names);
+  return usesGroups || !plan.avoidsNothing ? { plan, ofRef } : undefined;
 }

@@ -11,6 +11,7 @@
  * | worst-fit            | as-submitted  | worst-fit | no                    |
  * | no-scheduler         | as-submitted  | pinned    | no                    |
  * | priority             | priority-aged | best-fit  | yes                   |
+ * | spread               | as-submitted  | spread    | no                    |
  */
 import { AppError } from '../errors/app-error.js';
 import type { ChoiceName } from './choices.js';
@@ -25,6 +26,7 @@ export const STRATEGY_NAMES = [
   'worst-fit',
   'no-scheduler',
   'priority',
+  'spread',
 ] as const;
 
 /** A strategy name; see {@link STRATEGY_NAMES}. */
@@ -89,6 +91,14 @@ const STRATEGIES: Readonly<Record<StrategyName, Strategy>> = {
     choice: 'pinned',
     headOfLineBlocking: false,
     summary: 'Node scheduling: every task names its worker (and cores); nothing else is placed.',
+  },
+  spread: {
+    name: 'spread',
+    ordering: 'as-submitted',
+    choice: 'spread',
+    headOfLineBlocking: false,
+    summary:
+      'Jobs in submission order; each task on a worker without an instance of its group, else the fewest.',
   },
   priority: {
     name: 'priority',

@@ -53,6 +53,11 @@ export interface TaskRequest {
   readonly memoryBytes: number;
   /** Set to place the task on one worker (and optionally on exact cores). */
   readonly pin?: TaskPin | undefined;
+  /**
+   * The task's group for the `spread` choice and for start-failure avoidance: a service name, or
+   * a job's `spreadGroup`. A non-empty string; omitted or undefined means the job's `jobId`.
+   */
+  readonly group?: string | undefined;
 }
 
 /** A job: tasks that are placed all together or not at all. */
@@ -77,6 +82,18 @@ export interface ScheduleOptions {
    * @defaultValue {@link DEFAULT_AGING_PER_SECOND} (0.1, as `scheduler.agingPerSecond` in config)
    */
   readonly agingPerSecond?: number;
+  /**
+   * Instances already booked per group: group → worker id → count (a positive safe integer). The
+   * `spread` choice counts these plus the ones placed earlier in the same plan. Ids that are not in
+   * the snapshot are ignored. Only groups of the batch need to be listed.
+   */
+  readonly groupInstances?: Readonly<Record<string, Readonly<Record<string, number>>>> | undefined;
+  /**
+   * Workers to avoid per group: group → worker ids (after failed starts there; see
+   * docs/design/scheduler.md, "Retry-next-node"). Unpinned tasks of the group are not placed on
+   * them in any strategy; a task that fits only there is NO_CAPACITY with an `avoided` count.
+   */
+  readonly avoid?: Readonly<Record<string, readonly string[]>> | undefined;
 }
 
 /** Priority points gained per second waited when {@link ScheduleOptions.agingPerSecond} is unset. */

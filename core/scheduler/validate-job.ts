@@ -8,7 +8,8 @@
  *  1. the job is an object; `jobId` is a non-empty string, not used by an earlier job of the batch;
  *  2. `priority` and `submittedAtMs` are finite numbers; `tasks` is an array, and not empty;
  *  3. for each task in order: an object; `taskId` a non-empty string, unique in the job; `cores` a
- *     positive safe integer; `memoryBytes` a safe integer ≥ 0; `pin`, when present, an object with
+ *     positive safe integer; `memoryBytes` a safe integer ≥ 0; `group`, when present, a non-empty
+ *     string; `pin`, when present, an object with
  *     a string `workerId` and, when present, `coreIds`: distinct safe integers ≥ 0, as many as
  *     `cores`.
  */
@@ -36,11 +37,12 @@ function isCoreIdList(value: unknown): value is readonly number[] {
 
 /** The first problem with one task, or undefined. */
 function taskProblem(task: Record<string, unknown>): string | undefined {
-  const { cores, memoryBytes, pin } = task;
+  const { cores, memoryBytes, pin, group } = task;
   if (typeof cores !== 'number' || !Number.isSafeInteger(cores) || cores < 1) return INVALID.cores(cores);
   if (typeof memoryBytes !== 'number' || !Number.isSafeInteger(memoryBytes) || memoryBytes < 0) {
     return INVALID.memoryBytes(memoryBytes);
   }
+  if (group !== undefined && !isNonEmptyString(group)) return INVALID.group(group);
   if (pin === undefined) return undefined;
   if (!isObject(pin) || typeof pin['workerId'] !== 'string') return INVALID.pin(pin);
   const coreIds = pin['coreIds'];

@@ -33,6 +33,9 @@ export class WorkerIndex implements PlanIndex {
   private readonly facts: SnapshotFacts;
   private readonly bucketTree: BucketTree;
   private readonly forest: SparseMaxForest | undefined;
+  /** 1 for workers taken out of the queries by {@link hide}. */
+  private readonly hidden: Uint8Array;
+  private hiddenCount = 0;
 
   private constructor(facts: SnapshotFacts, needs: IndexNeeds) {
     const n = facts.workers.length;
@@ -40,6 +43,7 @@ export class WorkerIndex implements PlanIndex {
     this.facts = facts;
     this.cores = new CoreBitset(facts);
     this.freeMemory = new Float64Array(n);
+    this.hidden = new Uint8Array(n);
     this.bucketTree = new BucketTree(bucketCount);
     // Start the pool at about two nodes per worker: enough when most workers share few buckets.
     this.forest = needs.buckets ? new SparseMaxForest(bucketCount, n, 2 * n + 64) : undefined;
@@ -133,8 +137,42 @@ export class WorkerIndex implements PlanIndex {
     return {
       notReady: this.facts.workers.length - this.facts.usableCount,
       fewerCores,
-      lowMemory: this.facts.usableCount - fewerCores,
+      lowMemory: this.facts.usableCount - this.hiddenCount - fewerCores,
     };
+  }
+
+  hide(w: number): boolean {
+    if (this.facts.usable[w] !== 1 || this.hidden[w] === 1) return false;
+    this.hidden[w] = 1;
+    this.hiddenCount++;
+    const free = this.cores.freeCount[w]!;
+    const forest = this.forest;
+    if (forest !== undefined) forest.remove(free, w);
+    this.bucketTree.update(free, -1, forest?.rootMax(free) ?? -1);
+    return true;
+  }
+
+  unhide(w: number): void {
+    if (this.hidden[w] !== 1) return;
+    this.hidden[w] = 0;
+    this.hiddenCount--;
+    const free = this.cores.freeCount[w]!;
+    const forest = this.forest;
+    if (forest !== undefined) forest.insert(free, w, this.freeMemory[w]!);
+    this.bucketTree.update(free, 1, forest?.rootMax(free) ?? -1);
+  }
+
+  fits(w: number, cores: number, memory: number): boolean {
+    return (
+      this.facts.usable[w] === 1 &&
+      this.hidden[w] === 0 &&
+      this.cores.freeCount[w]! >= cores &&
+      this.freeMemory[w]! >= memory
+    );
+  }
+
+  rank(w: number): number {
+    return w;
   }
 
   freeCoresOf(w: number): number {

@@ -106,6 +106,9 @@ function validate(job: unknown, position: number, seen: string[]): Unplaced | un
     if (!isSafeInt(cores) || cores < 1) return invalidRequest(jobId, taskId, INVALID.cores(cores));
     const memory = task['memoryBytes'];
     if (!isSafeInt(memory) || memory < 0) return invalidRequest(jobId, taskId, INVALID.memoryBytes(memory));
+    const group = task['group'];
+    if (group !== undefined && (typeof group !== 'string' || group === ''))
+      return invalidRequest(jobId, taskId, INVALID.group(group));
     const pin = task['pin'];
     if (pin === undefined) continue;
     if (!isObj(pin) || typeof pin['workerId'] !== 'string')
@@ -205,9 +208,29 @@ const stateOf = (w: RefWorker): WorkerState => ({
   freeMemoryBytes: w.freeMemory,
 });
 
-function choose(spec: Strategy, workers: readonly RefWorker[], task: TaskRequest): RefWorker | undefined {
-  const feasible = workers.filter((w) => firstFailingFilter(stateOf(w), task) === undefined);
+/** Instances of a group per worker (booked, plus placed earlier in the plan), and avoided workers. */
+interface RefGroups {
+  readonly instances: Map<string, Map<RefWorker, number>>;
+  readonly avoid: Map<string, Set<RefWorker>>;
+}
+
+function choose(
+  spec: Strategy,
+  workers: readonly RefWorker[],
+  task: TaskRequest,
+  group: string,
+  groups: RefGroups,
+): RefWorker | undefined {
+  const avoided = groups.avoid.get(group);
+  const feasible = workers.filter(
+    (w) => !avoided?.has(w) && firstFailingFilter(stateOf(w), task) === undefined,
+  );
   if (feasible.length === 0) return undefined;
+  if (spec.choice === 'spread') {
+    const count = (w: RefWorker): number => groups.instances.get(group)?.get(w) ?? 0;
+    // Stable sort: fewest instances, then most free cores, then worker index.
+    return [...feasible].sort((a, b) => count(a) - count(b) || b.free.size - a.free.size)[0];
+  }
   if (spec.choice === 'first-fit') return feasible[0];
   // Array.prototype.sort is stable, so equal free-core counts keep worker index order.
   const byCores = [...feasible].sort((a, b) => a.free.size - b.free.size);
@@ -250,6 +273,27 @@ export function referenceSchedule(
     };
   });
 
+  const byId = (id: string): RefWorker | undefined => workers.find((w) => isObj(w.view) && w.view.id === id);
+  const groups: RefGroups = { instances: new Map(), avoid: new Map() };
+  for (const [group, counts] of Object.entries(options.groupInstances ?? {})) {
+    const m = new Map<RefWorker, number>();
+    for (const [id, n] of Object.entries(counts)) {
+      const w = byId(id);
+      if (w?.usable === true) m.set(w, n);
+    }
+    groups.instances.set(group, m);
+  }
+  for (const [group, ids] of Object.entries(options.avoid ?? {})) {
+    groups.avoid.set(group, new Set(ids.map(byId).filter((w): w is RefWorker => w?.usable === true)));
+  }
+  const countGroups = spec.choice === 'spread';
+  const addInstance = (group: string, w: RefWorker, delta: number): void => {
+    if (!countGroups) return;
+    const m = groups.instances.get(group) ?? new Map<RefWorker, number>();
+    groups.instances.set(group, m);
+    m.set(w, (m.get(w) ?? 0) + delta);
+  };
+
   const failures = new Map<number, Unplaced>();
   const eligible: number[] = [];
   const seenJobs: string[] = [];
@@ -275,6 +319,7 @@ export function referenceSchedule(
       continue;
     }
     const { taskId, cores, memoryBytes: memory, pin } = task;
+    const group = task.group ?? job.jobId;
     let target: RefWorker | undefined;
     let coreIds: number[] | undefined;
     let failure: Unplaced | undefined;
@@ -315,15 +360,20 @@ export function referenceSchedule(
         coreIds = referenceCoreRule(target.free, cores);
       }
     } else {
-      target = choose(spec, workers, task);
+      target = choose(spec, workers, task, group, groups);
       if (target !== undefined) {
         coreIds = referenceCoreRule(target.free, cores);
       } else {
         const counts: CapacityCounts = { notReady: 0, fewerCores: 0, lowMemory: 0 };
+        const avoided = groups.avoid.get(group);
+        let avoidedCount = 0;
         for (const w of workers) {
           const filter = firstFailingFilter(stateOf(w), task);
-          if (filter) counts[filter.countKey]++;
+          // Filter order: ready → avoided → cores → memory.
+          if (w.usable && avoided?.has(w) === true) avoidedCount++;
+          else if (filter) counts[filter.countKey]++;
         }
+        if (avoidedCount > 0) counts.avoided = avoidedCount;
         failure = noCapacity(job.jobId, taskId, cores, memory, counts);
       }
     }
@@ -336,6 +386,7 @@ export function referenceSchedule(
         worker: target,
       });
       sequence.push(key);
+      addInstance(group, target, 1);
       continue;
     }
     failures.set(jobIndex, failure!);
@@ -345,6 +396,7 @@ export function referenceSchedule(
       if (!entry) return;
       for (const c of entry.placement.coreIds) entry.worker.free.add(c);
       entry.worker.freeMemory += entry.placement.memoryBytes;
+      addInstance(job.tasks[p]!.group ?? job.jobId, entry.worker, -1);
       placed.delete(`${jobIndex}/${p}`);
     });
     if (spec.headOfLineBlocking && pin === undefined && failure?.code === 'NO_CAPACITY') blocker = job;

@@ -267,3 +267,41 @@ export const arbBatch = arbBatchOf(8);
 
 /** A `nowMs` after every generated submission. */
 export const arbNowMs = fc.integer({ min: 100_000, max: 400_000 });
+
+/** Groups the grouped arbitraries draw from: two shared ones and some jobs' default groups. */
+const GROUPS = ['g0', 'g1', 'j0', 'j1', 'j2'];
+
+/**
+ * A batch of up to `maxJobs` jobs whose tasks sometimes name a group (`g0`, `g1`); the others
+ * fall back to their job's id.
+ */
+export function arbGroupedBatchOf(maxJobs: number): fc.Arbitrary<JobRequest[]> {
+  return arbBatchOf(maxJobs).chain((jobs) =>
+    fc.tuple(
+      ...jobs.map((job) =>
+        fc.tuple(...job.tasks.map(() => fc.constantFrom(undefined, undefined, 'g0', 'g1'))).map((groups) => ({
+          ...job,
+          tasks: job.tasks.map((t, i) => (groups[i] === undefined ? t : { ...t, group: groups[i] })),
+        })),
+      ),
+    ),
+  );
+}
+
+/** Instances already booked and workers avoided per group, over ids w0..w13 (and `ghost`). */
+export const arbGroupOptions: fc.Arbitrary<{
+  groupInstances: Record<string, Record<string, number>>;
+  avoid: Record<string, string[]>;
+}> = fc.record({
+  groupInstances: fc.dictionary(
+    fc.constantFrom(...GROUPS),
+    fc.dictionary(
+      fc.constantFrom(...Array.from({ length: 14 }, (_, i) => `w${i}`), 'ghost'),
+      fc.integer({ min: 1, max: 3 }),
+    ),
+  ),
+  avoid: fc.dictionary(
+    fc.constantFrom(...GROUPS),
+    fc.array(fc.constantFrom(...Array.from({ length: 14 }, (_, i) => `w${i}`), 'ghost'), { maxLength: 4 }),
+  ),
+});

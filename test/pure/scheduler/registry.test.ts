@@ -25,6 +25,7 @@ describe('strategy registry', () => {
       ['worst-fit', 'as-submitted', 'worst-fit', false],
       ['no-scheduler', 'as-submitted', 'pinned', false],
       ['priority', 'priority-aged', 'best-fit', true],
+      ['spread', 'as-submitted', 'spread', false],
     ]);
   });
 
