@@ -46,6 +46,9 @@ export type ComponentName = 'frontend' | 'job-manager' | 'global-manager' | 'dis
 /** Version reported by GET /api/v1/manager. */
 export const VERSION = '0.1.0';
 
+/** Longest wait of a /metrics scrape for a GlobalManager in another process. */
+const LATENCY_QUERY_TIMEOUT_MS = 2000;
+
 /** Something started that must be closed, in reverse order of starting. */
 interface Closable {
   readonly name: string;
@@ -307,9 +310,12 @@ export async function startControlPlane(
       });
       const metrics = new Registry();
       collectDefaultMetrics({ register: metrics });
-      // Round trips to workers: read from the GlobalManager when it runs in this process.
+      // Round trips to workers: read from the GlobalManager in this process, else asked of it
+      // over the command link at each scrape (no answer: no series).
       const gmHere = globalManager;
-      if (gmHere) registerWorkerLatencyMetrics(metrics, () => gmHere.workerLatency());
+      registerWorkerLatencyMetrics(metrics, () =>
+        gmHere ? gmHere.workerLatency() : feCommands.workerLatency(LATENCY_QUERY_TIMEOUT_MS),
+      );
       const app = createApp({
         token: options.token,
         metrics,

@@ -12,6 +12,7 @@ import {
   type Dispatch,
   type Heartbeat,
   type Join,
+  type LatencyQuery,
   type Message,
   type Pong,
   type TaskAssignment,
@@ -230,6 +231,7 @@ export class GlobalManager {
         break;
       case 'dispatch':
       case 'command':
+      case 'latencyQuery':
         ok = who?.kind === 'control';
         break;
       default:
@@ -282,6 +284,8 @@ export class GlobalManager {
         return this.onCommandResult(m, who);
       case 'pong':
         return this.onPong(identity, m);
+      case 'latencyQuery':
+        return this.onLatencyQuery(identity, m);
       default:
         this.deps.logger.warn({ type: m.type }, 'unexpected message type at the GlobalManager');
     }
@@ -364,6 +368,16 @@ export class GlobalManager {
     const s = this.sessions.get(m.workerId);
     if (s?.identity.equals(identity)) this.latency.pong(m.workerId, m.id, monotonicNow(this.deps.clock));
     return Promise.resolve();
+  }
+
+  /** A control peer in another process (the FrontEnd's /metrics) asks for the round trips. */
+  private async onLatencyQuery(identity: Buffer, m: LatencyQuery): Promise<void> {
+    await this.send(identity, {
+      type: 'latencyReport',
+      v: PROTOCOL_VERSION,
+      id: m.id,
+      workers: this.workerLatency(),
+    });
   }
 
   private async onDispatch(m: Dispatch): Promise<void> {

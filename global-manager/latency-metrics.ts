@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { WorkerRtt } from './latency-monitor.js';
+import type { WorkerRtt } from '../core/protocol/index.js';
 
 /** Latest round trip GlobalManager → worker → GlobalManager, per worker. */
 export const RTT_METRIC = 'rswarm_worker_rtt_seconds';

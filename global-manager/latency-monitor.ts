@@ -1,3 +1,7 @@
+import { MAX_LATENCY_REPORT_WORKERS, type WorkerRtt } from '../core/protocol/index.js';
+
+export type { WorkerRtt };
+
 /** Weight of a new round-trip sample in the moving average (PhysarumSM's ping monitor). */
 export const RTT_EWMA_ALPHA = 0.1;
 
@@ -8,7 +12,7 @@ export const DEFAULT_LATENCY_RETENTION_MS = 10 * 60_000;
  * Most workers tracked at once. Live workers are bounded by the fleet; this only bounds a
  * GlobalManager whose workers churn faster than the retention drops them.
  */
-export const MAX_TRACKED_WORKERS = 10_000;
+export const MAX_TRACKED_WORKERS = MAX_LATENCY_REPORT_WORKERS;
 
 /**
  * The exponentially weighted moving average after one more sample: the first sample is taken as
@@ -16,18 +20,6 @@ export const MAX_TRACKED_WORKERS = 10_000;
  */
 export function ewma(prev: number | undefined, sample: number, alpha = RTT_EWMA_ALPHA): number {
   return prev === undefined ? sample : prev + alpha * (sample - prev);
-}
-
-/** The round trip to one worker as the GlobalManager measured it. */
-export interface WorkerRtt {
-  readonly workerId: string;
-  /** The latest sample, in milliseconds. */
-  readonly lastMs: number;
-  /** The moving average ({@link RTT_EWMA_ALPHA}), in milliseconds. */
-  readonly ewmaMs: number;
-  readonly samples: number;
-  /** Whether the worker has left, been lost or removed (its series goes after the retention). */
-  readonly gone: boolean;
 }
 
 interface Entry {

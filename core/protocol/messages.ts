@@ -89,6 +89,39 @@ export const pongSchema = z.object({
 });
 export type Pong = z.infer<typeof pongSchema>;
 
+/** The round trip to one worker as the GlobalManager measured it (ping → pong). */
+export const workerRttSchema = z.object({
+  workerId: name,
+  /** The latest sample, in milliseconds. */
+  lastMs: z.number().nonnegative(),
+  /** Exponentially weighted moving average (α = 0.1), in milliseconds. */
+  ewmaMs: z.number().nonnegative(),
+  samples: z.number().int().positive(),
+  /** The worker left, was lost or removed; its series is dropped after the retention. */
+  gone: z.boolean(),
+});
+export type WorkerRtt = z.infer<typeof workerRttSchema>;
+
+/** Most workers one {@link LatencyReport} lists (the GlobalManager tracks no more). */
+export const MAX_LATENCY_REPORT_WORKERS = 10_000;
+
+/** Control peer (FrontEnd) → GlobalManager: the round trips to workers, please. */
+export const latencyQuerySchema = z.object({
+  type: z.literal('latencyQuery'),
+  v,
+  id: z.string().min(1).max(128),
+});
+export type LatencyQuery = z.infer<typeof latencyQuerySchema>;
+
+/** GlobalManager → control peer: the answer to a {@link LatencyQuery}, paired by `id`. */
+export const latencyReportSchema = z.object({
+  type: z.literal('latencyReport'),
+  v,
+  id: z.string().min(1).max(128),
+  workers: z.array(workerRttSchema).max(MAX_LATENCY_REPORT_WORKERS),
+});
+export type LatencyReport = z.infer<typeof latencyReportSchema>;
+
 /** GlobalManager → worker: the full desired set; the worker converges to exactly this. */
 export const syncSchema = z.object({ type: z.literal('sync'), v, desired: z.array(taskAssignmentSchema) });
 export type Sync = z.infer<typeof syncSchema>;
@@ -201,6 +234,8 @@ export const messageSchema = z.discriminatedUnion('type', [
   commandResultSchema,
   pingSchema,
   pongSchema,
+  latencyQuerySchema,
+  latencyReportSchema,
 ]);
 export type Message = z.infer<typeof messageSchema>;
 export type MessageType = Message['type'];

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Dealer } from 'zeromq';
 import { decodeMessage, encodeMessage } from '../protocol/codec.js';
-import { PROTOCOL_VERSION, type CommandResult, type WorkerCommand } from '../protocol/messages.js';
+import {
+  PROTOCOL_VERSION,
+  type CommandResult,
+  type WorkerCommand,
+  type WorkerRtt,
+} from '../protocol/messages.js';
 import type { Logger } from '../log/logger.js';
 import { clientSocketOptions, controlPrincipal, type ClientLinkSecurity } from '../security/index.js';
 import { SerialSender } from './serial-sender.js';
@@ -30,6 +35,8 @@ export class ZmqWorkerCommandLink implements WorkerCommandLink {
   private readonly socket: Dealer;
   private readonly sender = new SerialSender();
   private readonly waiting = new Map<string, (a: WorkerCommandAnswer) => void>();
+  /** Latency queries waiting for the GlobalManager's report, by id. */
+  private readonly waitingLatency = new Map<string, (rows: WorkerRtt[]) => void>();
   private readonly loop: Promise<void>;
 
   /** @param security the control plane's keys; absent, plaintext (tests) */
@@ -65,10 +72,37 @@ export class ZmqWorkerCommandLink implements WorkerCommandLink {
     return answered;
   }
 
+  /**
+   * The GlobalManager's round trips to its workers (docs/design/services.md, latency monitor),
+   * for a FrontEnd whose GlobalManager runs in another process.
+   * @throws Error when no report comes within `timeoutMs`
+   */
+  async workerLatency(timeoutMs: number): Promise<WorkerRtt[]> {
+    const id = randomUUID();
+    const answered = new Promise<WorkerRtt[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waitingLatency.delete(id);
+        reject(new Error(`the GlobalManager did not report latencies within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waitingLatency.set(id, (rows) => {
+        clearTimeout(timer);
+        this.waitingLatency.delete(id);
+        resolve(rows);
+      });
+    });
+    const frame = encodeMessage({ type: 'latencyQuery', v: PROTOCOL_VERSION, id });
+    await this.sender.run(() => this.socket.send(frame));
+    return answered;
+  }
+
   private async receive(): Promise<void> {
     try {
       for await (const [frame] of this.socket) {
         const d = decodeMessage(frame as Buffer);
+        if (d.ok && d.message.type === 'latencyReport') {
+          this.waitingLatency.get(d.message.id)?.(d.message.workers);
+          continue;
+        }
         if (!d.ok || d.message.type !== 'commandResult') {
           this.logger.warn({ error: d.ok ? `unexpected ${d.message.type}` : d.error }, 'dropped a reply');
           continue;
@@ -84,6 +118,7 @@ export class ZmqWorkerCommandLink implements WorkerCommandLink {
   async close(): Promise<void> {
     for (const resolve of [...this.waiting.values()])
       resolve({ outcome: 'timeout', reason: 'the FrontEnd is closing' });
+    for (const resolve of [...this.waitingLatency.values()]) resolve([]);
     await this.sender.drain();
     this.socket.close();
     await this.loop;

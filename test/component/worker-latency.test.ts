@@ -15,6 +15,7 @@ import { createLogger, silentLogger } from '../../core/log/logger.js';
 import { PROTOCOL_VERSION } from '../../core/protocol/index.js';
 import { Keyring, type ServerLinkSecurity } from '../../core/security/index.js';
 import { createMemoryStores } from '../../core/store/index.js';
+import { ZmqWorkerCommandLink } from '../../core/transport/index.js';
 import { Discovery } from '../../discovery/discovery.js';
 import { createApp } from '../../frontend/create-app.js';
 import { GlobalManager } from '../../global-manager/global-manager.js';
@@ -162,6 +163,46 @@ test('each worker has its round trip and EWMA on /metrics; a gone worker is drop
     assert.equal(seriesOf(after, RTT_METRIC, 'w1'), undefined);
     assert.ok(seriesOf(after, RTT_EWMA_METRIC, 'w2') !== undefined, 'w2 is still measured');
   } finally {
+    await c.close();
+  }
+});
+
+test('a FrontEnd in another process reads the round trips over the command link; a worker cannot ask', async () => {
+  const c = await cluster();
+  const link = new ZmqWorkerCommandLink(c.gm.endpoint, silentLogger(), {
+    keyPair: c.serverKeys,
+    serverPublicKey: c.serverKeys.publicKey,
+  });
+  try {
+    await c.agent('w1');
+    await waitFor('a sample', () => Promise.resolve(c.gm.workerLatency()[0]), 5000);
+    const rows = await link.workerLatency(2000);
+    assert.deepEqual(
+      rows.map((r) => [r.workerId, r.gone]),
+      [['w1', false]],
+    );
+    // The same gauges, fed over the link, as `rswarm frontend` without a GlobalManager has them.
+    const registry = new Registry();
+    registerWorkerLatencyMetrics(registry, () => link.workerLatency(2000));
+    assert.ok(seriesOf(await registry.metrics(), RTT_EWMA_METRIC, 'w1') !== undefined);
+    // A worker's key may not read them.
+    const keyPair = newKeys();
+    const spy = connectPeer(c.gm.endpoint, {
+      principal: 'spy',
+      curve: { keyPair, serverPublicKey: c.serverKeys.publicKey },
+    });
+    c.peers.push(spy);
+    await spy.send(joinOf('spy', TOKEN, keyPair.publicKey));
+    await waitFor('spy synced', () => Promise.resolve(spy.received.find((m) => m.type === 'sync')), 5000);
+    await spy.send({ type: 'latencyQuery', v: PROTOCOL_VERSION, id: 'q1' });
+    await sleep(200);
+    assert.equal(
+      spy.received.find((m) => m.type === 'latencyReport'),
+      undefined,
+    );
+    assert.ok(c.warnings.some((w) => w.peer === 'spy' && w.type === 'latencyQuery'));
+  } finally {
+    await link.close();
     await c.close();
   }
 });
