@@ -354,7 +354,7 @@ export interface components {
          */
         Name: string;
         /** @enum {string} */
-        StrategyName: "first-fit" | "best-fit" | "first-fit-decreasing" | "best-fit-decreasing" | "worst-fit" | "no-scheduler" | "priority";
+        StrategyName: "first-fit" | "best-fit" | "first-fit-decreasing" | "best-fit-decreasing" | "worst-fit" | "no-scheduler" | "priority" | "spread";
         /** @enum {string} */
         OriginalTaskStatus: "Ready" | "Deployed" | "Down";
         /**
