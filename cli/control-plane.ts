@@ -33,6 +33,7 @@ import { Discovery } from '../discovery/discovery.js';
 import { createApp } from '../frontend/create-app.js';
 import { controlPlaneHandlers } from '../frontend/control-plane-handlers.js';
 import { operationsHandlers } from '../frontend/operations-handlers.js';
+import { servicesHandlers } from '../frontend/services-handlers.js';
 import { controlPlaneKeys } from '../core/security/index.js';
 import { GlobalManager } from '../global-manager/global-manager.js';
 import { registerWorkerLatencyMetrics } from '../global-manager/latency-metrics.js';
@@ -307,6 +308,7 @@ export async function startControlPlane(
           describeComponents(await stores.components.list(), clock.now(), cl.announceIntervalMs),
         startedAt,
         retention: config.retention,
+        ...(globalManager ? { workerLatency: globalManager.workerLatency.bind(globalManager) } : {}),
       });
       const metrics = new Registry();
       collectDefaultMetrics({ register: metrics });
@@ -324,6 +326,7 @@ export async function startControlPlane(
         logger: feLogger,
         handlers: {
           ...base,
+          ...servicesHandlers({ control, jobRules: jobRules(config) }),
           // Task and worker operations (migrate, update, checkpoint, drain-with-migrate, remove).
           ...operationsHandlers({
             stores: reads,

@@ -3,6 +3,7 @@ import type { CommandOutcome, ControlIntent, ControlLink } from '../core/control
 import { AppError } from '../core/errors/index.js';
 import { isTerminalJobState, JOB_STATES, type JobSpec, type JobState } from '../core/job/index.js';
 import { STRATEGY_NAMES, isStrategyName } from '../core/scheduler/index.js';
+import type { WorkerRtt } from '../core/protocol/index.js';
 import type { Stores } from '../core/store/store-ports.js';
 import type { HandlerResult, OperationHandlers } from './operation-handler.js';
 import { jobView, workerView } from './views.js';
@@ -23,6 +24,11 @@ export interface ControlPlaneDeps {
   readonly startedAt: number;
   /** Retention shown by GET /api/v1/manager (config `retention`). */
   readonly retention?: { finishedJobsMs: number; usageSamplesMs: number; eventsMs: number };
+  /**
+   * Round trips to workers, when the GlobalManager runs in this process (read from memory, so
+   * cheap); absent, worker views carry no `rtt`.
+   */
+  readonly workerLatency?: () => readonly WorkerRtt[];
 }
 
 const ok = (body: unknown, status = 200): HandlerResult => ({ status, body });
@@ -75,6 +81,9 @@ export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers 
     return job;
   };
 
+  const latencyById = (): Map<string, WorkerRtt> =>
+    new Map((deps.workerLatency?.() ?? []).map((r) => [r.workerId, r]));
+
   const getWorkerOr404 = async (id: string) => {
     const w = await stores.workers.get(id);
     if (!w) throw new AppError('WORKER_NOT_FOUND', `no worker "${id}"`);
@@ -125,8 +134,14 @@ export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers 
       if (!out.ok) throw new AppError(out.code, out.reason);
       return ok(jobView(await getJobOr404(name)), 202);
     },
-    listWorkers: async () => ok((await stores.workers.list()).map(workerView)),
-    getWorker: async (req) => ok(workerView(await getWorkerOr404(req.params['id'] as string))),
+    listWorkers: async () => {
+      const rtt = latencyById();
+      return ok((await stores.workers.list()).map((w) => workerView(w, rtt.get(w.id))));
+    },
+    getWorker: async (req) => {
+      const w = await getWorkerOr404(req.params['id'] as string);
+      return ok(workerView(w, latencyById().get(w.id)));
+    },
     drainWorker: async (req) => setDraining(req.params['id'] as string, true),
     undrainWorker: async (req) => setDraining(req.params['id'] as string, false),
     getScheduler: async () =>

@@ -1,6 +1,7 @@
 import { freeCoreIds, freeMemoryBytes, type JobRecord, type WorkerRecord } from '../core/model/records.js';
 import { formatCpuset, toOriginalStatus } from '../core/job/index.js';
 import { redactEnv } from '../core/log/redact-secrets.js';
+import type { WorkerRtt } from '../core/protocol/index.js';
 import type { components } from '../openapi/schema.js';
 
 type JobView = components['schemas']['JobView'];
@@ -42,8 +43,11 @@ export function jobView(j: JobRecord): JobView {
   };
 }
 
-/** The API's view of a stored worker (schema `WorkerView`). */
-export function workerView(w: WorkerRecord): WorkerView {
+/**
+ * The API's view of a stored worker (schema `WorkerView`), with its round trip when the
+ * GlobalManager measured one (`rtt`).
+ */
+export function workerView(w: WorkerRecord, rtt?: WorkerRtt): WorkerView {
   return {
     id: w.id,
     state: w.state,
@@ -55,5 +59,6 @@ export function workerView(w: WorkerRecord): WorkerView {
     freeMemoryBytes: freeMemoryBytes(w),
     tasks: w.bookings.map((b) => `${b.job}/${b.task}`),
     lastHeartbeatAt: iso(w.lastHeartbeatAt),
+    ...(rtt ? { rtt: { lastMs: rtt.lastMs, ewmaMs: rtt.ewmaMs, samples: rtt.samples } } : {}),
   };
 }

@@ -526,6 +526,14 @@ export interface components {
             tasks?: string[];
             /** Format: date-time */
             lastHeartbeatAt?: string | null;
+            /** @description Round trip GlobalManager → worker → GlobalManager, timed by the GlobalManager (a ping after a heartbeat). Present once measured, when the GlobalManager runs in the FrontEnd's process (otherwise on /metrics only). */
+            rtt?: {
+                /** @description The latest sample, in milliseconds. */
+                lastMs: number;
+                /** @description EWMA (alpha 0.1), in milliseconds. */
+                ewmaMs: number;
+                samples: number;
+            };
         };
         SchedulerSettings: {
             strategy: components["schemas"]["StrategyName"];

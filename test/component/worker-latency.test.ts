@@ -26,7 +26,7 @@ import {
 } from '../../global-manager/latency-metrics.js';
 import { SimulatedRuntime } from '../../worker/simulated-runtime.js';
 import { WorkerAgent } from '../../worker/worker-agent.js';
-import { waitFor } from '../support/control-plane-harness.js';
+import { startCluster, waitFor } from '../support/control-plane-harness.js';
 import { listen } from '../support/http-harness.js';
 import { connectPeer, joinOf, newKeys, sleep, type Peer } from '../support/link-peers.js';
 import { TEST_RULES } from '../support/sample-job.js';
@@ -262,6 +262,32 @@ test('forged or unasked-for pongs are no samples; a worker without the ping feat
       ),
       JSON.stringify(c.warnings),
     );
+  } finally {
+    await c.close();
+  }
+});
+
+test("all-in-one: GET /api/v1/workers shows each worker's rtt, and /metrics its gauges", async () => {
+  const c = await startCluster({ workers: [{ workerId: 'w1' }, { workerId: 'w2' }] });
+  try {
+    const workers = await waitFor(
+      'rtt on both worker views',
+      async () => {
+        const res = await c.api('GET', '/api/v1/workers');
+        const list = res.body as { id: string; rtt?: { lastMs: number; ewmaMs: number; samples: number } }[];
+        return list.length === 2 && list.every((w) => w.rtt !== undefined) ? list : undefined;
+      },
+      10_000,
+    );
+    for (const w of workers) {
+      assert.ok(w.rtt && w.rtt.samples >= 1 && w.rtt.ewmaMs >= 0 && w.rtt.lastMs >= 0, JSON.stringify(w));
+    }
+    const one = await c.api('GET', '/api/v1/workers/w1');
+    assert.equal(one.status, 200);
+    assert.ok(one.body.rtt, JSON.stringify(one.body));
+    const metrics = await fetch(`${c.url}/metrics`).then((r) => r.text());
+    for (const w of ['w1', 'w2']) assert.ok(seriesOf(metrics, RTT_EWMA_METRIC, w) !== undefined, metrics);
+    assert.match(metrics, /process_cpu_user_seconds_total/, 'default metrics are still there');
   } finally {
     await c.close();
   }
