@@ -216,6 +216,7 @@ export async function startControlPlane(
           id,
           defaultStrategy: config.scheduler.strategy,
           agingPerSecond: config.scheduler.agingPerSecond,
+          startBackoff: config.scheduler.startBackoff,
           snapshotEveryEntries: cl.snapshotEveryEntries,
         },
         {

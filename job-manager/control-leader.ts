@@ -24,6 +24,7 @@ import type { Logger } from '../core/log/logger.js';
 import type { ClusterEvent, JobRecord } from '../core/model/records.js';
 import type { DispatchLink } from '../core/transport/control-links.js';
 import { recoverState, snapshotItems } from './leader-recovery.js';
+import type { StartBackoffPolicy } from '../core/control-state/start-failures.js';
 
 /** Options of the {@link ControlLeader}. */
 export interface ControlLeaderOptions {
@@ -44,6 +45,8 @@ export interface ControlLeaderOptions {
   readonly appendTimeoutMs?: number;
   /** A records write that has not settled by then is retried with the next batch. @defaultValue 10000 */
   readonly recordsTimeoutMs?: number;
+  /** How long a group avoids a worker after failed starts there. @defaultValue DEFAULT_START_BACKOFF */
+  readonly startBackoff?: StartBackoffPolicy;
 }
 
 /** What the leader is built from: role-named ports only. */
@@ -342,6 +345,7 @@ export class ControlLeader implements IntentPort {
         agingPerSecond: this.options.agingPerSecond,
         maxJobs: this.options.maxJobsPerRound ?? 5000,
         round: ++this.round,
+        ...(this.options.startBackoff ? { startBackoff: this.options.startBackoff } : {}),
       });
       this.stats.rounds++;
       if (place) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { containerHardeningSchema } from './container-hardening.js';
 import { parseDurationMs } from './parse-duration.js';
+import { DEFAULT_START_BACKOFF, FORGET_START_FAILURES_AFTER_MS } from '../control-state/start-failures.js';
 
 /** A duration given as milliseconds or as a string such as `"250ms"`, `"5s"`, `"2m"`, `"1h"`. */
 const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
@@ -68,6 +69,27 @@ export const configSchema = z
         strategy: z.string().min(1).default('best-fit'),
         /** Priority points a waiting job gains per second (priority strategy). @defaultValue 0.1 */
         agingPerSecond: z.number().nonnegative().default(0.1),
+        /**
+         * Retry-next-node: how long a worker is avoided by a group (a job, a service) after a
+         * start of its task failed there; defaults in `DEFAULT_START_BACKOFF`.
+         */
+        startBackoff: z
+          .object({
+            /** Backoff after the first failed start, ms; doubled per further one. @defaultValue 5000 */
+            baseMs: z.number().int().positive().default(DEFAULT_START_BACKOFF.baseMs),
+            /** Longest backoff before the blacklist, ms. @defaultValue 300000 */
+            maxMs: z.number().int().positive().default(DEFAULT_START_BACKOFF.maxMs),
+            /** Consecutive failed starts that blacklist the pair. @defaultValue 3 */
+            blacklistAfter: z.number().int().positive().default(DEFAULT_START_BACKOFF.blacklistAfter),
+            /** How long a blacklisted pair is avoided, ms (at most 24 h). @defaultValue 1800000 */
+            blacklistMs: z
+              .number()
+              .int()
+              .positive()
+              .max(FORGET_START_FAILURES_AFTER_MS)
+              .default(DEFAULT_START_BACKOFF.blacklistMs),
+          })
+          .prefault({}),
       })
       .prefault({}),
     backends: z

@@ -13,6 +13,7 @@ import { assignmentOf } from '../control/task-assignment.js';
 import { bookingConflict } from '../control/worker-bookings.js';
 import { isTerminalJobState } from '../job/job-state.js';
 import { isPermanentStartFailure } from '../job/start-failure.js';
+import { spreadGroupOf } from '../job/spread-group.js';
 import type { Booking, ClusterEvent, JobRecord } from '../model/records.js';
 import type { Report } from '../protocol/messages.js';
 import type { CancelCommand, PlaceCommand, ReportsCommand, SubmitCommand } from './control-command.js';
@@ -158,6 +159,29 @@ function commitJob(
   return null;
 }
 
+/**
+ * Retry-next-node: a task of the current attempt that reports `failed` before it ever ran is a
+ * failed start on its worker, counted for the job's group; one that reports `running` resets its
+ * worker's count. Only reports that move the task on count, so a repeated report counts once.
+ * Times are the command's (the leader's clock), never the worker's.
+ */
+function noteStarts(s: StateWriter, job: JobRecord, current: readonly Report[], at: number): void {
+  const group = spreadGroupOf(job.spec);
+  const before = new Map(job.tasks.map((t) => [t.name, t.state]));
+  for (const r of [...current].sort((a, b) => a.at - b.at)) {
+    const was = before.get(r.task);
+    if (r.state === 'running' && (was === 'scheduled' || was === 'starting')) {
+      s.startFailures.started(r.workerId, group);
+      before.set(r.task, 'running');
+    } else if (r.state === 'failed' && (was === 'scheduled' || was === 'starting')) {
+      s.startFailures.failed(r.workerId, group, at);
+      before.set(r.task, 'failed');
+    } else if (r.state === 'starting' && was === 'scheduled') {
+      before.set(r.task, 'starting');
+    }
+  }
+}
+
 function reports(s: StateWriter, cmd: ReportsCommand): Effects {
   const fx = noEffects();
   const byJob = new Map<string, Report[]>();
@@ -186,6 +210,7 @@ function reportsOfJob(s: StateWriter, name: string, list: readonly Report[], at:
     fx.stop.push({ workerId: r.workerId, job: r.job, task: r.task, attempt: r.attempt });
   }
   if (!job || current.length === 0) return;
+  noteStarts(s, job, current, at);
   const out = applyReports(
     job,
     current.map((x) => ({ task: x.task, state: x.state, exitCode: x.exitCode, reason: x.reason, at: x.at })),

@@ -71,6 +71,7 @@ function gone(s: StateWriter, id: string, state: 'lost' | 'left', at: number): E
   if (w.state === state || (state === 'lost' && w.state === 'left')) return noEffects();
   const fx = noEffects();
   s.putWorker({ ...w, state }, fx);
+  if (state === 'left') s.startFailures.dropWorker(id);
   fx.events.push(
     state === 'lost' ? { at, kind: 'worker-lost', worker: id } : { at, kind: 'worker-removed', worker: id },
   );

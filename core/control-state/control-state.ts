@@ -8,6 +8,9 @@ import type { TaskAssignment } from '../protocol/messages.js';
 import { LiveIndex } from '../scheduler/live-index.js';
 import type { ClusterSnapshot, WorkerView } from '../scheduler/types.js';
 import { applyJobCommand } from './apply-jobs.js';
+import { GroupInstances } from './group-instances.js';
+import { StartFailureTable, type StartFailureEntry } from './start-failures.js';
+import { spreadGroupOf } from '../job/spread-group.js';
 import { applyWorkerCommand } from './apply-workers.js';
 import type { ControlCommand } from './control-command.js';
 import { stateConsistencyProblems } from './state-consistency.js';
@@ -28,6 +31,8 @@ export interface ControlSnapshotData {
   readonly workers: readonly WorkerRecord[];
   /** Ended jobs still remembered: name, when they ended, how. */
   readonly ended: readonly (readonly [string, number, JobState])[];
+  /** Failed starts per (worker, group) (absent in snapshots taken before retry-next-node). */
+  readonly startFailures?: readonly StartFailureEntry[];
 }
 
 /**
@@ -68,6 +73,10 @@ export class ControlState implements StateWriter {
   /** Workers changed since the live index last heard of them; told once per round, not per change. */
   private readonly liveStale = new Set<string>();
   private strategyName: string | null = null;
+  /** Failed starts per (worker, group): the scheduler avoids pairs backing off (retry-next-node). */
+  readonly startFailures = new StartFailureTable();
+  /** Instances of each spread group per worker, from the bookings. */
+  private readonly instances = new GroupInstances();
   private termNo = 0;
   private leaderId: string | null = null;
 
@@ -154,6 +163,11 @@ export class ControlState implements StateWriter {
     }
     this.liveStale.clear();
     return this.live;
+  }
+
+  /** group → worker → placed live tasks of the group there, for the groups asked (spread). */
+  groupInstances(groups: Iterable<string>): Record<string, Record<string, number>> {
+    return this.instances.of(groups);
   }
 
   /** Waiting jobs not being cancelled, oldest first (by submit time, then name), at most `limit`. */
@@ -284,12 +298,14 @@ export class ControlState implements StateWriter {
       bookedAt,
     };
     this.putWorker({ ...w, bookings: [...w.bookings, booking] }, fx);
+    this.instances.add(b.group, b.workerId);
     let set = this.onWorker.get(b.workerId);
     if (!set) this.onWorker.set(b.workerId, (set = new Set()));
     set.add(b.job);
   }
 
   private unbook(b: PlacedBooking, fx: Effects): void {
+    this.instances.remove(b.group, b.workerId);
     const w = this.workerMap.get(b.workerId);
     if (w) {
       const kept = w.bookings.filter((x) => bookingKey(x) !== b.key);
@@ -311,6 +327,7 @@ export class ControlState implements StateWriter {
       jobs: [...this.jobMap.values()],
       workers: this.workers(),
       ended: [...this.endedAt].map(([name, e]) => [name, e.at, e.state] as const),
+      startFailures: this.startFailures.list(),
     };
   }
 
@@ -328,6 +345,7 @@ export class ControlState implements StateWriter {
     s.leaderId = data.leader;
     s.strategyName = data.strategy;
     for (const [name, at, state] of data.ended) s.endedAt.set(name, { at, state });
+    s.startFailures.restore(data.startFailures ?? []);
     for (const w of data.workers) s.workerMap.set(w.id, { ...w, bookings: [] });
     const fx = noEffects();
     for (const j of data.jobs) {
@@ -353,6 +371,8 @@ interface PlacedBooking {
   readonly coreIds: readonly number[];
   readonly memoryBytes: number;
   readonly bookedAt: number;
+  /** The job's spread group. */
+  readonly group: string;
 }
 
 /** The bookings a job's placed live tasks hold, keyed by task attempt. */
@@ -369,6 +389,7 @@ function liveBookings(job: JobRecord): Map<string, PlacedBooking> {
       coreIds: t.coreIds,
       memoryBytes: t.memoryBytes,
       bookedAt: job.scheduledAt ?? job.submittedAt,
+      group: spreadGroupOf(job.spec),
     });
   }
   return out;

@@ -5,5 +5,6 @@ export * from './state-consistency.js';
 export * from './control-intent.js';
 export * from './record-sink.js';
 export * from './plan-round.js';
+export * from './start-failures.js';
 export * from './control-link.js';
 export * from './leader-reads.js';

@@ -1,7 +1,10 @@
 import { requestsOf } from '../control/cluster-snapshot.js';
+import { spreadGroupOf } from '../job/spread-group.js';
+import type { JobRecord } from '../model/records.js';
 import { scheduleOnLive } from '../scheduler/index.js';
 import type { PlaceCommand } from './control-command.js';
 import type { ControlState } from './control-state.js';
+import { DEFAULT_START_BACKOFF, type StartBackoffPolicy } from './start-failures.js';
 
 /** Options of {@link planRound}. */
 export interface RoundOptions {
@@ -11,6 +14,11 @@ export interface RoundOptions {
   readonly maxJobs: number;
   /** Round number (the snapshot's version). */
   readonly round: number;
+  /**
+   * How long a worker is avoided by a group after failed starts there.
+   * @defaultValue {@link DEFAULT_START_BACKOFF}
+   */
+  readonly startBackoff?: StartBackoffPolicy;
 }
 
 /**
@@ -25,10 +33,14 @@ export function planRound(state: ControlState, at: number, options: RoundOptions
   const waiting = state.waitingJobs(options.maxJobs);
   if (waiting.length === 0) return undefined;
   // On the index kept across rounds: the round costs what changed, not a rebuild for the fleet.
+  // The groups' instances (for spread) and the workers they avoid after failed starts, as of `at`.
+  const groups = groupsOf(waiting);
   const plan = scheduleOnLive(state.schedulerIndex(), requestsOf(waiting), options.strategy, {
     nowMs: at,
     agingPerSecond: options.agingPerSecond,
     snapshotVersion: options.round,
+    groupInstances: state.groupInstances(groups),
+    avoid: state.startFailures.avoidAt(groups, at, options.startBackoff ?? DEFAULT_START_BACKOFF),
   });
   const byName = new Map(waiting.map((j) => [j.name, j]));
   const memory = new Map(waiting.flatMap((j) => j.tasks.map((t) => [`${j.name}/${t.name}`, t.memoryBytes])));
@@ -50,4 +62,8 @@ export function planRound(state: ControlState, at: number, options: RoundOptions
     })),
     misses,
   };
+}
+
+function groupsOf(jobs: readonly JobRecord[]): Set<string> {
+  return new Set(jobs.map((j) => spreadGroupOf(j.spec)));
 }

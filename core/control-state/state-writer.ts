@@ -1,6 +1,7 @@
 import type { JobRecord, WorkerRecord } from '../model/records.js';
 import type { TaskAssignment } from '../protocol/messages.js';
 import type { Effects } from './state-effects.js';
+import type { StartFailureTable } from './start-failures.js';
 
 /**
  * What command handlers may do to the state: read, and replace a job or a worker. Replacing a job
@@ -26,6 +27,8 @@ export interface StateWriter {
   putWorker(next: WorkerRecord, fx: Effects): void;
   /** True when a job of that name ended and is still remembered (names are unique until then). */
   hasEnded(name: string): boolean;
+  /** Failed starts per (worker, group), changed by reports and worker removal. */
+  readonly startFailures: StartFailureTable;
   setStrategy(name: string): void;
   setTerm(term: number, leader: string): void;
 }

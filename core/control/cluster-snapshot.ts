@@ -1,3 +1,4 @@
+import { spreadGroupOf } from '../job/spread-group.js';
 import type { JobRecord, WorkerRecord } from '../model/records.js';
 import { freeCoreIds, freeMemoryBytes } from '../model/records.js';
 import type { ClusterSnapshot, JobRequest, WorkerView } from '../scheduler/types.js';
@@ -30,20 +31,26 @@ export function workerViewOf(w: WorkerRecord): WorkerView {
 
 /**
  * The scheduler's view of waiting jobs. Pinned core ids are translated from the client's
- * numbering, which is the worker's own core ids, unchanged.
+ * numbering, which is the worker's own core ids, unchanged. Each task carries its job's spread
+ * group when that is not the job's name.
  */
 export function requestsOf(jobs: readonly JobRecord[]): JobRequest[] {
-  return jobs.map((j) => ({
-    jobId: j.name,
-    priority: j.priority,
-    submittedAtMs: j.submittedAt,
-    tasks: j.spec.tasks.map((t) => ({
-      taskId: t.name,
-      cores: t.cores,
-      memoryBytes: t.memoryBytes,
-      ...(t.pin
-        ? { pin: { workerId: t.pin.workerId, ...(t.pin.coreIds ? { coreIds: t.pin.coreIds } : {}) } }
-        : {}),
-    })),
-  }));
+  return jobs.map((j) => {
+    // The scheduler's default group is the job id; name the group only when it differs.
+    const group = spreadGroupOf(j.spec);
+    return {
+      jobId: j.name,
+      priority: j.priority,
+      submittedAtMs: j.submittedAt,
+      tasks: j.spec.tasks.map((t) => ({
+        taskId: t.name,
+        cores: t.cores,
+        memoryBytes: t.memoryBytes,
+        ...(t.pin
+          ? { pin: { workerId: t.pin.workerId, ...(t.pin.coreIds ? { coreIds: t.pin.coreIds } : {}) } }
+          : {}),
+        ...(group !== j.name ? { group } : {}),
+      })),
+    };
+  });
 }

@@ -72,6 +72,11 @@ export interface JobSpec {
   readonly restartPolicy: RestartPolicy;
   readonly tasks: readonly TaskSpec[];
   /**
+   * The group the `spread` strategy keeps apart (one task per worker while it can) and failed
+   * starts are counted under; undefined means the job's name (see `spreadGroupOf`).
+   */
+  readonly spreadGroup?: string | undefined;
+  /**
    * Set only on the replica jobs the leader starts for a service (never from a submission): which
    * service, and the generation of its spec the replica runs.
    */
