@@ -80,6 +80,7 @@ export function standaloneWorkerOptions(config: Config, logger: Logger): WorkerO
     dockerHost: config.backends.dockerHost,
     containers: config.containers,
     volumeAllowList: w.volumeAllowList,
+    advertiseAddress: w.advertiseAddress,
     runtime: w.runtime,
     ...(coreIds ? { coreIds } : {}),
     ...(memoryBytes ? { memoryBytes } : {}),

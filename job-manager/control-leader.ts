@@ -4,6 +4,7 @@ import {
   mergeEffects,
   noEffects,
   planRound,
+  reconcileServices,
   type CommandOutcome,
   type ControlCommand,
   type ControlIntent,
@@ -336,6 +337,20 @@ export class ControlLeader implements IntentPort {
         produced.push([from, fx.events.length]);
       }
       answers.push({ p, outcome: out.outcome, upTo: commands.length });
+    }
+    // Services whose replicas or definition changed: start or stop replicas to match, as
+    // ordinary logged commands (a standby replaying the log never reconciles itself).
+    const services = state.services.takeDirty();
+    if (services.length > 0) {
+      for (const cmd of reconcileServices(state, services, at)) {
+        const out = state.apply(cmd);
+        const from = fx.events.length;
+        mergeEffects(fx, out);
+        if (out.outcome.ok) {
+          commands.push(cmd);
+          produced.push([from, fx.events.length]);
+        }
+      }
     }
     const t1 = performance.now();
     if (this.dirty || fx.schedule) {

@@ -227,6 +227,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every service with its desired and live replicas. */
+        get: operations["listServices"];
+        put?: never;
+        /**
+         * Create a service, or replace the definition of the one with this name.
+         * @description Replicas are one-task jobs (`svc-<name>-<n>`) the scheduler places like any other, with exact
+         *     cpusets. A new definition replaces the running replicas one at a time. The leader keeps at
+         *     least `minReplicas` running; the gateway asks for more on demand, up to `maxReplicas`.
+         */
+        post: operations["putService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/services/{service}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service: components["parameters"]["ServiceName"];
+            };
+            cookie?: never;
+        };
+        /** One service with its replicas. */
+        get: operations["getService"];
+        put?: never;
+        post?: never;
+        /** Delete a service; its replicas are stopped. */
+        delete: operations["deleteService"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/services/{service}/scale": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service: components["parameters"]["ServiceName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set the number of replicas (clamped to the service's minimum and maximum). */
+        post: operations["scaleService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scheduler": {
         parameters: {
             query?: never;
@@ -347,6 +409,80 @@ export interface components {
             checks?: {
                 [key: string]: string;
             };
+        };
+        /** @description A DNS label, the gateway's first path segment: 1-40 lowercase letters, digits and `-`. */
+        ServiceNameValue: string;
+        ServiceInput: {
+            name: components["schemas"]["ServiceNameValue"];
+            image: string;
+            command?: components["schemas"]["Command"];
+            env?: components["schemas"]["Environment"];
+            port: number;
+            /** @default / */
+            healthPath: string;
+            /** @default 1 */
+            cores: number;
+            memory?: components["schemas"]["MemorySize"];
+            /** @default 0 */
+            minReplicas: number;
+            /** @default 4 */
+            maxReplicas: number;
+            /** @default 60000 */
+            idleTimeoutMs: number;
+            /** @default 0 */
+            priority: number;
+            /**
+             * @default spread
+             * @enum {string}
+             */
+            placement: "spread" | "pack";
+            latency?: {
+                softMs: number;
+                hardMs: number;
+            };
+            /** @default false */
+            public: boolean;
+        };
+        ServiceReplica: {
+            /** @description The replica's job. */
+            job: string;
+            state: components["schemas"]["JobState"];
+            workerId: string | null;
+            generation: number;
+            unplacedReason: string | null;
+        };
+        ServiceView: {
+            name: string;
+            image: string;
+            command?: string[] | null;
+            /** @description Values are secrets and never shown: each is "***". */
+            env?: {
+                [key: string]: string;
+            };
+            port: number;
+            healthPath: string;
+            cores: number;
+            memoryBytes: number;
+            minReplicas: number;
+            maxReplicas: number;
+            idleTimeoutMs: number;
+            priority: number;
+            /** @enum {string} */
+            placement: "spread" | "pack";
+            latency?: {
+                softMs?: number;
+                hardMs?: number;
+            } | null;
+            public: boolean;
+            /** @description Replicas the leader keeps live. */
+            desired: number;
+            /** @description Grows with every new definition. */
+            generation: number;
+            replicas: components["schemas"]["ServiceReplica"][];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
         };
         /**
          * @description A name used as container name, DNS alias and store key: 1-63 characters, letters,
@@ -642,6 +778,7 @@ export interface components {
     parameters: {
         JobName: components["schemas"]["Name"];
         TaskName: components["schemas"]["Name"];
+        ServiceName: components["schemas"]["ServiceNameValue"];
         WorkerId: string;
     };
     requestBodies: never;
@@ -1081,6 +1218,157 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["Error"];
             429: components["responses"]["TooManyAuthFailures"];
+        };
+    };
+    listServices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Services, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceView"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyAuthFailures"];
+            503: components["responses"]["Error"];
+        };
+    };
+    putService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceInput"];
+            };
+        };
+        responses: {
+            /** @description Replaced. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceView"];
+                };
+            };
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceView"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
+            503: components["responses"]["Error"];
+        };
+    };
+    getService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service: components["parameters"]["ServiceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The service. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceView"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
+            503: components["responses"]["Error"];
+        };
+    };
+    deleteService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service: components["parameters"]["ServiceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; the replicas are being stopped. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceView"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
+            503: components["responses"]["Error"];
+        };
+    };
+    scaleService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service: components["parameters"]["ServiceName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    replicas: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The new desired count is recorded; replicas start or stop. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceView"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            429: components["responses"]["TooManyAuthFailures"];
+            503: components["responses"]["Error"];
         };
     };
     getScheduler: {

@@ -1,4 +1,4 @@
-import type { TaskAssignment, TaskRef } from '../core/protocol/index.js';
+import type { Endpoint, TaskAssignment, TaskRef } from '../core/protocol/index.js';
 import { LABELS } from '../core/model/index.js';
 
 /**
@@ -43,6 +43,8 @@ export interface ContainerRuntime {
    * implementation) when the engine cannot checkpoint at all, with the engine's reason.
    */
   checkpoint(ref: TaskRef, name: string): Promise<RuntimeCommandOutcome>;
+  /** Where the running task's published ports answer (`unsupported` for runtimes without ports). */
+  endpoints(ref: TaskRef): Promise<RuntimeCommandOutcome>;
   /** Releases the runtime's own resources (event streams, timers). Tasks keep running. */
   close(): Promise<void>;
 }
@@ -58,6 +60,8 @@ export interface TaskLimits {
 export interface RuntimeCommandOutcome {
   readonly outcome: 'done' | 'unsupported' | 'failed' | 'unknown-task';
   readonly reason: string | null;
+  /** `endpoints` only. */
+  readonly endpoints?: readonly Endpoint[];
 }
 
 /** One task as the runtime sees it now. */

@@ -73,6 +73,11 @@ export interface DockerRuntimeOptions {
   readonly startRetry?: StartRetryPolicy;
   /** Host directories volumes may resolve into (see resolveVolumes); none when absent. */
   readonly volumeAllowList?: readonly string[];
+  /**
+   * The address the gateway reaches this worker's published ports at, for ports bound to every
+   * address. @defaultValue '127.0.0.1' (the gateway on the same host)
+   */
+  readonly advertiseAddress?: string;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -260,6 +265,10 @@ export class DockerRuntime implements ContainerRuntime {
 
   update(ref: TaskRef, limits: TaskLimits): Promise<RuntimeCommandOutcome> {
     return this.commands.update(ref, limits);
+  }
+
+  endpoints(ref: TaskRef): Promise<RuntimeCommandOutcome> {
+    return this.commands.endpoints(ref, this.options.advertiseAddress ?? '127.0.0.1');
   }
 
   checkpoint(ref: TaskRef, name: string): Promise<RuntimeCommandOutcome> {

@@ -24,6 +24,7 @@ export async function startWorker(options: WorkerOptionsInput, logger: Logger): 
           hardening: o.containers,
           startRetry: { attempts: o.startRetryAttempts, minMs: o.startRetryMinMs, maxMs: o.startRetryMaxMs },
           volumeAllowList: o.volumeAllowList,
+          advertiseAddress: o.advertiseAddress,
           clock: systemClock,
           logger,
         })

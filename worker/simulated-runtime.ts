@@ -132,6 +132,10 @@ export class SimulatedRuntime implements ContainerRuntime {
     return Promise.resolve({ outcome: 'unsupported', reason: REASON_SIM_NO_CHECKPOINT });
   }
 
+  endpoints(_ref: TaskRef): Promise<RuntimeCommandOutcome> {
+    return Promise.resolve({ outcome: 'unsupported', reason: 'simulated tasks publish no ports' });
+  }
+
   /** The limits a simulated task runs with now (tests read updates back here). */
   limitsOf(ref: TaskRef): TaskLimits | undefined {
     return this.tasks.get(taskRefKey(ref))?.limits;

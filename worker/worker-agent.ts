@@ -320,7 +320,7 @@ export class WorkerAgent {
   private async runCommand(m: Command): Promise<void> {
     const c = m.command;
     let result: RuntimeCommandOutcome = { outcome: 'failed', reason: `unknown command ${c.kind}` };
-    if (c.kind === 'update' || c.kind === 'checkpoint') {
+    if (c.kind === 'update' || c.kind === 'checkpoint' || c.kind === 'endpoints') {
       const entry = this.tasks.get(refOf(c.task));
       if (!entry || isEnded(entry.state)) {
         result = { outcome: 'unknown-task', reason: `${taskRefKey(c.task)} is not running on this worker` };
@@ -328,7 +328,9 @@ export class WorkerAgent {
         const run =
           c.kind === 'update'
             ? () => this.runtime.update(refOf(c.task), { coreIds: c.coreIds, memoryBytes: c.memoryBytes })
-            : () => this.runtime.checkpoint(refOf(c.task), c.checkpoint);
+            : c.kind === 'checkpoint'
+              ? () => this.runtime.checkpoint(refOf(c.task), c.checkpoint)
+              : () => this.runtime.endpoints(refOf(c.task));
         await this.tasks.enqueue(
           refOf(c.task),
           async () => {
@@ -345,6 +347,7 @@ export class WorkerAgent {
       workerId: this.options.workerId,
       outcome: result.outcome,
       reason: result.reason,
+      ...(result.endpoints ? { endpoints: [...result.endpoints] } : {}),
     });
   }
 

@@ -82,6 +82,11 @@ export const workerOptionsSchema = z
      * fails the task. Empty: no host volumes at all. @defaultValue []
      */
     volumeAllowList: z.array(z.string().startsWith('/', 'must be an absolute path')).default([]),
+    /**
+     * The address the gateway reaches this worker's published ports at (a service replica's).
+     * @defaultValue "127.0.0.1" (gateway and worker on one host)
+     */
+    advertiseAddress: z.string().min(1).max(255).default('127.0.0.1'),
   })
   .strict()
   .refine((o) => o.reportRetryMaxMs >= o.reportRetryMinMs, {

@@ -205,6 +205,8 @@ export const configSchema = z
          * symlinks (docs/design/security.md). Empty (the default): no volumes on this worker.
          */
         volumeAllowList: z.array(z.string().startsWith('/', 'must be an absolute path')).default([]),
+        /** The address the gateway reaches this worker's published ports at. @defaultValue "127.0.0.1" */
+        advertiseAddress: z.string().min(1).max(255).default('127.0.0.1'),
       })
       .prefault({}),
     /** How every task container is confined (docs/design/security.md); per cluster, not per job. */

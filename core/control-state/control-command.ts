@@ -1,6 +1,7 @@
 import type { JobSpec } from '../job/job-model.js';
 import type { RuntimeKind } from '../model/records.js';
 import type { Report } from '../protocol/messages.js';
+import type { ServiceSpec } from '../services/service-model.js';
 
 /**
  * Commands of the control state machine: every change to jobs, bookings and workers is one of
@@ -143,6 +144,36 @@ export interface TermStartCommand {
   readonly leader: string;
 }
 
+/** A service was created or its definition replaced (validated and normalised). */
+export interface ServicePutCommand {
+  readonly kind: 'service-put';
+  readonly at: number;
+  readonly spec: ServiceSpec;
+}
+
+/** A service was deleted; its replicas are cancelled. */
+export interface ServiceDeleteCommand {
+  readonly kind: 'service-delete';
+  readonly at: number;
+  readonly name: string;
+}
+
+/**
+ * A service's desired replica count changes, clamped to its minimum and maximum: `exact` sets it
+ * (an operator), `at-least` only raises it (the gateway on a cold request), `release` lowers it by
+ * one by stopping that replica (the gateway, for an idle one), never below the minimum.
+ */
+export interface ServiceScaleCommand {
+  readonly kind: 'service-scale';
+  readonly at: number;
+  readonly name: string;
+  readonly mode: 'exact' | 'at-least' | 'release';
+  /** The count for `exact` and `at-least`; ignored by `release`. */
+  readonly replicas: number;
+  /** The replica job to stop, for `release`. */
+  readonly replica?: string;
+}
+
 /** Every command the state machine applies. */
 export type ControlCommand =
   | SubmitCommand
@@ -157,7 +188,10 @@ export type ControlCommand =
   | ResizeTaskCommand
   | StrategyCommand
   | ForgetEndedCommand
-  | TermStartCommand;
+  | TermStartCommand
+  | ServicePutCommand
+  | ServiceDeleteCommand
+  | ServiceScaleCommand;
 
 /** The command kinds, for exhaustive tables. */
 export type CommandKind = ControlCommand['kind'];

@@ -1,3 +1,4 @@
+import type { ServiceRecord } from '../services/service-model.js';
 import { AppError } from '../errors/index.js';
 import type { JobState } from '../job/job-state.js';
 import type { JobRecord, WorkerRecord } from '../model/records.js';
@@ -42,7 +43,15 @@ export type ControlQuery =
   | { readonly kind: 'active-on-worker'; readonly workerId: string }
   | { readonly kind: 'workers' }
   /** Jobs by state, live and remembered ended ones. */
-  | { readonly kind: 'counts' };
+  | { readonly kind: 'counts' }
+  /** Services with their live replica jobs; one when `name` is given (none when unknown). */
+  | { readonly kind: 'services'; readonly name?: string };
+
+/** A service and its live replica jobs, as the leader holds them. */
+export interface ServiceState {
+  readonly record: ServiceRecord;
+  readonly replicas: JobRecord[];
+}
 
 /** The leader's answer to `status`. */
 export interface LeaderStatus {
@@ -62,6 +71,7 @@ export interface QueryResults {
   readonly 'active-on-worker': JobRecord[];
   readonly workers: WorkerRecord[];
   readonly counts: Record<JobState, number>;
+  readonly services: ServiceState[];
 }
 
 /**
@@ -120,6 +130,16 @@ export function answerQuery(leader: LeaderHandle, query: ControlQuery): QueryRes
       return state.workers();
     case 'counts':
       return state.countAll();
+    case 'services': {
+      const records =
+        query.name === undefined
+          ? state.services.list()
+          : [state.services.get(query.name)].flatMap((r) => r ?? []);
+      return records.map((record) => ({
+        record,
+        replicas: state.services.liveReplicas(record.spec.name).flatMap((n) => state.job(n) ?? []),
+      }));
+    }
   }
 }
 

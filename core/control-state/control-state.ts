@@ -11,6 +11,9 @@ import { applyJobCommand } from './apply-jobs.js';
 import { GroupInstances } from './group-instances.js';
 import { StartFailureTable, type StartFailureEntry } from './start-failures.js';
 import { spreadGroupOf } from '../job/spread-group.js';
+import { applyServiceCommand } from './apply-services.js';
+import { ServiceTable } from './service-table.js';
+import type { ServiceRecord } from '../services/service-model.js';
 import { applyWorkerCommand } from './apply-workers.js';
 import type { ControlCommand } from './control-command.js';
 import { stateConsistencyProblems } from './state-consistency.js';
@@ -33,6 +36,8 @@ export interface ControlSnapshotData {
   readonly ended: readonly (readonly [string, number, JobState])[];
   /** Failed starts per (worker, group) (absent in snapshots taken before retry-next-node). */
   readonly startFailures?: readonly StartFailureEntry[];
+  /** Services (absent in snapshots taken before services existed). */
+  readonly services?: readonly ServiceRecord[];
 }
 
 /**
@@ -77,6 +82,8 @@ export class ControlState implements StateWriter {
   readonly startFailures = new StartFailureTable();
   /** Instances of each spread group per worker, from the bookings. */
   private readonly instances = new GroupInstances();
+  /** Services and the index of their live replica jobs. */
+  readonly services = new ServiceTable();
   private termNo = 0;
   private leaderId: string | null = null;
 
@@ -109,6 +116,10 @@ export class ControlState implements StateWriter {
         for (const [name, e] of this.endedAt) if (e.at < cmd.before) this.endedAt.delete(name);
         return noEffects();
       }
+      case 'service-put':
+      case 'service-delete':
+      case 'service-scale':
+        return applyServiceCommand(this, cmd);
     }
   }
 
@@ -246,14 +257,17 @@ export class ControlState implements StateWriter {
     // Versions count changes, as the stored records always did (the API and tools show them).
     const stored: JobRecord = { ...next, version: (before?.version ?? 0) + 1 };
     fx.changedJobs.add(next.name);
+    const service = stored.spec.service;
     if (isTerminalJobState(stored.state) && newBookings.size === 0) {
       this.jobMap.delete(stored.name);
       this.waiting.set(stored.name, undefined);
       this.endedAt.set(stored.name, { at: stored.finishedAt ?? stored.submittedAt, state: stored.state });
       fx.endedJobs.push(stored);
+      if (service) this.services.noteReplica(service.name, stored.name, service.replica, false);
     } else {
       this.jobMap.set(stored.name, stored);
       this.waiting.set(stored.name, waitingKey(stored));
+      if (service) this.services.noteReplica(service.name, stored.name, service.replica, true);
     }
   }
 
@@ -328,6 +342,7 @@ export class ControlState implements StateWriter {
       workers: this.workers(),
       ended: [...this.endedAt].map(([name, e]) => [name, e.at, e.state] as const),
       startFailures: this.startFailures.list(),
+      services: this.services.list(),
     };
   }
 
@@ -348,10 +363,12 @@ export class ControlState implements StateWriter {
     s.startFailures.restore(data.startFailures ?? []);
     for (const w of data.workers) s.workerMap.set(w.id, { ...w, bookings: [] });
     const fx = noEffects();
+    for (const r of data.services ?? []) s.services.put(r);
     for (const j of data.jobs) {
       for (const b of liveBookings(j).values()) s.book(b, b.bookedAt, fx);
       s.jobMap.set(j.name, j);
       s.waiting.set(j.name, waitingKey(j));
+      if (j.spec.service) s.services.noteReplica(j.spec.service.name, j.name, j.spec.service.replica, true);
     }
     // Booking a worker counted as a change; the restored versions are the snapshot's own.
     for (const w of data.workers) {

@@ -8,3 +8,6 @@ export * from './plan-round.js';
 export * from './start-failures.js';
 export * from './control-link.js';
 export * from './leader-reads.js';
+export * from './service-table.js';
+export * from './apply-services.js';
+export * from './reconcile-services.js';

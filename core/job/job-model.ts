@@ -82,6 +82,8 @@ export interface JobSpec {
    */
   readonly service?: {
     readonly name: string;
+    /** The replica's number (`svc-<name>-<replica>`). */
+    readonly replica: number;
     readonly generation: number;
     readonly placement: 'spread' | 'pack';
   };

@@ -143,7 +143,11 @@ export type EventKind =
   | 'strategy-changed'
   | 'task-migrated'
   | 'task-updated'
-  | 'worker-removed';
+  | 'worker-removed'
+  | 'service-created'
+  | 'service-updated'
+  | 'service-deleted'
+  | 'service-scaled';
 
 /** Something that happened, kept for operators and experiments. */
 export interface ClusterEvent {

@@ -190,6 +190,8 @@ export const workerCommandSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('checkpoint'), task: taskRefSchema, checkpoint: name }),
   z.object({ kind: z.literal('leave') }),
+  /** Where a running task's published ports answer (the gateway's way to a service replica). */
+  z.object({ kind: z.literal('endpoints'), task: taskRefSchema }),
 ]);
 export type WorkerCommand = z.infer<typeof workerCommandSchema>;
 
@@ -203,6 +205,15 @@ export const commandSchema = z.object({
 });
 export type Command = z.infer<typeof commandSchema>;
 
+/** A container port published by a running task, and the host address and port it answers at. */
+export const endpointSchema = z.object({
+  /** e.g. `8080/tcp` */
+  containerPort: z.string().min(1).max(32),
+  host: z.string().min(1).max(255),
+  port: z.number().int().min(1).max(65535),
+});
+export type Endpoint = z.infer<typeof endpointSchema>;
+
 /** How a command ended: `unsupported` = the engine cannot do it at all (e.g. no CRIU). */
 export const COMMAND_OUTCOMES = ['done', 'unsupported', 'failed', 'unknown-task', 'unreachable'] as const;
 
@@ -215,6 +226,8 @@ export const commandResultSchema = z.object({
   outcome: z.enum(COMMAND_OUTCOMES),
   /** The engine's words when it refused; null when done. */
   reason: z.string().max(4096).nullable(),
+  /** For `endpoints`: each published container port and where it answers. */
+  endpoints: z.array(endpointSchema).max(256).optional(),
 });
 export type CommandResult = z.infer<typeof commandResultSchema>;
 

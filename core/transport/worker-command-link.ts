@@ -15,6 +15,8 @@ import { SerialSender } from './serial-sender.js';
 export interface WorkerCommandAnswer {
   readonly outcome: CommandResult['outcome'] | 'timeout';
   readonly reason: string | null;
+  /** For `endpoints`, when done. */
+  readonly endpoints?: CommandResult['endpoints'];
 }
 
 /**
@@ -107,7 +109,8 @@ export class ZmqWorkerCommandLink implements WorkerCommandLink {
           this.logger.warn({ error: d.ok ? `unexpected ${d.message.type}` : d.error }, 'dropped a reply');
           continue;
         }
-        this.waiting.get(d.message.id)?.({ outcome: d.message.outcome, reason: d.message.reason });
+        const { outcome, reason, endpoints } = d.message;
+        this.waiting.get(d.message.id)?.({ outcome, reason, ...(endpoints ? { endpoints } : {}) });
       }
     } catch (err) {
       if (!this.socket.closed) this.logger.error({ err }, 'command link stopped');

@@ -34,7 +34,16 @@ const requestSchema = z.discriminatedUnion('type', [
     type: z.literal('query'),
     id: z.string().min(1).max(128),
     query: z.looseObject({
-      kind: z.enum(['consistency', 'status', 'job', 'jobs', 'active-on-worker', 'workers', 'counts']),
+      kind: z.enum([
+        'consistency',
+        'status',
+        'job',
+        'jobs',
+        'active-on-worker',
+        'workers',
+        'counts',
+        'services',
+      ]),
     }),
   }),
 ]);

@@ -72,6 +72,9 @@ class CountingRuntime implements ContainerRuntime {
   update(ref: TaskRef, limits: TaskLimits): Promise<RuntimeCommandOutcome> {
     return this.sim.update(ref, limits);
   }
+  endpoints(ref: TaskRef): Promise<RuntimeCommandOutcome> {
+    return this.sim.endpoints(ref);
+  }
   checkpoint(ref: TaskRef, name: string): Promise<RuntimeCommandOutcome> {
     return this.sim.checkpoint(ref, name);
   }

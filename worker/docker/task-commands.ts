@@ -47,6 +47,34 @@ export class DockerTaskCommands {
     }
   }
 
+  /**
+   * The running task's published ports, from the engine (`docker port`): Docker picked the host
+   * ports (`hostPort: 0`), so only the engine knows them. A port bound to every address answers
+   * at `advertise`, the address other hosts reach this worker at.
+   */
+  async endpoints(ref: TaskRef, advertise: string): Promise<RuntimeCommandOutcome> {
+    const id = await this.containerOf(ref);
+    if (!id) return { outcome: 'unknown-task', reason: `no running container for ${refText(ref)}` };
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      const ports = info.NetworkSettings.Ports ?? {};
+      const endpoints = Object.entries(ports).flatMap(([containerPort, bindings]) =>
+        (bindings ?? []).flatMap((b) => {
+          const port = Number(b.HostPort);
+          if (!Number.isInteger(port) || port < 1) return [];
+          // One answer per container port: IPv4 first (Docker lists 0.0.0.0 and :: alike).
+          if (b.HostIp.includes(':') && b.HostIp !== '') return [];
+          const host = b.HostIp === '' || b.HostIp === '0.0.0.0' ? advertise : b.HostIp;
+          return [{ containerPort, host, port }];
+        }),
+      );
+      return { outcome: 'done', reason: null, endpoints };
+    } catch (err) {
+      if (isNotFound(err)) return { outcome: 'unknown-task', reason: engineMessage(err) };
+      return { outcome: 'failed', reason: engineMessage(err) };
+    }
+  }
+
   /** Creates checkpoint `name` of the running task, leaving it running. */
   async checkpoint(ref: TaskRef, name: string): Promise<RuntimeCommandOutcome> {
     const known = await this.knownUnsupported();

@@ -1,0 +1,3 @@
+export * from './service-model.js';
+export * from './validate-service.js';
+export * from './replica-directory.js';

@@ -1,0 +1,106 @@
+import { JOB_DEFAULTS, type JobSpec } from '../job/job-model.js';
+
+/**
+ * A long-running service (issue 12): replicas of one container that answer HTTP on `port`, reached
+ * through the gateway at `/<name>/…`. Each replica is a one-task job the scheduler places like any
+ * other (see {@link replicaJobSpec}); the leader keeps the count at `desired`.
+ */
+export interface ServiceSpec {
+  /** A DNS label: the gateway's first path segment. */
+  readonly name: string;
+  readonly image: string;
+  /** argv; undefined runs the image's default command. */
+  readonly command: readonly string[] | undefined;
+  readonly env: Readonly<Record<string, string>>;
+  /** The container port that answers HTTP. */
+  readonly port: number;
+  /** Probed with GET for readiness and liveness. */
+  readonly healthPath: string;
+  readonly cores: number;
+  readonly memoryBytes: number;
+  /** 0 scales to zero. */
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** A replica above the minimum with no request for this long is stopped. */
+  readonly idleTimeoutMs: number;
+  /** Higher keeps capacity when the cluster is full. */
+  readonly priority: number;
+  /** Where replicas go: on workers without a replica of this service first, or packed. */
+  readonly placement: 'spread' | 'pack';
+  /** PhysarumSM's health tiers, in ms; absent: latency never demotes a replica. */
+  readonly latency: { readonly softMs: number; readonly hardMs: number } | undefined;
+  /** Served by the gateway without the API token. */
+  readonly public: boolean;
+}
+
+/** A service as the control state holds it. */
+export interface ServiceRecord {
+  readonly spec: ServiceSpec;
+  /** Replicas the leader keeps live, within [minReplicas, maxReplicas]. */
+  readonly desired: number;
+  /** Number of the next replica; replica jobs are `svc-<name>-<n>`, never reused. */
+  readonly nextReplica: number;
+  /** Changes with every new spec; replicas of an older generation are replaced one at a time. */
+  readonly generation: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** Defaults of the optional fields, in one place. */
+export const SERVICE_DEFAULTS = Object.freeze({
+  healthPath: '/',
+  cores: 1,
+  memory: '64m',
+  minReplicas: 0,
+  maxReplicas: 4,
+  idleTimeoutMs: 60_000,
+  priority: 0,
+  placement: 'spread' as const,
+  public: false,
+});
+
+/** The replica jobs' name prefix of `service`. */
+export function replicaPrefix(service: string): string {
+  return `svc-${service}-`;
+}
+
+/** The name of replica number `n` of `service`. */
+export function replicaJobName(service: string, n: number): string {
+  return `${replicaPrefix(service)}${n}`;
+}
+
+/** Name of the task of every replica job. */
+export const REPLICA_TASK = 'replica';
+
+/**
+ * The job that runs replica `n` of a service at `generation`. Its service port is published on a
+ * port Docker picks (`hostPort: 0`), so no port is chosen by us and raced for. It is never
+ * restarted or re-queued: when it ends the leader starts a new replica, under a new name.
+ */
+export function replicaJobSpec(record: ServiceRecord, n: number): JobSpec {
+  const s = record.spec;
+  const name = replicaJobName(s.name, n);
+  return {
+    name,
+    format: 'native',
+    priority: s.priority,
+    network: { name: JOB_DEFAULTS.networkName(name), driver: 'auto', subnet: undefined },
+    restartPolicy: { mode: 'never', maxAttempts: 0, requeueOnWorkerLoss: false },
+    service: { name: s.name, replica: n, generation: record.generation, placement: s.placement },
+    tasks: [
+      {
+        name: REPLICA_TASK,
+        image: s.image,
+        command: s.command,
+        cores: s.cores,
+        memoryBytes: s.memoryBytes,
+        pin: undefined,
+        ports: [{ containerPort: `${s.port}/tcp`, hostIp: '', hostPort: 0 }],
+        volumes: [],
+        env: s.env,
+        runSeconds: undefined,
+        deadline: undefined,
+      },
+    ],
+  };
+}

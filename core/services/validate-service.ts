@@ -1,0 +1,79 @@
+import type { FieldIssue } from '../errors/index.js';
+import { imageReferenceProblem } from '../job/image-reference.js';
+import type { JobRules } from '../job/validate-job.js';
+import { NATIVE_TASK_FIELDS, normaliseTask } from '../job/normalise-task.js';
+import { SchemaValidator } from '../openapi/index.js';
+import { SERVICE_DEFAULTS, type ServiceSpec } from './service-model.js';
+
+/** The outcome of {@link validateService}: a normalised spec, or every problem found. */
+export type ServiceValidation =
+  | { readonly ok: true; readonly service: ServiceSpec }
+  | { readonly ok: false; readonly issues: FieldIssue[] };
+
+let validator: SchemaValidator | undefined;
+
+/**
+ * Validates a service document (`ServiceInput` in openapi/openapi.yaml) and normalises it:
+ * structure first (the spec's schema), then what a schema cannot say, every problem at once with
+ * a pointer to its field. The replica's container fields (image, command, env, cores, memory) are
+ * read by the same code as a job's task, so a service accepts exactly what a task accepts.
+ */
+export function validateService(body: unknown, rules: JobRules): ServiceValidation {
+  validator ??= new SchemaValidator();
+  const structural = validator.validateNamed('ServiceInput', body);
+  if (structural.length > 0) return { ok: false, issues: structural };
+  const raw = body as Record<string, unknown>;
+  const issues: FieldIssue[] = [];
+  const task = normaliseTask(
+    {
+      name: 'replica',
+      image: raw['image'],
+      command: raw['command'],
+      env: raw['env'],
+      cores: raw['cores'] ?? SERVICE_DEFAULTS.cores,
+      memory: raw['memory'] ?? SERVICE_DEFAULTS.memory,
+    },
+    NATIVE_TASK_FIELDS,
+    '',
+    { volumeAllowList: [], minMemoryBytes: rules.minMemoryBytes },
+    issues,
+  );
+  const imageProblem = imageReferenceProblem(task.image, rules.imageRegistryAllowList);
+  if (imageProblem) issues.push({ code: 'FIELD_FORMAT', pointer: '/image', message: imageProblem });
+  const minReplicas = (raw['minReplicas'] as number | undefined) ?? SERVICE_DEFAULTS.minReplicas;
+  const maxReplicas = (raw['maxReplicas'] as number | undefined) ?? SERVICE_DEFAULTS.maxReplicas;
+  if (minReplicas > maxReplicas)
+    issues.push({
+      code: 'FIELD_RANGE',
+      pointer: '/minReplicas',
+      message: `minReplicas (${minReplicas}) is above maxReplicas (${maxReplicas})`,
+    });
+  const latency = raw['latency'] as { softMs: number; hardMs: number } | undefined;
+  if (latency && latency.softMs > latency.hardMs)
+    issues.push({
+      code: 'FIELD_RANGE',
+      pointer: '/latency/softMs',
+      message: `the soft limit (${latency.softMs} ms) is above the hard limit (${latency.hardMs} ms)`,
+    });
+  if (issues.length > 0) return { ok: false, issues };
+  return {
+    ok: true,
+    service: {
+      name: raw['name'] as string,
+      image: task.image,
+      command: task.command,
+      env: task.env,
+      port: raw['port'] as number,
+      healthPath: (raw['healthPath'] as string | undefined) ?? SERVICE_DEFAULTS.healthPath,
+      cores: task.cores,
+      memoryBytes: task.memoryBytes,
+      minReplicas,
+      maxReplicas,
+      idleTimeoutMs: (raw['idleTimeoutMs'] as number | undefined) ?? SERVICE_DEFAULTS.idleTimeoutMs,
+      priority: (raw['priority'] as number | undefined) ?? SERVICE_DEFAULTS.priority,
+      placement: (raw['placement'] as 'spread' | 'pack' | undefined) ?? SERVICE_DEFAULTS.placement,
+      latency: latency ? { softMs: latency.softMs, hardMs: latency.hardMs } : undefined,
+      public: (raw['public'] as boolean | undefined) ?? SERVICE_DEFAULTS.public,
+    },
+  };
+}
