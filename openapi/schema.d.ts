@@ -578,6 +578,12 @@ export interface components {
             name: components["schemas"]["Name"];
             /** @default 0 */
             priority: number;
+            /**
+             * @description The group the `spread` strategy keeps apart (one task per worker while one fits) and
+             *     failed starts are counted under; jobs naming the same group spread together. Default:
+             *     the job's name.
+             */
+            spreadGroup?: components["schemas"]["Name"];
             network?: {
                 name?: components["schemas"]["Name"];
                 /** @enum {string} */

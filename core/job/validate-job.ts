@@ -186,6 +186,7 @@ function fromNative(
     },
     restartPolicy: { ...JOB_DEFAULTS.restartPolicy, ...policy },
     tasks: n.tasks,
+    ...(typeof body['spreadGroup'] === 'string' ? { spreadGroup: body['spreadGroup'] } : {}),
   };
 }
 
