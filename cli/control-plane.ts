@@ -36,13 +36,15 @@ import { operationsHandlers } from '../frontend/operations-handlers.js';
 import { servicesHandlers } from '../frontend/services-handlers.js';
 import { controlPlaneKeys } from '../core/security/index.js';
 import { GlobalManager } from '../global-manager/global-manager.js';
+import { ControlReplicaDirectory } from '../gateway/control-replica-directory.js';
+import { Gateway } from '../gateway/gateway.js';
 import { registerWorkerLatencyMetrics } from '../global-manager/latency-metrics.js';
 import { RetentionPruner } from '../global-manager/retention-pruner.js';
 import { ControlLeader } from '../job-manager/control-leader.js';
 import { JobManagerService, SoloElection, type Election } from '../job-manager/job-manager-service.js';
 
 /** The control-plane components one process can run. */
-export type ComponentName = 'frontend' | 'job-manager' | 'global-manager' | 'discovery';
+export type ComponentName = 'frontend' | 'job-manager' | 'global-manager' | 'discovery' | 'gateway';
 
 /** Version reported by GET /api/v1/manager. */
 export const VERSION = '0.1.0';
@@ -63,6 +65,8 @@ export interface RunningControlPlane {
   readonly token: string;
   /** FrontEnd URL, when the FrontEnd runs here. */
   readonly url: string | undefined;
+  /** The services gateway's URL, when it runs here. */
+  readonly gatewayUrl: string | undefined;
   /** The JobManager (leader or standby), when it runs here. */
   readonly jobManager: JobManagerService | undefined;
   /** How this process's components reach the leading JobManager. */
@@ -364,6 +368,25 @@ export async function startControlPlane(
           }),
       });
     }
+    let gatewayUrl: string | undefined;
+    if (components.includes('gateway')) {
+      const gwLogger = logger.child({ component: 'gateway' });
+      // The gateway asks workers where replicas answer, through the GlobalManager, as a control peer.
+      const gwCommands = new ZmqWorkerCommandLink(cl.managerEndpoint, gwLogger, link?.client);
+      started.push({ name: 'gateway-commands', close: () => gwCommands.close() });
+      const gw = await Gateway.create(
+        {
+          host: config.gateway.host,
+          port: config.gateway.port,
+          apiToken: options.token,
+          coldStartBudgetMs: config.gateway.coldStartBudgetMs,
+        },
+        { directory: new ControlReplicaDirectory(control, gwCommands), clock, logger: gwLogger },
+      );
+      await gw.run();
+      gatewayUrl = gw.url;
+      started.push({ name: 'gateway', close: () => gw.close() });
+    }
     // Announced last, so GET /api/v1/manager lists a component only once it serves.
     const presence = new ComponentPresence(
       stores.components,
@@ -384,6 +407,7 @@ export async function startControlPlane(
       stores: reads,
       token: options.token,
       url,
+      gatewayUrl,
       jobManager,
       control,
       stateLocation,

@@ -113,7 +113,7 @@ program
       const tokenFile = writeTokenFile(token);
       const plane = await startControlPlane(
         c,
-        ['frontend', 'job-manager', 'global-manager', 'discovery'],
+        ['frontend', 'job-manager', 'global-manager', 'discovery', 'gateway'],
         logger,
         { token },
       );
@@ -126,6 +126,7 @@ program
       );
       console.log(`RESTfulSwarm API   ${plane.url}/api/v1`);
       console.log(`Swagger UI         ${plane.url}/docs`);
+      console.log(`Services gateway   ${plane.gatewayUrl}/<service>/<path>`);
       console.log(`Bearer token       ${token}  (also in ${tokenFile})`);
       console.log(
         `Workers            ${workers.length} local ${runtime} worker(s); store ${c.backends.store}`,
@@ -143,6 +144,7 @@ for (const name of [
   'job-manager',
   'global-manager',
   'discovery',
+  'gateway',
 ] as const satisfies readonly ComponentName[]) {
   program
     .command(name)
@@ -152,8 +154,8 @@ for (const name of [
     .action(async () => {
       const c = config();
       const logger = createLogger(c.logLevel).child({ component: name });
-      if (name === 'frontend' && !c.http.token)
-        throw new Error('the FrontEnd needs a bearer token: set RSWARM_TOKEN');
+      if ((name === 'frontend' || name === 'gateway') && !c.http.token)
+        throw new Error(`the ${name} needs the API's bearer token: set RSWARM_TOKEN`);
       const plane = await startControlPlane(c, [name], logger, { token: c.http.token });
       logger.info({ url: plane.url }, `${name} running`);
       onSignal(logger, () => plane.close());

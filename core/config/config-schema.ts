@@ -211,6 +211,17 @@ export const configSchema = z
       .prefault({}),
     /** How every task container is confined (docs/design/security.md); per cluster, not per job. */
     containers: containerHardeningSchema.prefault({}),
+    /** The services gateway (docs/design/services.md): `rswarm gateway`, also in the all-in-one. */
+    gateway: z
+      .object({
+        /** Address the gateway binds. @defaultValue "127.0.0.1" */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** Port; 0 picks a free one. @defaultValue 5080 */
+        port: z.number().int().min(0).max(65_535).default(5080),
+        /** How long a request to a service with no ready replica waits for one. @defaultValue 30000 */
+        coldStartBudgetMs: z.number().int().min(100).max(600_000).default(30_000),
+      })
+      .prefault({}),
     allInOne: z
       .object({
         /** Local workers started by `rswarm all-in-one`. @defaultValue 2 */

@@ -52,6 +52,8 @@ export interface ClusterOptions {
   readonly verbose?: boolean;
   /** Wraps the stores the components use (see startControlPlane). */
   readonly instrumentStores?: Parameters<typeof startControlPlane>[3]['instrumentStores'];
+  /** Also run the services gateway (on a free port). */
+  readonly gateway?: boolean;
 }
 
 /** Starts FrontEnd, JobManager, GlobalManager and Discovery in process, then the workers. */
@@ -65,6 +67,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     overrides: {
       logLevel: options.verbose ? 'debug' : 'silent',
       http: { port: ep.http, token: 'e2e-token' },
+      gateway: { port: 0 },
       backends: options.realBackends
         ? {
             store: 'mongo',
@@ -93,7 +96,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const logger = options.verbose ? createLogger('debug') : silentLogger();
   const plane = await startControlPlane(
     config,
-    ['frontend', 'job-manager', 'global-manager', 'discovery'],
+    [
+      'frontend',
+      'job-manager',
+      'global-manager',
+      'discovery',
+      ...(options.gateway ? (['gateway'] as const) : []),
+    ],
     logger,
     {
       token: 'e2e-token',
