@@ -47,7 +47,8 @@ export class Gateway {
   /** Aborted by close(): cold starts and queue waits stop. */
   private readonly stopping = new AbortController();
   private timers: NodeJS.Timeout[] = [];
-  private maintaining: Promise<void> = Promise.resolve();
+  /** Maintenance rounds running now; close() waits for them. */
+  private readonly maintaining = new Set<Promise<void>>();
   private active = 0;
   private onIdle: (() => void) | undefined;
 
@@ -130,7 +131,7 @@ export class Gateway {
       this.server.closeAllConnections();
       await closed;
     }
-    await this.maintaining.catch(() => undefined);
+    await Promise.all(this.maintaining);
     for (const pool of this.lookup.pools()) pool.close();
     this.state = 'closed';
   }
@@ -145,7 +146,7 @@ export class Gateway {
     const timer = setInterval(() => {
       if (busy || this.state !== 'running') return;
       busy = true;
-      this.maintaining = Promise.all(
+      const round = Promise.all(
         this.lookup
           .pools()
           .map((pool) =>
@@ -155,7 +156,9 @@ export class Gateway {
           ),
       ).then(() => {
         busy = false;
+        this.maintaining.delete(round);
       });
+      this.maintaining.add(round);
     }, ms);
     timer.unref();
     this.timers.push(timer);
@@ -255,18 +258,14 @@ export class Gateway {
       if (res.destroyed) return void this.counters.count('clientAborted');
       if (got !== 'none' || warmUps++ >= MAX_WARM_UPS) {
         const { name } = pool.service;
+        const closing = got === 'closed' || this.stopping.signal.aborted;
         const why =
           got === 'none'
             ? `no replica of ${name} stayed ready`
-            : got === 'closed'
+            : closing
               ? 'the gateway is shutting down'
               : `every replica of ${name} is busy and ${pool.queued} requests wait`;
-        return void this.refuse(
-          req,
-          res,
-          got === 'none' || got === 'closed' ? 'noReplica' : 'overloaded',
-          why,
-        );
+        return void this.refuse(req, res, got === 'none' || closing ? 'noReplica' : 'overloaded', why);
       }
       try {
         await warmUp(pool, {

@@ -82,7 +82,7 @@ export function forward(
   const prior = req.headers['x-forwarded-for'];
   headers['x-forwarded-for'] = prior ? `${String(prior)}, ${client}` : client;
   headers['x-forwarded-proto'] = 'http';
-  headers['x-forwarded-host'] = req.headers.host ?? '';
+  if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
   headers['x-forwarded-prefix'] = ctx.prefix;
 
   return new Promise((resolve) => {
