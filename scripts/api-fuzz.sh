@@ -108,7 +108,7 @@ TSX_LOADER=$(cd "$ROOT" && node --input-type=module -e "console.log(import.meta.
 (
   cd "$RUN"
   exec env RSWARM_CONFIG="$RUN/config.json" \
-    RSWARM_PORT=0 RSWARM_HOST=127.0.0.1 RSWARM_TOKEN="$TOKEN" RSWARM_STATE=memory \
+    RSWARM_PORT=0 RSWARM_GATEWAY_PORT=0 RSWARM_HOST=127.0.0.1 RSWARM_TOKEN="$TOKEN" RSWARM_STATE=memory \
     RSWARM_STORE=memory RSWARM_QUEUE=memory RSWARM_RUNTIME=simulated RSWARM_WORKERS=3 \
     RSWARM_LOG_LEVEL=warn \
     RSWARM_MANAGER_ENDPOINT="ipc://$RUN/manager.ipc" \

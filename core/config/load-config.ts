@@ -21,6 +21,8 @@ export const ENV_BINDINGS: Readonly<Record<string, { path: readonly string[]; ki
     RSWARM_HOST: { path: ['http', 'host'], kind: 'string' },
     RSWARM_PORT: { path: ['http', 'port'], kind: 'number' },
     RSWARM_TOKEN: { path: ['http', 'token'], kind: 'string' },
+    RSWARM_GATEWAY_HOST: { path: ['gateway', 'host'], kind: 'string' },
+    RSWARM_GATEWAY_PORT: { path: ['gateway', 'port'], kind: 'number' },
     RSWARM_STRATEGY: { path: ['scheduler', 'strategy'], kind: 'string' },
     RSWARM_STORE: { path: ['backends', 'store'], kind: 'string' },
     RSWARM_QUEUE: { path: ['backends', 'queue'], kind: 'string' },

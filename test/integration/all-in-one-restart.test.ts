@@ -34,6 +34,7 @@ test(
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       RSWARM_PORT: String(port),
+      RSWARM_GATEWAY_PORT: '0',
       RSWARM_TOKEN: TOKEN,
       RSWARM_STATE_DIR: join(dir, 'state'),
       RSWARM_WORKERS: '1',

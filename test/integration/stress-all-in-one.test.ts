@@ -40,6 +40,7 @@ test('stress and compare against a running all-in-one (--url, token from .rswarm
   const port = await freePort();
   const plane = rswarm(cwd, ['all-in-one'], {
     RSWARM_PORT: String(port),
+    RSWARM_GATEWAY_PORT: '0',
     RSWARM_RUNTIME: 'simulated',
     RSWARM_WORKERS: '2',
     RSWARM_STORE: 'memory',
