@@ -5,6 +5,7 @@ import {
   noEffects,
   planRound,
   reconcileServices,
+  roundPasses,
   type CommandOutcome,
   type ControlCommand,
   type ControlIntent,
@@ -355,23 +356,32 @@ export class ControlLeader implements IntentPort {
     const t1 = performance.now();
     if (this.dirty || fx.schedule) {
       this.dirty = false;
-      const place = planRound(state, at, {
-        strategy: state.strategy ?? this.options.defaultStrategy,
-        agingPerSecond: this.options.agingPerSecond,
-        maxJobs: this.options.maxJobsPerRound ?? 5000,
-        round: ++this.round,
-        ...(this.options.startBackoff ? { startBackoff: this.options.startBackoff } : {}),
-      });
-      this.stats.rounds++;
-      if (place) {
-        const out = state.apply(place);
-        commands.push(place);
-        const from = fx.events.length;
-        mergeEffects(fx, out);
-        produced.push([from, fx.events.length]);
-        // Capacity a round could not use stays free; only new events ask for another round.
-        fx.schedule = false;
+      const round = ++this.round;
+      let placed = false;
+      for (const pass of roundPasses(
+        state.strategy ?? this.options.defaultStrategy,
+        state.services.size > 0,
+      )) {
+        const place = planRound(state, at, {
+          strategy: pass.strategy,
+          agingPerSecond: this.options.agingPerSecond,
+          maxJobs: this.options.maxJobsPerRound ?? 5000,
+          round,
+          ...(pass.only ? { only: pass.only } : {}),
+          ...(this.options.startBackoff ? { startBackoff: this.options.startBackoff } : {}),
+        });
+        if (place) {
+          const out = state.apply(place);
+          commands.push(place);
+          const from = fx.events.length;
+          mergeEffects(fx, out);
+          produced.push([from, fx.events.length]);
+          placed = true;
+        }
       }
+      this.stats.rounds++;
+      // Capacity a round could not use stays free; only new events ask for another round.
+      if (placed) fx.schedule = false;
     }
     const t2 = performance.now();
     // Ended jobs left the state just now: reads find them here until their history is written.

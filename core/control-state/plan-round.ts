@@ -19,6 +19,30 @@ export interface RoundOptions {
    * @defaultValue {@link DEFAULT_START_BACKOFF}
    */
   readonly startBackoff?: StartBackoffPolicy;
+  /** Only these waiting jobs are planned (see {@link roundPasses}); absent: all. */
+  readonly only?: (job: JobRecord) => boolean;
+}
+
+/** One planning pass of a round: a strategy and the waiting jobs it plans. */
+export interface RoundPass {
+  readonly strategy: string;
+  readonly only?: (job: JobRecord) => boolean;
+}
+
+const spreadReplica = (j: JobRecord): boolean => j.spec.service?.placement === 'spread';
+
+/**
+ * The passes of one round. Replicas of a service with `placement: spread` are spread whatever
+ * the cluster's strategy (one per worker while it can: a service survives a worker's loss), so
+ * when services exist and the cluster strategy is another, they get a second pass with `spread`,
+ * planned after the first pass's placements are applied (it sees their bookings).
+ */
+export function roundPasses(strategy: string, hasServices: boolean): readonly RoundPass[] {
+  if (!hasServices || strategy === 'spread') return [{ strategy }];
+  return [
+    { strategy, only: (j) => !spreadReplica(j) },
+    { strategy: 'spread', only: spreadReplica },
+  ];
 }
 
 /**
@@ -30,7 +54,8 @@ export interface RoundOptions {
  * @returns undefined when there is nothing to place and nothing to record
  */
 export function planRound(state: ControlState, at: number, options: RoundOptions): PlaceCommand | undefined {
-  const waiting = state.waitingJobs(options.maxJobs);
+  const all = state.waitingJobs(options.maxJobs);
+  const waiting = options.only ? all.filter(options.only) : all;
   if (waiting.length === 0) return undefined;
   // On the index kept across rounds: the round costs what changed, not a rebuild for the fleet.
   // The groups' instances (for spread) and the workers they avoid after failed starts, as of `at`.

@@ -8,13 +8,15 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ControlState,
+  planRound,
   reconcileServices,
+  roundPasses,
   type ControlCommand,
   type ServiceScaleCommand,
 } from '../../core/control-state/index.js';
 import type { JobRecord } from '../../core/model/records.js';
 import { SERVICE_DEFAULTS, validateService, type ServiceSpec } from '../../core/services/index.js';
-import { MiB, joinCmd, planCmd, reportOf } from '../support/control-state-fixtures.js';
+import { MiB, jobSpec, joinCmd, planCmd, reportOf } from '../support/control-state-fixtures.js';
 
 const spec = (over: Partial<ServiceSpec> = {}): ServiceSpec => ({
   name: 'web',
@@ -214,6 +216,46 @@ describe('services in the control state', () => {
     // Nothing more to do after a restore: the replicas are already there.
     assert.deepEqual(reconcileServices(restored, restored.services.takeDirty(), 1e9), []);
   });
+});
+
+describe('placement of replicas', () => {
+  /** A round as the leader plans it: every pass, each applied before the next is planned. */
+  function leaderRound(s: ControlState, at: number, strategy: string): void {
+    for (const pass of roundPasses(strategy, s.services.size > 0)) {
+      const cmd = planRound(s, at, {
+        strategy: pass.strategy,
+        agingPerSecond: 0,
+        maxJobs: 100,
+        round: at,
+        ...(pass.only ? { only: pass.only } : {}),
+      });
+      if (cmd) assert.ok(s.apply(cmd).outcome.ok);
+    }
+  }
+  const workersOf = (s: ControlState, service: string): string[] =>
+    s.services
+      .liveReplicas(service)
+      .map((n) => s.job(n)?.tasks[0]?.workerId ?? 'none')
+      .sort();
+
+  for (const [placement, want] of [
+    ['spread', ['w0', 'w1', 'w2']],
+    ['pack', ['w0', 'w0', 'w0']],
+  ] as const) {
+    test(`placement ${placement} under the cluster's best-fit: ${want.join(', ')}`, () => {
+      const s = new ControlState();
+      for (let i = 0; i < 3; i++) s.apply(joinCmd(`w${i}`, 4, 0));
+      s.apply({ kind: 'service-put', at: 1, spec: spec({ minReplicas: 3, placement }) });
+      for (const c of reconcileServices(s, s.services.takeDirty(), 2)) s.apply(c);
+      leaderRound(s, 3, 'best-fit');
+      assert.deepEqual(workersOf(s, 'web'), want);
+      // A batch job planned in a later round still follows the cluster's strategy (best-fit: the
+      // fullest worker that fits).
+      s.apply({ kind: 'submit', at: 4, spec: jobSpec('batch', [1]) });
+      leaderRound(s, 5, 'best-fit');
+      assert.equal(s.job('batch')?.tasks[0]?.workerId, 'w0');
+    });
+  }
 });
 
 describe('service documents', () => {
