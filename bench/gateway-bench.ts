@@ -7,10 +7,14 @@
  * - `gateway-cold-100`: 100 concurrent requests to a service with no replica; replicas started
  *   (must be 1) and the requests' p50/p99, with the replica's start delay stated.
  *
- * Upstreams are real HTTP servers in this process (the gateway tests' fake directory). The
- * Docker cold start (zero → first byte against a bare `docker run`) is not measured here.
+ * Upstreams of these two are real HTTP servers in this process (the gateway tests' fake
+ * directory). Then the Docker parts (bench/gateway-docker.ts, BENCH_DOCKER=0 skips them): on a
+ * real control plane with a Docker worker, cold start to first byte against a bare `docker run`,
+ * 100 concurrent cold requests, and the added latency over the real replica container. They need
+ * the test services: `eval "$(bash scripts/test-services.sh)"`.
  *
- *   tsx bench/gateway-bench.ts   (BENCH_REQUESTS=3000 BENCH_COLD_START_MS=500)
+ *   tsx bench/gateway-bench.ts   (BENCH_REQUESTS=3000 BENCH_COLD_START_MS=500 BENCH_DOCKER=1
+ *                                 BENCH_COLD_ROUNDS=10 BENCH_DOCKER_REQUESTS=500)
  */
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +22,7 @@ import { systemClock } from '../core/clock/clock.js';
 import { silentLogger } from '../core/log/logger.js';
 import { Gateway } from '../gateway/index.js';
 import { aService, FakeReplicaDirectory } from '../test/support/fake-replica-directory.js';
+import { dockerParts } from './gateway-docker.js';
 
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 3000);
 const WARMUP = Math.min(300, REQUESTS);
@@ -131,3 +136,5 @@ async function coldConcurrent(): Promise<Record<string, unknown>> {
 
 console.log(JSON.stringify(await addedLatency()));
 console.log(JSON.stringify(await coldConcurrent()));
+if ((process.env['BENCH_DOCKER'] ?? '1') !== '0')
+  for (const line of await dockerParts()) console.log(JSON.stringify(line));
