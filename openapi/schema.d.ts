@@ -706,7 +706,7 @@ export interface components {
         ManagerView: {
             components: {
                 /** @enum {string} */
-                name: "frontend" | "job-manager" | "global-manager" | "discovery";
+                name: "frontend" | "job-manager" | "global-manager" | "discovery" | "gateway";
                 version: string;
                 /** @enum {string} */
                 state?: "running" | "unresponsive";
