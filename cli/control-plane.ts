@@ -41,6 +41,8 @@ import { Gateway } from '../gateway/gateway.js';
 import { registerWorkerLatencyMetrics } from '../global-manager/latency-metrics.js';
 import { RetentionPruner } from '../global-manager/retention-pruner.js';
 import { ControlLeader } from '../job-manager/control-leader.js';
+import { Autoscaler } from '../job-manager/autoscaler.js';
+import { LoadReporter } from '../gateway/load-reporter.js';
 import { JobManagerService, SoloElection, type Election } from '../job-manager/job-manager-service.js';
 
 /** The control-plane components one process can run. */
@@ -249,6 +251,13 @@ export async function startControlPlane(
       await service.run();
       jobManager = service;
       started.push({ name: 'job-manager', close: () => service.close() });
+      // The autoscaler acts only while this JobManager leads (it reads the leader's state).
+      const autoscaler = Autoscaler.create(
+        { tickMs: config.services.autoscaleTickMs, maxReplicas: config.services.maxReplicas },
+        { leader, clock, logger: jmLogger.child({ component: 'autoscaler' }) },
+      );
+      autoscaler.run();
+      started.push({ name: 'autoscaler', close: () => autoscaler.close() });
       control = new LocalControlLink(leader);
       // Components started below in this process send intents at once: wait (bounded) until the
       // leader has recovered. A JobManager alone in its process may be a standby: no wait.
@@ -386,6 +395,12 @@ export async function startControlPlane(
       await gw.run();
       gatewayUrl = gw.url;
       started.push({ name: 'gateway', close: () => gw.close() });
+      const reporter = new LoadReporter(
+        { source: `${hostname()}:${process.pid}:gateway:${gw.port}`, periodMs: config.gateway.loadReportMs },
+        { load: () => gw.takeLoad(), control, clock, logger: gwLogger },
+      );
+      reporter.run();
+      started.push({ name: 'gateway-load', close: () => reporter.close() });
     }
     // Announced last, so GET /api/v1/manager lists a component only once it serves.
     const presence = new ComponentPresence(

@@ -37,6 +37,13 @@ export function serviceView({ record, replicas }: ServiceState): ServiceView {
     placement: s.placement,
     latency: s.latency ? { ...s.latency } : null,
     public: s.public,
+    autoscale: s.autoscale
+      ? {
+          ...s.autoscale,
+          lastLoad: record.autoscale?.load ?? null,
+          lastDecisionAt: record.autoscale ? iso(record.autoscale.lastDecisionAt) : null,
+        }
+      : null,
     desired: record.desired,
     generation: record.generation,
     replicas: replicas

@@ -11,6 +11,7 @@ import {
   type CompiledGatewayOptions,
   type GatewayOptions,
 } from './gateway-options.js';
+import { LoadMeter } from './load-meter.js';
 import { cullIdle, probeService, type MaintenanceContext } from './maintenance.js';
 import { forward, hasBody, type ForwardOutcome } from './proxy.js';
 import { ServicePool, type TrackedReplica } from './service-pool.js';
@@ -50,6 +51,8 @@ export class Gateway {
   /** Maintenance rounds running now; close() waits for them. */
   private readonly maintaining = new Set<Promise<void>>();
   private active = 0;
+  /** Requests in flight per service over time, reported to the autoscaler (see {@link takeLoad}). */
+  private readonly load: LoadMeter;
   private onIdle: (() => void) | undefined;
 
   private constructor(
@@ -63,6 +66,7 @@ export class Gateway {
       (service) => new ServicePool(service, options.maxInFlightPerReplica, options.maxQueueLength),
     );
     this.server = createServer((req, res) => this.serve(req, res));
+    this.load = new LoadMeter(monotonicNow(deps.clock));
   }
 
   /** Validates the options; call {@link run} to listen. */
@@ -107,6 +111,14 @@ export class Gateway {
   /** Counters and per-replica health, for tests, benches and (later) metrics. */
   stats(): GatewayStats {
     return this.counters.snapshot(this.active, this.lookup.pools());
+  }
+
+  /**
+   * Each service's requests in flight averaged over the time since the last call (only services
+   * that had requests): what the gateway reports to the autoscaler.
+   */
+  takeLoad(): ReturnType<LoadMeter['take']> {
+    return this.load.take(monotonicNow(this.deps.clock));
   }
 
   /**
@@ -207,6 +219,10 @@ export class Gateway {
         ? sendError(req, res, 'SERVICE_NOT_FOUND', `no service is named ${target.service}`)
         : sendError(req, res, 'NOT_FOUND', 'address a service as /<service>/<path>');
     }
+    // Demand counts from here until the answer ends: queued, cold-starting or relayed.
+    const service = pool.service.name;
+    this.load.enter(service, monotonicNow(this.deps.clock));
+    res.once('close', () => this.load.leave(service, monotonicNow(this.deps.clock)));
     const exclude = new Set<string>();
     const method = req.method ?? 'GET';
     // Retrying is safe only when the method is idempotent and no body byte was sent.

@@ -442,6 +442,25 @@ export interface components {
             };
             /** @default false */
             public: boolean;
+            autoscale?: components["schemas"]["AutoscaleInput"];
+        };
+        /**
+         * @description Demand-driven scaling (docs/design/services.md, "The autoscaler's control law"): every
+         *     `periodMs` the leader sets `desired = ceil(inFlight / target)` within [minReplicas,
+         *     maxReplicas], at most `maxStep` replicas per decision; up at once, down only after
+         *     `downPeriods` periods in a row wanting fewer and not within `coolDownMs` of the last change.
+         */
+        AutoscaleInput: {
+            /** @description Requests in flight one replica should carry (from the gateways' reports). */
+            target: number;
+            /** @default 5000 */
+            periodMs: number;
+            /** @default 2 */
+            maxStep: number;
+            /** @default 30000 */
+            coolDownMs: number;
+            /** @default 3 */
+            downPeriods: number;
         };
         ServiceReplica: {
             /** @description The replica's job. */
@@ -474,6 +493,18 @@ export interface components {
                 hardMs?: number;
             } | null;
             public: boolean;
+            /** @description The autoscaling target (null when the service has none), with the last decision. */
+            autoscale?: {
+                target: number;
+                periodMs: number;
+                maxStep: number;
+                coolDownMs: number;
+                downPeriods: number;
+                /** @description In-flight requests the last decision saw. */
+                lastLoad?: number | null;
+                /** Format: date-time */
+                lastDecisionAt?: string | null;
+            } | null;
             /** @description Replicas the leader keeps live. */
             desired: number;
             /** @description Grows with every new definition. */

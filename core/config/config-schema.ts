@@ -220,6 +220,17 @@ export const configSchema = z
         port: z.number().int().min(0).max(65_535).default(5080),
         /** How long a request to a service with no ready replica waits for one. @defaultValue 30000 */
         coldStartBudgetMs: z.number().int().min(100).max(600_000).default(30_000),
+        /** How often the gateway reports each service's requests in flight to the leader (the autoscaler's input). @defaultValue 1000 */
+        loadReportMs: z.number().int().min(100).max(600_000).default(1_000),
+      })
+      .prefault({}),
+    /** Services across the cluster (docs/design/services.md). */
+    services: z
+      .object({
+        /** Cap on the sum of replicas the autoscaler asks for, over every service. @defaultValue 100 */
+        maxReplicas: z.number().int().min(0).max(100_000).default(100),
+        /** How often the leader's autoscaler looks at its state (each service decides per its own period). @defaultValue 250 */
+        autoscaleTickMs: z.number().int().min(10).max(60_000).default(250),
       })
       .prefault({}),
     allInOne: z

@@ -174,6 +174,56 @@ export interface ServiceScaleCommand {
   readonly replica?: string;
 }
 
+/** One service's load as one gateway saw it: requests in flight, averaged over its report period. */
+export interface ServiceLoadSample {
+  readonly name: string;
+  readonly inFlight: number;
+}
+
+/**
+ * A gateway's load report (the autoscaler's input, logged so its decisions replay): every service
+ * it has traffic or replicas for. It replaces everything earlier from the same `source`; a source
+ * silent for a few of its periods no longer counts.
+ */
+export interface ServiceLoadCommand {
+  readonly kind: 'service-load';
+  readonly at: number;
+  /** The reporting gateway's id. */
+  readonly source: string;
+  /** How often this source reports (its staleness is counted in these periods). */
+  readonly periodMs: number;
+  readonly samples: readonly ServiceLoadSample[];
+}
+
+/**
+ * One decision of the autoscaler's control law for one service, with its inputs (so a run can be
+ * replayed and plotted). Applied only if the desired count is still `from` (else refused with
+ * CONFLICT: the decision was made on an older state, the next period decides again).
+ */
+export interface ServiceAutoscaleCommand {
+  readonly kind: 'service-autoscale';
+  readonly at: number;
+  readonly name: string;
+  /** The desired count the decision was made on. */
+  readonly from: number;
+  /** The new desired count (within [minReplicas, maxReplicas]). */
+  readonly desired: number;
+  /** Requests in flight summed over the gateways' fresh reports. */
+  readonly load: number;
+  /** `ceil(load / target)` within [minReplicas, maxReplicas], before step limit and hysteresis. */
+  readonly wanted: number;
+  /** Consecutive periods wanting fewer replicas, after this decision. */
+  readonly downStreak: number;
+  /**
+   * Why: `load` (the law), `preempted` (a higher-priority service needs the capacity: not a
+   * period decision, hysteresis does not apply), `held` (a higher-priority service is waiting for
+   * capacity, so no scale-up), `capped` (the global cap on replicas limited a scale-up).
+   */
+  readonly reason: 'load' | 'preempted' | 'held' | 'capped';
+  /** For `preempted`: the service that takes the capacity. */
+  readonly for?: string;
+}
+
 /** Every command the state machine applies. */
 export type ControlCommand =
   | SubmitCommand
@@ -191,7 +241,9 @@ export type ControlCommand =
   | TermStartCommand
   | ServicePutCommand
   | ServiceDeleteCommand
-  | ServiceScaleCommand;
+  | ServiceScaleCommand
+  | ServiceLoadCommand
+  | ServiceAutoscaleCommand;
 
 /** The command kinds, for exhaustive tables. */
 export type CommandKind = ControlCommand['kind'];

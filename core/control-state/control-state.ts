@@ -12,6 +12,8 @@ import { GroupInstances } from './group-instances.js';
 import { StartFailureTable, type StartFailureEntry } from './start-failures.js';
 import { spreadGroupOf } from '../job/spread-group.js';
 import { applyServiceCommand } from './apply-services.js';
+import { applyAutoscaleCommand } from './apply-autoscale.js';
+import { ServiceLoadTable, type ServiceLoadEntry } from './service-load.js';
 import { ServiceTable } from './service-table.js';
 import type { ServiceRecord } from '../services/service-model.js';
 import { applyWorkerCommand } from './apply-workers.js';
@@ -38,6 +40,8 @@ export interface ControlSnapshotData {
   readonly startFailures?: readonly StartFailureEntry[];
   /** Services (absent in snapshots taken before services existed). */
   readonly services?: readonly ServiceRecord[];
+  /** The gateways' latest load reports (absent in snapshots taken before the autoscaler). */
+  readonly serviceLoad?: readonly ServiceLoadEntry[];
 }
 
 /**
@@ -84,6 +88,8 @@ export class ControlState implements StateWriter {
   private readonly instances = new GroupInstances();
   /** Services and the index of their live replica jobs. */
   readonly services = new ServiceTable();
+  /** The gateways' latest load reports per service: the autoscaler's input. */
+  readonly serviceLoad = new ServiceLoadTable();
   private termNo = 0;
   private leaderId: string | null = null;
 
@@ -120,6 +126,9 @@ export class ControlState implements StateWriter {
       case 'service-delete':
       case 'service-scale':
         return applyServiceCommand(this, cmd);
+      case 'service-load':
+      case 'service-autoscale':
+        return applyAutoscaleCommand(this, cmd);
     }
   }
 
@@ -343,6 +352,7 @@ export class ControlState implements StateWriter {
       ended: [...this.endedAt].map(([name, e]) => [name, e.at, e.state] as const),
       startFailures: this.startFailures.list(),
       services: this.services.list(),
+      serviceLoad: this.serviceLoad.list(),
     };
   }
 
@@ -364,6 +374,7 @@ export class ControlState implements StateWriter {
     for (const w of data.workers) s.workerMap.set(w.id, { ...w, bookings: [] });
     const fx = noEffects();
     for (const r of data.services ?? []) s.services.put(r);
+    s.serviceLoad.restore(data.serviceLoad ?? []);
     for (const j of data.jobs) {
       for (const b of liveBookings(j).values()) s.book(b, b.bookedAt, fx);
       s.jobMap.set(j.name, j);

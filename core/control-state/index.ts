@@ -11,3 +11,6 @@ export * from './leader-reads.js';
 export * from './service-table.js';
 export * from './apply-services.js';
 export * from './reconcile-services.js';
+export * from './service-load.js';
+export * from './apply-autoscale.js';
+export * from './autoscale-input.js';

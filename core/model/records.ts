@@ -147,7 +147,8 @@ export type EventKind =
   | 'service-created'
   | 'service-updated'
   | 'service-deleted'
-  | 'service-scaled';
+  | 'service-scaled'
+  | 'service-autoscaled';
 
 /** Something that happened, kept for operators and experiments. */
 export interface ClusterEvent {

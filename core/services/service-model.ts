@@ -31,6 +31,34 @@ export interface ServiceSpec {
   readonly latency: { readonly softMs: number; readonly hardMs: number } | undefined;
   /** Served by the gateway without the API token. */
   readonly public: boolean;
+  /** Demand-driven scaling (docs/design/services.md, "The autoscaler's control law"); absent: none. */
+  readonly autoscale?: AutoscaleSpec | undefined;
+}
+
+/** A service's autoscaling target and pacing. */
+export interface AutoscaleSpec {
+  /** Requests in flight one replica should carry: `desired = ceil(load / target)`. */
+  readonly target: number;
+  /** How often the law decides for this service. */
+  readonly periodMs: number;
+  /** Most replicas added or removed by one decision. */
+  readonly maxStep: number;
+  /** No scale-down within this long of the last change. */
+  readonly coolDownMs: number;
+  /** Consecutive periods that must want fewer replicas before a scale-down. */
+  readonly downPeriods: number;
+}
+
+/** The autoscaler's memory of a service, kept in the control state so decisions replay exactly. */
+export interface AutoscaleMemory {
+  /** When the last `service-autoscale` decision was applied. */
+  readonly lastDecisionAt: number;
+  /** When a decision last changed the desired count (the cool-down runs from it). */
+  readonly lastChangeAt: number;
+  /** Consecutive decisions that wanted fewer replicas than desired. */
+  readonly downStreak: number;
+  /** The load the last decision saw. */
+  readonly load: number;
 }
 
 /** A service as the control state holds it. */
@@ -44,6 +72,8 @@ export interface ServiceRecord {
   readonly generation: number;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** The autoscaler's memory (absent until its first decision, and in records made before it). */
+  readonly autoscale?: AutoscaleMemory;
 }
 
 /** Defaults of the optional fields, in one place. */
@@ -57,6 +87,14 @@ export const SERVICE_DEFAULTS = Object.freeze({
   priority: 0,
   placement: 'spread' as const,
   public: false,
+});
+
+/** Defaults of `autoscale`'s optional fields, in one place. */
+export const AUTOSCALE_DEFAULTS = Object.freeze({
+  periodMs: 5_000,
+  maxStep: 2,
+  coolDownMs: 30_000,
+  downPeriods: 3,
 });
 
 /** The replica jobs' name prefix of `service`. */

@@ -3,7 +3,12 @@ import { imageReferenceProblem } from '../job/image-reference.js';
 import type { JobRules } from '../job/validate-job.js';
 import { NATIVE_TASK_FIELDS, normaliseTask } from '../job/normalise-task.js';
 import { SchemaValidator } from '../openapi/index.js';
-import { SERVICE_DEFAULTS, type ServiceSpec } from './service-model.js';
+import {
+  AUTOSCALE_DEFAULTS,
+  SERVICE_DEFAULTS,
+  type AutoscaleSpec,
+  type ServiceSpec,
+} from './service-model.js';
 
 /** The outcome of {@link validateService}: a normalised spec, or every problem found. */
 export type ServiceValidation =
@@ -55,6 +60,7 @@ export function validateService(body: unknown, rules: JobRules): ServiceValidati
       pointer: '/latency/softMs',
       message: `the soft limit (${latency.softMs} ms) is above the hard limit (${latency.hardMs} ms)`,
     });
+  const autoscale = autoscaleOf(raw['autoscale'] as Record<string, unknown> | undefined);
   if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
@@ -74,6 +80,19 @@ export function validateService(body: unknown, rules: JobRules): ServiceValidati
       placement: (raw['placement'] as 'spread' | 'pack' | undefined) ?? SERVICE_DEFAULTS.placement,
       latency: latency ? { softMs: latency.softMs, hardMs: latency.hardMs } : undefined,
       public: (raw['public'] as boolean | undefined) ?? SERVICE_DEFAULTS.public,
+      ...(autoscale ? { autoscale } : {}),
     },
+  };
+}
+
+/** `autoscale` with its defaults (the schema checked every field and its range). */
+function autoscaleOf(raw: Record<string, unknown> | undefined): AutoscaleSpec | undefined {
+  if (!raw) return undefined;
+  return {
+    target: raw['target'] as number,
+    periodMs: (raw['periodMs'] as number | undefined) ?? AUTOSCALE_DEFAULTS.periodMs,
+    maxStep: (raw['maxStep'] as number | undefined) ?? AUTOSCALE_DEFAULTS.maxStep,
+    coolDownMs: (raw['coolDownMs'] as number | undefined) ?? AUTOSCALE_DEFAULTS.coolDownMs,
+    downPeriods: (raw['downPeriods'] as number | undefined) ?? AUTOSCALE_DEFAULTS.downPeriods,
   };
 }

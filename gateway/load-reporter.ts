@@ -1,0 +1,90 @@
+import { SLEEP_CANCELLED, type Clock } from '../core/clock/clock.js';
+import type { ServiceLoadSample } from '../core/control-state/control-command.js';
+import type { IntentPort } from '../core/control-state/control-intent.js';
+import type { Logger } from '../core/log/logger.js';
+
+/** Options of the {@link LoadReporter}. */
+export interface LoadReporterOptions {
+  /** This gateway's id: the report's `source` (stable for its life, unique in the cluster). */
+  readonly source: string;
+  /** How often a report is sent. */
+  readonly periodMs: number;
+}
+
+/** What the reporter reads and sends through. */
+export interface LoadReporterDeps {
+  /** The gateway's averages since the last call (Gateway.takeLoad). */
+  readonly load: () => ServiceLoadSample[];
+  /** The leading JobManager (the control link). */
+  readonly control: IntentPort;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** Lifecycle: created → running → closing → closed. */
+export type LoadReporterState = 'created' | 'running' | 'closing' | 'closed';
+
+/**
+ * Sends the gateway's load to the leader every period as a `service-load` intent: the averaged
+ * requests in flight of every service that had traffic. A report replaces the previous one from
+ * this source, so once traffic stops one empty report says so, and nothing is sent while it stays
+ * quiet. A report the leader cannot take now is dropped (the next one replaces it anyway).
+ */
+export class LoadReporter {
+  private state: LoadReporterState = 'created';
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> = Promise.resolve();
+  private lastWasEmpty = true;
+
+  constructor(
+    private readonly options: LoadReporterOptions,
+    private readonly deps: LoadReporterDeps,
+  ) {
+    if (!(options.periodMs > 0))
+      throw new Error(`LoadReporter: periodMs must be > 0, got ${options.periodMs}`);
+  }
+
+  getState(): LoadReporterState {
+    return this.state;
+  }
+
+  run(): void {
+    if (this.state !== 'created') throw new Error(`LoadReporter.run in state ${this.state}`);
+    this.state = 'running';
+    this.loop = this.reports();
+  }
+
+  /** Takes the averages and sends them now (unless this and the last report are both empty). */
+  async reportNow(): Promise<void> {
+    const samples = this.deps.load();
+    if (samples.length === 0 && this.lastWasEmpty) return;
+    this.lastWasEmpty = samples.length === 0;
+    await this.deps.control.propose({
+      kind: 'service-load',
+      source: this.options.source,
+      periodMs: this.options.periodMs,
+      samples,
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.state = 'closing';
+    this.stopping.abort(SLEEP_CANCELLED);
+    await this.loop;
+    this.state = 'closed';
+  }
+
+  private async reports(): Promise<void> {
+    while (this.state === 'running') {
+      try {
+        await this.deps.clock.sleep(this.options.periodMs, this.stopping.signal);
+      } catch {
+        return;
+      }
+      await this.reportNow().catch((err: unknown) =>
+        this.deps.logger.debug({ err }, 'load report not taken; the next one replaces it'),
+      );
+    }
+  }
+}
