@@ -20,6 +20,7 @@ import { writeReport } from '../stress-client/report/write-report.js';
 import type { RunResult } from '../stress-client/run-result.js';
 import { simulate } from '../stress-client/virtual-time/simulate.js';
 import type { Workload } from '../stress-client/workload.js';
+import { registerHttpStressCommand } from './stress-http-command.js';
 import { startLocalFleet, type LocalFleet } from './stress-local-fleet.js';
 import {
   addStressOptions,
@@ -223,6 +224,8 @@ export function registerStressCommands(program: Command, io: StressIo = defaultI
       }),
     );
   }
+
+  registerHttpStressCommand(stress, { ...io, readToken, timestamp });
 
   const compare = program
     .command('compare')
