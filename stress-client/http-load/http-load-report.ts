@@ -17,6 +17,7 @@ import {
   replicasOverTime,
   summariseHttpLoad,
   type HttpLoadSummary,
+  type SecondPoint,
 } from './http-load-summary.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
@@ -42,7 +43,16 @@ export function replicasLatencySpec(result: HttpLoadResult): TopLevelSpec {
     type: 'nominal',
     title,
   });
-  const outcomes = outcomesPerSecond(result).map((p) => ({ ...p, timeEnd: p.time + 1 }));
+  // Stacked by hand (bottom → top: 2xx, other status, no answer): a ranged bar (x to x2) is not
+  // stacked by Vega-Lite, and empty outcomes are left out so they draw nothing.
+  const outcomes: (SecondPoint & { timeEnd: number; y0: number; y1: number })[] = [];
+  const stacked = new Map<number, number>();
+  for (const p of outcomesPerSecond(result)) {
+    if (p.value === 0) continue;
+    const y0 = stacked.get(p.time) ?? 0;
+    stacked.set(p.time, y0 + p.value);
+    outcomes.push({ ...p, timeEnd: p.time + 1, y0, y1: y0 + p.value });
+  }
   return {
     $schema: SCHEMA,
     title: `${result.service}: replicas and latency over time (${result.profile.kind} load)`,
@@ -83,7 +93,8 @@ export function replicasLatencySpec(result: HttpLoadResult): TopLevelSpec {
         encoding: {
           x,
           x2: { field: 'timeEnd' },
-          y: { field: 'value', type: 'quantitative', stack: 'zero', title: 'requests sent' },
+          y: { field: 'y0', type: 'quantitative', title: 'requests sent' },
+          y2: { field: 'y1' },
           color: {
             field: 'series',
             type: 'nominal',
