@@ -6,7 +6,8 @@
  * - `gateway-docker-cold-start`: zero → first response byte through the gateway, against a bare
  *   `docker run -d -p 0:8080 --cpuset-cpus 0 -m 16m` of the same image and command polled on its
  *   published port until the first byte of the same page; alternating round by round, p50/p99 of
- *   each and the ratio (goal ≤ 1.3×).
+ *   each and the ratio (goal ≤ 1.3×). Also request → the container's `State.StartedAt` on each
+ *   side: what placement and container start cost, apart from readiness probing.
  * - `gateway-docker-cold-100`: 100 concurrent cold requests → replica jobs ever made (must be 1)
  *   and the requests' p50/p99.
  * - `gateway-docker-added-latency`: the same GET to the same replica container, directly on its
@@ -73,8 +74,12 @@ function firstByte(
 }
 
 /** The bare baseline: `docker run` then poll the published port until the page's first byte. */
-async function bareColdStart(name: string, bare: Set<string>): Promise<number> {
+async function bareColdStart(
+  name: string,
+  bare: Set<string>,
+): Promise<{ firstByteMs: number; startedMs: number }> {
   const t0 = performance.now();
+  const wall0 = Date.now();
   bare.add(name);
   await run('docker', [
     'run',
@@ -96,7 +101,11 @@ async function bareColdStart(name: string, bare: Set<string>): Promise<number> {
   for (;;) {
     try {
       const r = await firstByte(`http://127.0.0.1:${port}/index.html`, false);
-      if (r.status === 200) return r.firstAt - t0;
+      if (r.status === 200) {
+        const firstByteMs = r.firstAt - t0;
+        const { stdout: started } = await run('docker', ['inspect', '-f', '{{.State.StartedAt}}', name]);
+        return { firstByteMs, startedMs: Date.parse(started.trim()) - wall0 };
+      }
     } catch {
       // Not listening yet (refused or reset while httpd starts).
     }
@@ -160,14 +169,26 @@ export async function dockerParts(): Promise<Record<string, unknown>[]> {
     // (1) cold start, gateway and bare docker run alternating.
     const viaGateway: number[] = [];
     const bareRun: number[] = [];
+    // Request → Docker's StartedAt of the container (its own clock, read afterwards, so nothing
+    // polls during the round): separates placement and container start from readiness probing.
+    const gatewayStarted: number[] = [];
+    const bareStarted: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const name = await create();
+      const wall0 = Date.now();
       const g = await firstByte(`${gatewayUrl}/${name}/index.html`, false, cluster.token);
       if (g.status !== 200) throw new Error(`cold request to ${name}: ${g.status}`);
       viaGateway.push(g.firstMs);
+      const [replica] = await containersOf(name);
+      if (replica) {
+        const inspect = await docker.getContainer(replica.Id).inspect();
+        gatewayStarted.push(Date.parse(inspect.State.StartedAt) - wall0);
+      }
       await remove(name);
       const bareName = `rswarm-bench-bare-${process.pid}-${i}`;
-      bareRun.push(await bareColdStart(bareName, bare));
+      const b = await bareColdStart(bareName, bare);
+      bareRun.push(b.firstByteMs);
+      bareStarted.push(b.startedMs);
       await run('docker', ['rm', '-f', bareName]);
       bare.delete(bareName);
     }
@@ -184,7 +205,10 @@ export async function dockerParts(): Promise<Record<string, unknown>[]> {
       ratioP50: Number((pct(gs, 50) / pct(bs, 50)).toFixed(2)),
       ratioP99: Number((pct(gs, 99) / pct(bs, 99)).toFixed(2)),
       goalRatio: 1.3,
+      gatewayContainerStartedP50Ms: round(pct(sorted(gatewayStarted), 50)),
+      bareContainerStartedP50Ms: round(pct(sorted(bareStarted), 50)),
       barePollMs: BARE_POLL_MS,
+      readinessBackoffMs: '200 doubling to 1000 (gateway defaults)',
     });
 
     // (3) 100 concurrent cold requests.
