@@ -112,7 +112,7 @@ describe('worker-link attacks on the real services', { timeout: 240_000 }, () =>
     docker.listContainers({ all: true, filters: { label: [`${LABELS.job}=${job}`] } });
   const inControl = async (): Promise<string> =>
     JSON.stringify([
-      (await workers()).map(({ lastHeartbeatAt: _l, ...w }: Record<string, unknown>) => w),
+      (await workers()).map(({ lastHeartbeatAt: _l, rtt: _r, ...w }: Record<string, unknown>) => w),
       (await c.api('GET', '/api/v1/jobs')).body,
     ]);
   /** The docker worker is joined, heartbeating and not lost. */
