@@ -99,6 +99,13 @@ async function runWarmUp(pool: ServicePool, ctx: ColdStartContext): Promise<void
         options.retryAfterSeconds,
       );
     }
+    // Backoff is for probing a replica that runs but does not answer yet; until one runs, the
+    // directory is asked at a short fixed pace, so a replica is probed as soon as it starts (a
+    // backoff that had grown during placement cost most of a second per cold start).
+    if (pool.unready().length === 0) {
+      await clock.sleep(Math.min(options.placementPollMs, left), ctx.signal);
+      continue;
+    }
     await clock.sleep(Math.min(delay, left), ctx.signal);
     delay = Math.min(delay * 2, options.readinessBackoffMaxMs);
   }

@@ -13,6 +13,12 @@ export interface GatewayOptions {
   readonly apiToken: string;
   /** How long a cold request waits for a replica to start and pass its probe. @defaultValue 30 000 */
   readonly coldStartBudgetMs?: number;
+  /**
+   * How often a cold start asks the directory while no replica runs yet (placed, image pulled,
+   * container started). Cheap (one query); short, so the first probe follows the start closely.
+   * @defaultValue 50
+   */
+  readonly placementPollMs?: number;
   /** First wait between readiness probes; it doubles up to the maximum. @defaultValue 200 */
   readonly readinessBackoffMs?: number;
   /** Longest wait between readiness probes. @defaultValue 1 000 */
@@ -44,6 +50,7 @@ export type CompiledGatewayOptions = Readonly<Required<GatewayOptions>>;
 export const GATEWAY_DEFAULTS = Object.freeze({
   host: '127.0.0.1',
   coldStartBudgetMs: 30_000,
+  placementPollMs: 50,
   readinessBackoffMs: 200,
   readinessBackoffMaxMs: 1_000,
   // A container answering HTTP copes with dozens of concurrent requests; past that, queueing at
@@ -73,6 +80,7 @@ export function compileGatewayOptions(options: GatewayOptions): CompiledGatewayO
   }
   const positive: (keyof GatewayOptions)[] = [
     'coldStartBudgetMs',
+    'placementPollMs',
     'readinessBackoffMs',
     'readinessBackoffMaxMs',
     'maxInFlightPerReplica',
