@@ -42,6 +42,9 @@ import { registerWorkerLatencyMetrics } from '../global-manager/latency-metrics.
 import { RetentionPruner } from '../global-manager/retention-pruner.js';
 import { ControlLeader } from '../job-manager/control-leader.js';
 import { Autoscaler } from '../job-manager/autoscaler.js';
+import { QueueLoadSampler } from '../job-manager/queue-load-sampler.js';
+import type { QueueLengthProbe } from '../core/services/queue-length-probe.js';
+import { RedisQueueLengthProbe } from '../core/services/redis-queue-length-probe.js';
 import { LoadReporter } from '../gateway/load-reporter.js';
 import { JobManagerService, SoloElection, type Election } from '../job-manager/job-manager-service.js';
 
@@ -105,6 +108,19 @@ async function openDurable(config: Config): Promise<{ durable: DurableState; loc
   return { durable: createMemoryDurableState(), location: 'memory (lost on restart)' };
 }
 
+/**
+ * The leader's queue-length probe: on the Redis of `backends.redisUrl` when the cluster runs on
+ * Redis (`backends.queue: redis`); none on the embedded backends, where a service with a queue
+ * target is warned about and its load counts as 0 (the probe connects only on its first read).
+ */
+function redisQueueProbe(config: Config, logger: Logger): QueueLengthProbe | undefined {
+  if (config.backends.queue !== 'redis') return undefined;
+  return new RedisQueueLengthProbe({
+    redisUrl: config.backends.redisUrl,
+    logger: logger.child({ component: 'queue-probe' }),
+  });
+}
+
 /** The election of this JobManager: Redis lease among several, or solo. */
 function electionFor(config: Config, id: string, logger: Logger): () => Election {
   const cl = config.cluster;
@@ -160,6 +176,11 @@ export async function startControlPlane(
     readonly clock?: Clock;
     /** Wraps the stores every component here uses (benchmarks count calls with it). */
     readonly instrumentStores?: (stores: Stores) => Stores;
+    /**
+     * Where the leader reads queue-length targets (tests pass a fake); default: Redis at
+     * `backends.redisUrl` when `backends.queue` is `redis`, else none (such services are warned about).
+     */
+    readonly queueProbe?: QueueLengthProbe;
   },
 ): Promise<RunningControlPlane> {
   const all = ['frontend', 'job-manager', 'global-manager', 'discovery'].every((c) =>
@@ -258,6 +279,16 @@ export async function startControlPlane(
       );
       autoscaler.run();
       started.push({ name: 'autoscaler', close: () => autoscaler.close() });
+      // The queue-length targets' input, also only while leading (docs/design/services.md).
+      const queueProbe = options.queueProbe ?? redisQueueProbe(config, jmLogger);
+      if (queueProbe && !options.queueProbe)
+        started.push({ name: 'queue-probe', close: () => queueProbe.close() });
+      const sampler = QueueLoadSampler.create(
+        { tickMs: config.services.autoscaleTickMs },
+        { leader, probe: queueProbe, clock, logger: jmLogger.child({ component: 'queue-sampler' }) },
+      );
+      sampler.run();
+      started.push({ name: 'queue-sampler', close: () => sampler.close() });
       control = new LocalControlLink(leader);
       // Components started below in this process send intents at once: wait (bounded) until the
       // leader has recovered. A JobManager alone in its process may be a standby: no wait.

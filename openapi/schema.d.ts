@@ -446,13 +446,19 @@ export interface components {
         };
         /**
          * @description Demand-driven scaling (docs/design/services.md, "The autoscaler's control law"): every
-         *     `periodMs` the leader sets `desired = ceil(inFlight / target)` within [minReplicas,
+         *     `periodMs` the leader sets `desired = ceil(load / target)` within [minReplicas,
          *     maxReplicas], at most `maxStep` replicas per decision; up at once, down only after
          *     `downPeriods` periods in a row wanting fewer and not within `coolDownMs` of the last change.
+         *     The load is the requests in flight from the gateways, or with `queue` the length of that
+         *     queue (and then only that).
          */
         AutoscaleInput: {
-            /** @description Requests in flight one replica should carry (from the gateways' reports). */
+            /**
+             * @description Load one replica should carry: requests in flight (from the gateways' reports), or with
+             *     `queue` items waiting in the queue.
+             */
             target: number;
+            queue?: components["schemas"]["AutoscaleQueue"];
             /** @default 5000 */
             periodMs: number;
             /** @default 2 */
@@ -461,6 +467,17 @@ export interface components {
             coolDownMs: number;
             /** @default 3 */
             downPeriods: number;
+        };
+        /**
+         * @description The queue-length target: the load is this queue's length, read on the leading JobManager
+         *     every `periodMs` from the Redis of `backends.redisUrl` (only when `backends.queue` is
+         *     `redis`; otherwise the leader logs a warning and the load counts as 0). Exactly one of
+         *     `redisList` (the key of a Redis list: `LLEN`) and `bullmqQueue` (a BullMQ queue with the
+         *     default `bull` prefix: its waiting, paused, delayed and prioritized jobs).
+         */
+        AutoscaleQueue: {
+            redisList?: string;
+            bullmqQueue?: string;
         };
         ServiceReplica: {
             /** @description The replica's job. */
@@ -500,7 +517,12 @@ export interface components {
                 maxStep: number;
                 coolDownMs: number;
                 downPeriods: number;
-                /** @description In-flight requests the last decision saw. */
+                /** @description The queue-length target, when the service has one. */
+                queue?: {
+                    redisList?: string;
+                    bullmqQueue?: string;
+                };
+                /** @description The load the last decision saw (in-flight requests, or queued items with `queue`). */
                 lastLoad?: number | null;
                 /** Format: date-time */
                 lastDecisionAt?: string | null;

@@ -1,11 +1,12 @@
 import { isTerminalJobState } from '../job/job-state.js';
 import type { AutoscaleInput } from '../services/autoscale.js';
+import { countsAsLoad } from '../services/queue-length-probe.js';
 import type { ControlState } from './control-state.js';
 
 /**
  * The control law's input read from the leader's state at `now` (core/services/autoscale.ts):
  * each service's record, its live replicas (placed, or waiting with the scheduler's reason), the
- * replicas being stopped, and the gateways' fresh load reports.
+ * replicas being stopped, and the fresh load reports (the gateways', or its queue's samples).
  */
 export function autoscaleInputOf(state: ControlState, now: number, maxReplicas: number): AutoscaleInput {
   return {
@@ -25,7 +26,8 @@ export function autoscaleInputOf(state: ControlState, now: number, maxReplicas: 
           unplaced: j.state === 'waiting' && j.unplacedReason !== null,
         })),
         stopping: jobs.length - live.length,
-        load: state.serviceLoad.loadOf(record.spec.name, now),
+        // A queue-length target counts only its queue's samples; in-flight only the gateways'.
+        load: state.serviceLoad.loadOf(record.spec.name, now, (source) => countsAsLoad(record.spec, source)),
       };
     }),
   };

@@ -50,11 +50,15 @@ export class ServiceLoadTable {
     }
   }
 
-  /** Requests in flight for `service` summed over the fresh reports at `now`; undefined: no report. */
-  loadOf(service: string, now: number): number | undefined {
+  /**
+   * Requests in flight for `service` summed over the fresh reports at `now`; undefined: no report.
+   * `counts` picks the sources that count (a queue-length target counts only its queue samples).
+   */
+  loadOf(service: string, now: number, counts: (source: string) => boolean = () => true): number | undefined {
     let sum: number | undefined;
-    for (const entries of this.bySource.values())
-      for (const e of entries) if (e.service === service && !stale(e, now)) sum = (sum ?? 0) + e.inFlight;
+    for (const [source, entries] of this.bySource)
+      if (counts(source))
+        for (const e of entries) if (e.service === service && !stale(e, now)) sum = (sum ?? 0) + e.inFlight;
     return sum;
   }
 

@@ -37,8 +37,17 @@ export interface ServiceSpec {
 
 /** A service's autoscaling target and pacing. */
 export interface AutoscaleSpec {
-  /** Requests in flight one replica should carry: `desired = ceil(load / target)`. */
+  /**
+   * Load one replica should carry: `desired = ceil(load / target)`. Requests in flight (from the
+   * gateways) without {@link AutoscaleSpec.queue}, items waiting in that queue with it.
+   */
   readonly target: number;
+  /**
+   * The queue-length target: the load is the length of this Redis list or BullMQ queue, sampled
+   * on the leader (job-manager/queue-load-sampler.ts), instead of the gateways' in-flight
+   * requests. Absent: in-flight requests.
+   */
+  readonly queue?: QueueTarget | undefined;
   /** How often the law decides for this service. */
   readonly periodMs: number;
   /** Most replicas added or removed by one decision. */
@@ -48,6 +57,17 @@ export interface AutoscaleSpec {
   /** Consecutive periods that must want fewer replicas before a scale-down. */
   readonly downPeriods: number;
 }
+
+/** A queue whose length is a service's load: a Redis list (`LLEN`) or a BullMQ queue. */
+export type QueueTarget =
+  | {
+      /** The key of a Redis list. */
+      readonly redisList: string;
+    }
+  | {
+      /** A BullMQ queue name (default `bull` prefix): its waiting, delayed and prioritized jobs. */
+      readonly bullmqQueue: string;
+    };
 
 /** The autoscaler's memory of a service, kept in the control state so decisions replay exactly. */
 export interface AutoscaleMemory {

@@ -7,6 +7,7 @@ import {
   AUTOSCALE_DEFAULTS,
   SERVICE_DEFAULTS,
   type AutoscaleSpec,
+  type QueueTarget,
   type ServiceSpec,
 } from './service-model.js';
 
@@ -60,7 +61,7 @@ export function validateService(body: unknown, rules: JobRules): ServiceValidati
       pointer: '/latency/softMs',
       message: `the soft limit (${latency.softMs} ms) is above the hard limit (${latency.hardMs} ms)`,
     });
-  const autoscale = autoscaleOf(raw['autoscale'] as Record<string, unknown> | undefined);
+  const autoscale = autoscaleOf(raw['autoscale'] as Record<string, unknown> | undefined, issues);
   if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
@@ -86,13 +87,45 @@ export function validateService(body: unknown, rules: JobRules): ServiceValidati
 }
 
 /** `autoscale` with its defaults (the schema checked every field and its range). */
-function autoscaleOf(raw: Record<string, unknown> | undefined): AutoscaleSpec | undefined {
+function autoscaleOf(
+  raw: Record<string, unknown> | undefined,
+  issues: FieldIssue[],
+): AutoscaleSpec | undefined {
   if (!raw) return undefined;
+  const queue = queueOf(raw['queue'] as Record<string, unknown> | undefined, issues);
   return {
     target: raw['target'] as number,
+    ...(queue ? { queue } : {}),
     periodMs: (raw['periodMs'] as number | undefined) ?? AUTOSCALE_DEFAULTS.periodMs,
     maxStep: (raw['maxStep'] as number | undefined) ?? AUTOSCALE_DEFAULTS.maxStep,
     coolDownMs: (raw['coolDownMs'] as number | undefined) ?? AUTOSCALE_DEFAULTS.coolDownMs,
     downPeriods: (raw['downPeriods'] as number | undefined) ?? AUTOSCALE_DEFAULTS.downPeriods,
   };
+}
+
+/**
+ * `autoscale.queue`: exactly one of `redisList` and `bullmqQueue` (the schema checked their
+ * types and formats; "exactly one" is said here, in words, rather than by the schema's
+ * min/maxProperties).
+ */
+function queueOf(raw: Record<string, unknown> | undefined, issues: FieldIssue[]): QueueTarget | undefined {
+  if (!raw) return undefined;
+  const list = raw['redisList'] as string | undefined;
+  const bull = raw['bullmqQueue'] as string | undefined;
+  if (list !== undefined && bull !== undefined) {
+    issues.push({
+      code: 'FIELD_FORMAT',
+      pointer: '/autoscale/queue',
+      message: 'autoscale.queue names one queue: either redisList or bullmqQueue, not both',
+    });
+    return undefined;
+  }
+  if (list !== undefined) return { redisList: list };
+  if (bull !== undefined) return { bullmqQueue: bull };
+  issues.push({
+    code: 'FIELD_REQUIRED',
+    pointer: '/autoscale/queue',
+    message: 'autoscale.queue needs redisList (a Redis list key) or bullmqQueue (a BullMQ queue name)',
+  });
+  return undefined;
 }

@@ -54,6 +54,8 @@ export interface ClusterOptions {
   readonly instrumentStores?: Parameters<typeof startControlPlane>[3]['instrumentStores'];
   /** Also run the services gateway (on a free port). */
   readonly gateway?: boolean;
+  /** Where the leader reads queue-length targets (see startControlPlane). */
+  readonly queueProbe?: Parameters<typeof startControlPlane>[3]['queueProbe'];
 }
 
 /** Starts FrontEnd, JobManager, GlobalManager and Discovery in process, then the workers. */
@@ -107,6 +109,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     {
       token: 'e2e-token',
       ...(options.instrumentStores ? { instrumentStores: options.instrumentStores } : {}),
+      ...(options.queueProbe ? { queueProbe: options.queueProbe } : {}),
     },
   );
   const workers: WorkerAgent[] = [];
