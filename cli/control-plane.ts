@@ -428,7 +428,7 @@ export async function startControlPlane(
       started.push({ name: 'gateway', close: () => gw.close() });
       const reporter = new LoadReporter(
         { source: `${hostname()}:${process.pid}:gateway:${gw.port}`, periodMs: config.gateway.loadReportMs },
-        { load: () => gw.takeLoad(), control, clock, logger: gwLogger },
+        { load: () => gw.takeLoad(), ready: () => gw.readyReplicas(), control, clock, logger: gwLogger },
       );
       reporter.run();
       started.push({ name: 'gateway-load', close: () => reporter.close() });

@@ -2,7 +2,7 @@ import type { ControlLink, ServiceState } from '../core/control-state/index.js';
 import { AppError } from '../core/errors/index.js';
 import type { JobRules } from '../core/job/index.js';
 import { redactEnv } from '../core/log/redact-secrets.js';
-import { validateService } from '../core/services/index.js';
+import { SERVICE_DEFAULTS, validateService } from '../core/services/index.js';
 import type { components } from '../openapi/schema.js';
 import { proposeOrThrow } from './control-plane-handlers.js';
 import type { HandlerResult, OperationHandlers } from './operation-handler.js';
@@ -33,8 +33,10 @@ export function serviceView({ record, replicas }: ServiceState): ServiceView {
     minReplicas: s.minReplicas,
     maxReplicas: s.maxReplicas,
     idleTimeoutMs: s.idleTimeoutMs,
+    healthGraceMs: s.healthGraceMs ?? SERVICE_DEFAULTS.healthGraceMs,
     priority: s.priority,
     placement: s.placement,
+    imageDigest: record.imageDigest ?? null,
     latency: s.latency ? { ...s.latency } : null,
     public: s.public,
     autoscale: s.autoscale

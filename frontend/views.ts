@@ -29,6 +29,7 @@ export function jobView(j: JobRecord): JobView {
         state: t.state,
         originalStatus: toOriginalStatus(t.state),
         image: spec?.image ?? '',
+        imageDigest: t.imageDigest ?? null,
         cores: t.cores,
         memoryBytes: t.memoryBytes,
         worker: t.workerId,

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monotonicNow, SLEEP_CANCELLED, type Clock } from '../core/clock/clock.js';
+import type { ServiceReadySample } from '../core/control-state/control-command.js';
+import { MAX_READY_REPLICAS, MAX_READY_SERVICES } from '../core/control-state/service-readiness.js';
 import type { Logger } from '../core/log/logger.js';
 import type { ReplicaDirectory } from '../core/services/replica-directory.js';
 import { ColdStartError, warmUp } from './cold-start.js';
@@ -119,6 +121,26 @@ export class Gateway {
    */
   takeLoad(): ReturnType<LoadMeter['take']> {
     return this.load.take(monotonicNow(this.deps.clock));
+  }
+
+  /**
+   * The replicas this gateway routes to now (a probe passed, not ejected), per service it knows:
+   * what it reports so a rolling replace waits for health (docs/design/services.md). A service
+   * with none is listed too: the gateway speaks for it, and says nothing is ready.
+   */
+  readyReplicas(): ServiceReadySample[] {
+    return this.lookup
+      .pools()
+      .map((pool) => ({
+        name: pool.service.name,
+        replicas: [...pool.replicas.values()]
+          .filter((r) => r.ready && r.health.tier !== 'ejected')
+          .map((r) => r.id)
+          .sort()
+          .slice(0, MAX_READY_REPLICAS),
+      }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .slice(0, MAX_READY_SERVICES);
   }
 
   /**

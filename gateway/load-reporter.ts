@@ -1,5 +1,5 @@
 import { SLEEP_CANCELLED, type Clock } from '../core/clock/clock.js';
-import type { ServiceLoadSample } from '../core/control-state/control-command.js';
+import type { ServiceLoadSample, ServiceReadySample } from '../core/control-state/control-command.js';
 import type { IntentPort } from '../core/control-state/control-intent.js';
 import type { Logger } from '../core/log/logger.js';
 
@@ -15,6 +15,11 @@ export interface LoadReporterOptions {
 export interface LoadReporterDeps {
   /** The gateway's averages since the last call (Gateway.takeLoad). */
   readonly load: () => ServiceLoadSample[];
+  /**
+   * The replicas the gateway found ready, per service it routes (Gateway.readyReplicas); absent:
+   * the reports say nothing about readiness.
+   */
+  readonly ready?: () => ServiceReadySample[];
   /** The leading JobManager (the control link). */
   readonly control: IntentPort;
   readonly clock: Clock;
@@ -26,9 +31,10 @@ export type LoadReporterState = 'created' | 'running' | 'closing' | 'closed';
 
 /**
  * Sends the gateway's load to the leader every period as a `service-load` intent: the averaged
- * requests in flight of every service that had traffic. A report replaces the previous one from
- * this source, so once traffic stops one empty report says so, and nothing is sent while it stays
- * quiet. A report the leader cannot take now is dropped (the next one replaces it anyway).
+ * requests in flight of every service that had traffic, and the replicas it found ready (the
+ * health gate of a rolling replace). A report replaces the previous one from this source, so once
+ * traffic stops and no replica is ready one empty report says so, and nothing is sent while it
+ * stays quiet (while replicas are ready it reports every period, so its word stays fresh). A report the leader cannot take now is dropped (the next one replaces it anyway).
  */
 export class LoadReporter {
   private state: LoadReporterState = 'created';
@@ -57,13 +63,16 @@ export class LoadReporter {
   /** Takes the averages and sends them now (unless this and the last report are both empty). */
   async reportNow(): Promise<void> {
     const samples = this.deps.load();
-    if (samples.length === 0 && this.lastWasEmpty) return;
-    this.lastWasEmpty = samples.length === 0;
+    const ready = this.deps.ready?.();
+    const empty = samples.length === 0 && !(ready ?? []).some((r) => r.replicas.length > 0);
+    if (empty && this.lastWasEmpty) return;
+    this.lastWasEmpty = empty;
     await this.deps.control.propose({
       kind: 'service-load',
       source: this.options.source,
       periodMs: this.options.periodMs,
       samples,
+      ...(ready ? { ready } : {}),
     });
   }
 

@@ -121,6 +121,12 @@ export class ControlLeader implements IntentPort {
     readonly settled: readonly { readonly p: Pending; readonly outcome: CommandOutcome }[];
   }[] = [];
   private dirty = false;
+  /**
+   * A service's reconcile asked to look again at a time (a rolling replace waiting for a grace
+   * period or a gateway's report): the timer kicks a cycle then, with `wakeDue` set.
+   */
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeDue = false;
   private round = 0;
   private sinceSnapshot = 0;
   private snapshotting: Promise<void> | undefined;
@@ -292,6 +298,7 @@ export class ControlLeader implements IntentPort {
     if (this.mode === 'closed') return;
     const wasLeading = this.mode === 'leading';
     this.mode = 'closed';
+    clearTimeout(this.wakeTimer);
     this.failPending('the JobManager is closing');
     await this.cycling;
     await this.finishing;
@@ -300,9 +307,25 @@ export class ControlLeader implements IntentPort {
     this.state = undefined;
   }
 
+  /** Kicks a cycle at `at` (clock ms) for the services' reconcile; replaces any earlier timer. */
+  private armWake(at: number | undefined): void {
+    clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    if (at === undefined || this.mode !== 'leading') return;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeDue = true;
+        this.kick();
+      },
+      Math.max(10, at - this.deps.clock.now()),
+    );
+    this.wakeTimer.unref();
+  }
+
   private kick(): void {
     if (this.cycling || this.mode !== 'leading') return;
-    if (this.pending.length === 0 && !this.dirty) return;
+    if (this.pending.length === 0 && !this.dirty && !this.wakeDue) return;
     // A snapshot is taken when memory equals the durable log with its records written: when it
     // is due, the pipeline drains first (the last finishing cycle takes it and kicks again).
     if (this.finishing && this.snapshotDue()) return;
@@ -341,7 +364,8 @@ export class ControlLeader implements IntentPort {
     }
     // Services whose replicas or definition changed: start or stop replicas to match, as
     // ordinary logged commands (a standby replaying the log never reconciles itself).
-    const services = state.services.takeDirty();
+    this.wakeDue = false;
+    const services = state.services.takeDirty(at);
     if (services.length > 0) {
       for (const cmd of reconcileServices(state, services, at)) {
         const out = state.apply(cmd);
@@ -353,6 +377,7 @@ export class ControlLeader implements IntentPort {
         }
       }
     }
+    this.armWake(state.services.nextWake());
     const t1 = performance.now();
     if (this.dirty || fx.schedule) {
       this.dirty = false;

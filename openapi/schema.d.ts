@@ -432,6 +432,13 @@ export interface components {
             /** @default 0 */
             priority: number;
             /**
+             * @description Rolling replace (a changed definition) of a service no gateway reports readiness for: a
+             *     new replica counts as ready once it has run this long. With a gateway routing the
+             *     service, a new replica is ready once the gateway's probe passed.
+             * @default 10000
+             */
+            healthGraceMs: number;
+            /**
              * @default spread
              * @enum {string}
              */
@@ -502,9 +509,17 @@ export interface components {
             minReplicas: number;
             maxReplicas: number;
             idleTimeoutMs: number;
+            healthGraceMs?: number;
             priority: number;
             /** @enum {string} */
             placement: "spread" | "pack";
+            /**
+             * @description The current generation's image by digest (`repo@sha256:…`, or the engine's image id
+             *     `sha256:…` for an image built locally), pinned when its first replica ran; new
+             *     replicas of this generation run it. Null until then; a changed definition starts
+             *     unpinned.
+             */
+            imageDigest?: string | null;
             latency?: {
                 softMs?: number;
                 hardMs?: number;
@@ -671,6 +686,11 @@ export interface components {
             state: components["schemas"]["TaskState"];
             originalStatus?: components["schemas"]["OriginalTaskStatus"];
             image?: string;
+            /**
+             * @description The image the current attempt's container runs, by digest, as its worker reported it
+             *     once running (`repo@sha256:…`, or the engine's image id `sha256:…`); null until then.
+             */
+            imageDigest?: string | null;
             cores: number;
             memoryBytes: number;
             worker?: string | null;

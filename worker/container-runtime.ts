@@ -83,6 +83,11 @@ export interface RuntimeEvent {
   readonly state: RuntimeState;
   readonly exitCode: number | null;
   readonly reason: string | null;
+  /**
+   * With `running`, when the runtime knows it: the image the container runs, by digest
+   * (`repo@sha256:…`, or the engine's image id `sha256:…`).
+   */
+  readonly imageDigest?: string;
 }
 
 export type RuntimeEventListener = (event: RuntimeEvent) => void;

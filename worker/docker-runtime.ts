@@ -20,6 +20,7 @@ import {
 } from './container-runtime.js';
 import { ContainerEvents, type ContainerEvent } from './docker/container-events.js';
 import { withHardening } from './docker/container-hardening.js';
+import { imageDigestOf } from './docker/image-digest.js';
 import { containerSpecOf } from './docker/container-spec.js';
 import { engineMessage, ignoringAlreadyDone, isNotFound, TaskStartError } from './docker/docker-errors.js';
 import { JobNetworks } from './docker/job-networks.js';
@@ -109,6 +110,8 @@ export class DockerRuntime implements ContainerRuntime {
   /** Containers with an `oom` event whose `die` has not been handled yet. */
   private readonly oomSeen = new Set<string>();
   private readonly pulls = new Map<string, Promise<void>>();
+  /** Task ref → its image by digest, known from the start or adoption; carried by `running`. */
+  private readonly digests = new Map<string, string>();
   private readonly closing = new AbortController();
   private readonly networks: JobNetworks;
   private readonly commands: DockerTaskCommands;
@@ -162,7 +165,7 @@ export class DockerRuntime implements ContainerRuntime {
     for (let tried = 1; ; tried++) {
       try {
         if (await this.adoptExisting(a, ref)) return;
-        await this.ensureImage(a.image);
+        this.rememberDigest(ref, await this.ensureImage(a.image));
         await this.createAndStart(a);
         this.emit({ ref, state: 'running', exitCode: null, reason: null });
         return;
@@ -310,6 +313,7 @@ export class DockerRuntime implements ContainerRuntime {
       return false;
     }
     this.logger.info({ ref, status: info.State.Status }, 'adopting the existing container');
+    this.rememberDigest(ref, await this.digestOfImage(info.Image, a.image));
     if (info.State.Status === 'created') {
       await container.start();
       this.emit({ ref, state: 'running', exitCode: null, reason: null });
@@ -321,11 +325,13 @@ export class DockerRuntime implements ContainerRuntime {
     return true;
   }
 
-  /** Inspects the image; pulls it, within pullTimeoutMs, when missing. One pull per image at a time. */
-  private async ensureImage(image: string): Promise<void> {
+  /**
+   * Inspects the image; pulls it, within pullTimeoutMs, when missing. One pull per image at a time.
+   * @returns the image by digest (image-digest.ts), when the engine tells
+   */
+  private async ensureImage(image: string): Promise<string | undefined> {
     try {
-      await this.docker.getImage(image).inspect();
-      return;
+      return imageDigestOf(await this.docker.getImage(image).inspect(), image);
     } catch (err) {
       if (!isNotFound(err)) throw new TaskStartError(`image ${image}: ${engineMessage(err)}`, { cause: err });
     }
@@ -335,6 +341,28 @@ export class DockerRuntime implements ContainerRuntime {
       this.pulls.set(image, pull);
     }
     await pull;
+    return this.digestOfImage(image, image);
+  }
+
+  /** `ref`'s image by digest, best effort (undefined when the engine does not answer). */
+  private async digestOfImage(ref: string, asked: string): Promise<string | undefined> {
+    try {
+      return imageDigestOf(await this.docker.getImage(ref).inspect(), asked);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Keeps the digest a task's `running` event carries (bounded like the other memories). */
+  private rememberDigest(ref: TaskRef, digest: string | undefined): void {
+    const key = taskRefKey(ref);
+    this.digests.delete(key);
+    if (digest === undefined) return;
+    this.digests.set(key, digest);
+    if (this.digests.size > MAX_REMEMBERED) {
+      const oldest = this.digests.keys().next().value;
+      if (oldest !== undefined) this.digests.delete(oldest);
+    }
   }
 
   private async pull(image: string): Promise<void> {
@@ -471,6 +499,9 @@ export class DockerRuntime implements ContainerRuntime {
     const previous = this.emitted.get(key);
     if (previous !== undefined && rank(event.state) <= rank(previous)) return;
     this.emitted.set(key, event.state);
-    for (const l of this.listeners) l(event);
+    const digest = event.state === 'running' ? this.digests.get(key) : undefined;
+    if (event.state !== 'running') this.digests.delete(key);
+    const out = digest && !event.imageDigest ? { ...event, imageDigest: digest } : event;
+    for (const l of this.listeners) l(out);
   }
 }

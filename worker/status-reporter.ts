@@ -16,6 +16,8 @@ export interface StatusUpdate {
   readonly exitCode: number | null;
   readonly reason: string | null;
   readonly at: number;
+  /** With `running`: the image the container runs, by digest. */
+  readonly imageDigest?: string | undefined;
 }
 
 export interface StatusReporterOptions {
@@ -133,6 +135,7 @@ export class StatusReporter {
       exitCode: update.exitCode,
       reason: update.reason,
       at: update.at,
+      ...(update.imageDigest ? { imageDigest: update.imageDigest } : {}),
     };
     const delay = this.options.retryMinMs;
     const pending: Pending = { report, nextAt: this.clock.now() + delay, delay };

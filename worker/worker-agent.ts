@@ -359,7 +359,7 @@ export class WorkerAgent {
 
   private onRuntimeEvent(e: RuntimeEvent): void {
     if (this.state === 'closed') return;
-    if (!this.advance(e.ref, e.state, e.exitCode, e.reason)) {
+    if (!this.advance(e.ref, e.state, e.exitCode, e.reason, e.imageDigest)) {
       this.logger.debug({ ref: e.ref, state: e.state }, 'ignored a runtime event that does not move forward');
     }
   }
@@ -374,8 +374,9 @@ export class WorkerAgent {
     const entry = this.tasks.advance(ref, state, exitCode, reason);
     if (!entry) return false;
     this.logger.debug({ ref, state, exitCode, reason }, 'task state');
-    this.reporter?.report({ ref, state, exitCode, reason, at: this.clock.now() });
+    this.reporter?.report({ ref, state, exitCode, reason, at: this.clock.now(), imageDigest });
     return true;
+    imageDigest?: string,
   }
 
   /** An end was durably recorded: the container is no longer needed as evidence, remove it. */

@@ -1,5 +1,6 @@
 import type { ServiceAutoscaleCommand, ServiceLoadCommand } from './control-command.js';
 import type { ServiceLoadTable } from './service-load.js';
+import type { ServiceReadyTable } from './service-readiness.js';
 import type { ServiceTable } from './service-table.js';
 import { noEffects, refused, type Effects } from './state-effects.js';
 
@@ -7,10 +8,12 @@ import { noEffects, refused, type Effects } from './state-effects.js';
 export interface AutoscaleStateWriter {
   readonly services: ServiceTable;
   readonly serviceLoad: ServiceLoadTable;
+  readonly serviceReady: ServiceReadyTable;
 }
 
 /**
- * Applies the autoscaler's commands: a gateway's load report (recorded as is), and a decision of
+ * Applies the autoscaler's commands: a gateway's load report (recorded as is, with the replicas it
+ * found ready), and a decision of
  * the control law (core/services/autoscale.ts), which sets the desired count and the law's memory
  * (last decision, last change, down streak) so that the next decision, live or replayed, is the
  * same. Starting and stopping replicas to match is the leader's reconcile, as for `service-scale`.
@@ -21,6 +24,8 @@ export function applyAutoscaleCommand(
 ): Effects {
   if (cmd.kind === 'service-load') {
     s.serviceLoad.record(cmd);
+    // A replica found ready (or no longer) may let a rolling replace go on.
+    for (const name of s.serviceReady.record(cmd)) s.services.markDirty(name);
     return noEffects();
   }
   const r = s.services.get(cmd.name);

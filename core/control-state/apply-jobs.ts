@@ -213,7 +213,14 @@ function reportsOfJob(s: StateWriter, name: string, list: readonly Report[], at:
   noteStarts(s, job, current, at);
   const out = applyReports(
     job,
-    current.map((x) => ({ task: x.task, state: x.state, exitCode: x.exitCode, reason: x.reason, at: x.at })),
+    current.map((x) => ({
+      task: x.task,
+      state: x.state,
+      exitCode: x.exitCode,
+      reason: x.reason,
+      at: x.at,
+      ...(x.imageDigest ? { imageDigest: x.imageDigest } : {}),
+    })),
   );
   if (!out.changed) return;
   let next = out.job;

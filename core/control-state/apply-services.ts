@@ -36,9 +36,10 @@ const clamp = (n: number, r: ServiceRecord): number =>
 
 function put(s: ServiceStateWriter, cmd: ServicePutCommand): Effects {
   const before = s.services.get(cmd.spec.name);
+  // A new generation starts unpinned: its digest is the one its first running replica reports.
   const record: ServiceRecord = before
     ? {
-        ...before,
+        ...unpinned(before),
         spec: cmd.spec,
         desired: clamp(before.desired, { ...before, spec: cmd.spec }),
         generation: before.generation + 1,
@@ -60,6 +61,13 @@ function put(s: ServiceStateWriter, cmd: ServicePutCommand): Effects {
     detail: `${cmd.spec.name} generation ${record.generation}`,
   });
   return fx;
+}
+
+/** `r` without its pinned digest (the key left out, not undefined: snapshots compare equal). */
+function unpinned(r: ServiceRecord): ServiceRecord {
+  const copy: { -readonly [K in keyof ServiceRecord]: ServiceRecord[K] } = { ...r };
+  delete copy.imageDigest;
+  return copy;
 }
 
 function remove(s: ServiceStateWriter, cmd: ServiceDeleteCommand): Effects {

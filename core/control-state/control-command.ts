@@ -193,6 +193,18 @@ export interface ServiceLoadCommand {
   /** How often this source reports (its staleness is counted in these periods). */
   readonly periodMs: number;
   readonly samples: readonly ServiceLoadSample[];
+  /**
+   * The replicas this gateway found ready (passed a probe, not ejected), for every service it
+   * routes; absent from gateways built before health-gated rollouts (they say nothing about
+   * readiness). See {@link ServiceReadySample}.
+   */
+  readonly ready?: readonly ServiceReadySample[];
+}
+
+/** One service's replicas (job names) a gateway found ready: a rolling replace waits for these. */
+export interface ServiceReadySample {
+  readonly name: string;
+  readonly replicas: readonly string[];
 }
 
 /**

@@ -14,6 +14,7 @@ import { spreadGroupOf } from '../job/spread-group.js';
 import { applyServiceCommand } from './apply-services.js';
 import { applyAutoscaleCommand } from './apply-autoscale.js';
 import { ServiceLoadTable, type ServiceLoadEntry } from './service-load.js';
+import { ServiceReadyTable, type ServiceReadyEntry } from './service-readiness.js';
 import { ServiceTable } from './service-table.js';
 import type { ServiceRecord } from '../services/service-model.js';
 import { applyWorkerCommand } from './apply-workers.js';
@@ -42,6 +43,8 @@ export interface ControlSnapshotData {
   readonly services?: readonly ServiceRecord[];
   /** The gateways' latest load reports (absent in snapshots taken before the autoscaler). */
   readonly serviceLoad?: readonly ServiceLoadEntry[];
+  /** The gateways' latest readiness reports (absent in snapshots taken before health-gated rollouts). */
+  readonly serviceReady?: readonly ServiceReadyEntry[];
 }
 
 /**
@@ -90,6 +93,8 @@ export class ControlState implements StateWriter {
   readonly services = new ServiceTable();
   /** The gateways' latest load reports per service: the autoscaler's input. */
   readonly serviceLoad = new ServiceLoadTable();
+  /** The replicas each gateway last found ready, per service: a rolling replace's health gate. */
+  readonly serviceReady = new ServiceReadyTable();
   private termNo = 0;
   private leaderId: string | null = null;
 
@@ -278,6 +283,8 @@ export class ControlState implements StateWriter {
       this.waiting.set(stored.name, waitingKey(stored));
       if (service) this.services.noteReplica(service.name, stored.name, service.replica, true);
     }
+    const digest = stored.tasks.find((t) => t.state === 'running' && t.imageDigest)?.imageDigest;
+    if (service && digest) this.services.pinDigest(service.name, service.generation, digest);
   }
 
   putWorker(next: WorkerRecord, fx: Effects): void {
@@ -353,6 +360,7 @@ export class ControlState implements StateWriter {
       startFailures: this.startFailures.list(),
       services: this.services.list(),
       serviceLoad: this.serviceLoad.list(),
+      serviceReady: this.serviceReady.list(),
     };
   }
 
@@ -375,6 +383,7 @@ export class ControlState implements StateWriter {
     const fx = noEffects();
     for (const r of data.services ?? []) s.services.put(r);
     s.serviceLoad.restore(data.serviceLoad ?? []);
+    s.serviceReady.restore(data.serviceReady ?? []);
     for (const j of data.jobs) {
       for (const b of liveBookings(j).values()) s.book(b, b.bookedAt, fx);
       s.jobMap.set(j.name, j);

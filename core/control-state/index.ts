@@ -12,5 +12,6 @@ export * from './service-table.js';
 export * from './apply-services.js';
 export * from './reconcile-services.js';
 export * from './service-load.js';
+export * from './service-readiness.js';
 export * from './apply-autoscale.js';
 export * from './autoscale-input.js';

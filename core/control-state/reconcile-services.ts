@@ -1,15 +1,28 @@
 import { isTerminalJobState } from '../job/job-state.js';
 import type { JobRecord } from '../model/records.js';
-import { replicaJobName, replicaJobSpec, type ServiceRecord } from '../services/service-model.js';
+import {
+  replicaJobName,
+  replicaJobSpec,
+  SERVICE_DEFAULTS,
+  type ServiceRecord,
+} from '../services/service-model.js';
 import type { CancelCommand, SubmitCommand } from './control-command.js';
+import type { ServiceReadyTable } from './service-readiness.js';
 import type { ServiceTable } from './service-table.js';
 
-/** What reconciling needs of the state (reads only). */
+/** What reconciling needs of the state (reads only, but for the leader's wake-ups). */
 export interface ServiceReads {
   readonly services: ServiceTable;
+  readonly serviceReady: ServiceReadyTable;
   job(name: string): JobRecord | undefined;
   hasEnded(name: string): boolean;
 }
+
+/**
+ * While a rolling replace waits on a gateway's word, how often the leader looks again anyway
+ * (the gateway's report may have gone stale: then the grace period decides).
+ */
+export const READY_RECHECK_MS = 1_000;
 
 /**
  * The commands that bring each named service's replicas to its desired count: pure, so the
@@ -18,9 +31,11 @@ export interface ServiceReads {
  * - Too few live replicas: submit new ones (current generation), under fresh names.
  * - Too many: cancel the surplus, unplaced ones first, then the newest.
  * - A new definition (rolling replace): one replica of the new generation pending at a time, and
- *   an old one cancelled for each new one that runs, so the running count never drops below the
- *   desired count while the image changes. (Running is what the leader knows; the gateway's
- *   readiness probes keep traffic off a replica that runs but does not answer yet.)
+ *   an old one cancelled for each new one that is **ready**, so the ready count never drops below
+ *   the desired count while the definition changes. Ready: a gateway's fresh report names it (it
+ *   passed the gateway's probe and is not ejected); for a service no gateway reports on, it has
+ *   run for the service's `healthGraceMs`. A replica still waiting for either asks the leader to
+ *   look again ({@link ServiceTable.wakeAt}), since nothing else may change meanwhile.
  */
 export function reconcileServices(
   s: ServiceReads,
@@ -60,15 +75,29 @@ function reconcileOne(
     out.push({ kind: 'cancel', at, job: j.name });
   };
 
-  const running = current.filter((j) => j.state === 'running').length;
-  // Old replicas carry the load until new ones run: keep as many as the running new ones lack.
-  const keepOld = Math.min(old.length, Math.max(0, r.desired - running));
+  const gateways = s.serviceReady.readyOf(r.spec.name, at);
+  const grace = r.spec.healthGraceMs ?? SERVICE_DEFAULTS.healthGraceMs;
+  let ready = 0;
+  for (const j of current) {
+    if (j.state !== 'running') continue;
+    const since = j.startedAt ?? at;
+    if (gateways ? gateways.has(j.name) : at - since >= grace) ready++;
+    else if (old.length > 0)
+      s.services.wakeAt(
+        r.spec.name,
+        gateways
+          ? Math.min(at + READY_RECHECK_MS, s.serviceReady.staleAt(r.spec.name, at) ?? at)
+          : since + grace,
+      );
+  }
+  // Old replicas carry the load until new ones are ready: keep as many as the ready new ones lack.
+  const keepOld = Math.min(old.length, Math.max(0, r.desired - ready));
   [...old]
     .sort(byCancelOrder)
     .slice(0, old.length - keepOld)
     .forEach(cancel);
   // While replacing, one new replica pending at a time; otherwise all that are missing at once.
-  const wantCurrent = old.length > 0 ? Math.min(r.desired, running + 1) : r.desired;
+  const wantCurrent = old.length > 0 ? Math.min(r.desired, ready + 1) : r.desired;
   if (current.length > wantCurrent) {
     [...current]
       .sort(byCancelOrder)

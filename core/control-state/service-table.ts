@@ -10,6 +10,11 @@ export class ServiceTable {
   private readonly records = new Map<string, ServiceRecord>();
   private readonly replicas = new Map<string, Set<string>>();
   private dirtyNames = new Set<string>();
+  /**
+   * When a service's reconcile should look again though nothing changed (a rolling replace waits
+   * for a grace period or for a stale gateway report): the leader's own memory, not control state.
+   */
+  private readonly wakes = new Map<string, number>();
 
   get(name: string): ServiceRecord | undefined {
     return this.records.get(name);
@@ -58,8 +63,45 @@ export class ServiceTable {
     this.dirtyNames.add(service);
   }
 
-  /** Services that changed since the last call (and forgets them). */
-  takeDirty(): string[] {
+  /**
+   * Pins the image digest of `service`'s `generation` (the first running replica that reported
+   * one wins); a no-op once pinned or for another generation.
+   */
+  pinDigest(service: string, generation: number, digest: string): void {
+    const record = this.records.get(service);
+    if (!record || record.generation !== generation || record.imageDigest !== undefined) return;
+    this.records.set(service, { ...record, imageDigest: digest });
+  }
+
+  /** Marks `service` for a reconcile (its replicas' readiness changed). */
+  markDirty(service: string): void {
+    if (this.records.has(service)) this.dirtyNames.add(service);
+  }
+
+  /** Asks for a reconcile of `service` at `at` (the earliest asked for wins). */
+  wakeAt(service: string, at: number): void {
+    const before = this.wakes.get(service);
+    if (before === undefined || at < before) this.wakes.set(service, at);
+  }
+
+  /** The earliest wake asked for, if any. */
+  nextWake(): number | undefined {
+    let next: number | undefined;
+    for (const at of this.wakes.values()) if (next === undefined || at < next) next = at;
+    return next;
+  }
+
+  /**
+   * Services that changed since the last call (and forgets them), with those whose wake is due
+   * at `now` when given.
+   */
+  takeDirty(now?: number): string[] {
+    if (now !== undefined)
+      for (const [name, at] of this.wakes)
+        if (at <= now) {
+          this.wakes.delete(name);
+          this.markDirty(name);
+        }
     if (this.dirtyNames.size === 0) return [];
     const names = [...this.dirtyNames].sort();
     this.dirtyNames = new Set();

@@ -77,6 +77,8 @@ export interface TaskReport {
   readonly exitCode: number | null;
   readonly reason: string | null;
   readonly at: number;
+  /** With `running`: the image the container runs, by digest. */
+  readonly imageDigest?: string | undefined;
 }
 
 /** The outcome of applying reports: the new record and the tasks that ended (to free). */
@@ -121,6 +123,7 @@ export function applyReports(job: JobRecord, reports: readonly TaskReport[]): Re
       reason: r.reason ?? (next === 'failed' && r.state === 'cancelled' ? 'stopped by its worker' : t.reason),
       startedAt: next === 'running' ? r.at : t.startedAt,
       finishedAt: isTerminalTaskState(next) ? r.at : t.finishedAt,
+      ...(next === 'running' && r.imageDigest ? { imageDigest: r.imageDigest } : {}),
     };
     tasks.set(r.task, updated);
     changed = true;

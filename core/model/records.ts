@@ -28,6 +28,11 @@ export interface TaskRecord {
   readonly moves?: number;
   /** Set by a migration until the target reports the task running: where it came from, when. */
   readonly moving?: { readonly from: string; readonly at: number } | null;
+  /**
+   * The image the current attempt's container runs, by digest (`repo@sha256:…`, or the engine's
+   * image id `sha256:…`), as its worker reported it with `running`; absent until then.
+   */
+  readonly imageDigest?: string;
 }
 
 /** A job as stored: the normalised spec plus lifecycle. One document per job. */

@@ -168,6 +168,8 @@ export const ackSchema = z.object({ type: z.literal('ack'), v, ids: z.array(z.st
 export type Ack = z.infer<typeof ackSchema>;
 
 /** JobManager → GlobalManager: tell these workers to run / stop these task attempts. */
+  /** With `running`: the image the container runs, by digest (`repo@sha256:…` or `sha256:…`). */
+  imageDigest: z.optional(z.string().min(1).max(512).regex(/^\S+$/)),
 export const dispatchSchema = z.object({
   type: z.literal('dispatch'),
   v,

@@ -33,6 +33,11 @@ export interface ServiceSpec {
   readonly public: boolean;
   /** Demand-driven scaling (docs/design/services.md, "The autoscaler's control law"); absent: none. */
   readonly autoscale?: AutoscaleSpec | undefined;
+  /**
+   * Rolling replace, for a service no gateway reports readiness for: a new replica counts as ready
+   * once it has run this long (absent: {@link SERVICE_DEFAULTS}.healthGraceMs).
+   */
+  readonly healthGraceMs?: number;
 }
 
 /** A service's autoscaling target and pacing. */
@@ -94,6 +99,13 @@ export interface ServiceRecord {
   readonly updatedAt: number;
   /** The autoscaler's memory (absent until its first decision, and in records made before it). */
   readonly autoscale?: AutoscaleMemory;
+  /**
+   * The image of the current generation by digest, pinned when its first replica ran with one
+   * (`repo@sha256:…`, or an engine's image id `sha256:…` for an image built locally); new
+   * replicas of this generation are created from it. Absent until then; a new definition
+   * starts unpinned.
+   */
+  readonly imageDigest?: string;
 }
 
 /** Defaults of the optional fields, in one place. */
@@ -107,6 +119,9 @@ export const SERVICE_DEFAULTS = Object.freeze({
   priority: 0,
   placement: 'spread' as const,
   public: false,
+  // A replica that runs this long without a gateway saying otherwise is taken as ready: long
+  // enough for a typical server to bind its port, short enough that a rollout is not slow.
+  healthGraceMs: 10_000,
 });
 
 /** Defaults of `autoscale`'s optional fields, in one place. */
@@ -133,7 +148,9 @@ export const REPLICA_TASK = 'replica';
 /**
  * The job that runs replica `n` of a service at `generation`. Its service port is published on a
  * port Docker picks (`hostPort: 0`), so no port is chosen by us and raced for. It is never
- * restarted or re-queued: when it ends the leader starts a new replica, under a new name.
+ * restarted or re-queued: when it ends the leader starts a new replica, under a new name. Its
+ * image is the generation's pinned digest once there is one, so every replica of a generation
+ * runs the same image even if its tag moves meanwhile.
  */
 export function replicaJobSpec(record: ServiceRecord, n: number): JobSpec {
   const s = record.spec;
@@ -148,7 +165,7 @@ export function replicaJobSpec(record: ServiceRecord, n: number): JobSpec {
     tasks: [
       {
         name: REPLICA_TASK,
-        image: s.image,
+        image: record.imageDigest ?? s.image,
         command: s.command,
         cores: s.cores,
         memoryBytes: s.memoryBytes,

@@ -77,6 +77,7 @@ export function validateService(body: unknown, rules: JobRules): ServiceValidati
       minReplicas,
       maxReplicas,
       idleTimeoutMs: (raw['idleTimeoutMs'] as number | undefined) ?? SERVICE_DEFAULTS.idleTimeoutMs,
+      healthGraceMs: (raw['healthGraceMs'] as number | undefined) ?? SERVICE_DEFAULTS.healthGraceMs,
       priority: (raw['priority'] as number | undefined) ?? SERVICE_DEFAULTS.priority,
       placement: (raw['placement'] as 'spread' | 'pack' | undefined) ?? SERVICE_DEFAULTS.placement,
       latency: latency ? { softMs: latency.softMs, hardMs: latency.hardMs } : undefined,

@@ -163,7 +163,13 @@ describe('services in the control state', () => {
     m.settle();
     assert.equal(m.running().length, 3);
     m.step(
-      [{ kind: 'service-put', at: 0, spec: spec({ minReplicas: 3, image: 'rswarm/busybox:v2' }) }],
+      [
+        {
+          kind: 'service-put',
+          at: 0,
+          spec: spec({ minReplicas: 3, image: 'rswarm/busybox:v2', healthGraceMs: 0 }),
+        },
+      ],
       false,
     );
     let maxPending = 0;
