@@ -15,7 +15,7 @@ import { clientSocketOptions, Keyring, type ServerLinkSecurity } from '../core/s
 import { createMemoryStores } from '../core/store/index.js';
 import { ZmqDispatchLink } from '../core/transport/index.js';
 import { GlobalManager } from '../global-manager/global-manager.js';
-import { assignmentFor, newKeys } from '../test/support/link-peers.js';
+import { assignmentFor, enrolAt, newKeys } from '../test/support/link-peers.js';
 
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 20_000);
 const ROUND_TRIPS = Number(process.env['BENCH_ROUND_TRIPS'] ?? 2000);
@@ -41,7 +41,7 @@ async function run(mode: 'plaintext' | 'curve'): Promise<Record<string, unknown>
     {
       endpoint: 'tcp://127.0.0.1:0',
       joinToken: TOKEN,
-      ...(security ? { security } : {}),
+      ...(security ? { security, enrolEndpoint: 'tcp://127.0.0.1:0' } : {}),
       heartbeatIntervalMs: 60_000,
       heartbeatTimeoutMs: 600_000,
       usageSampleIntervalMs: 0,
@@ -50,6 +50,10 @@ async function run(mode: 'plaintext' | 'curve'): Promise<Record<string, unknown>
   );
   gm.run();
   const workerKeys = newKeys();
+  if (security) {
+    const enrolled = await enrolAt(gm.enrolEndpoint as string, 'w1', TOKEN, workerKeys, serverKeys.publicKey);
+    if (enrolled?.type !== 'enrolled') throw new Error(`${mode}: enrolment failed`);
+  }
   const worker = new Dealer({
     linger: 0,
     routingId: 'w1',

@@ -75,7 +75,9 @@ async function fleetProcess(c: Cluster): Promise<ChildProcess> {
     cores: 32,
     memoryBytes: 64 * 1024 ** 3,
     heartbeatIntervalMs: 2000,
-    ...(c.config.cluster.linkSecurity === 'curve' ? { keysDir: c.config.cluster.keysDir } : {}),
+    ...(c.config.cluster.linkSecurity === 'curve'
+      ? { keysDir: c.config.cluster.keysDir, enrolEndpoint: c.config.cluster.enrolEndpoint }
+      : {}),
   };
   const child = spawn(process.execPath, ['--import', 'tsx', FLEET_SCRIPT, JSON.stringify(spec)], {
     stdio: ['pipe', 'pipe', 'inherit'],

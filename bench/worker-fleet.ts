@@ -18,6 +18,8 @@ import type { WorkerAgent } from '../worker/worker-agent.js';
 interface FleetSpec {
   readonly managerEndpoint: string;
   readonly discoveryEndpoint: string;
+  /** Where the workers enrol their keys (CurveZMQ link). */
+  readonly enrolEndpoint?: string;
   readonly prefix: string;
   readonly count: number;
   readonly cores: number;
@@ -46,6 +48,7 @@ for (let i = 0; i < spec.count; i++) {
           ? {
               joinToken: workerJoinToken(spec.keysDir, ''),
               security: workerLinkKeys(spec.keysDir, `${spec.prefix}${i}`, ''),
+              ...(spec.enrolEndpoint ? { enrolEndpoint: spec.enrolEndpoint } : {}),
             }
           : {}),
       },

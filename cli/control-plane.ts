@@ -311,7 +311,7 @@ export async function startControlPlane(
         {
           endpoint: cl.managerEndpoint,
           joinToken: link?.joinToken ?? cl.joinToken,
-          ...(link ? { security: link.server } : {}),
+          ...(link ? { security: link.server, enrolEndpoint: cl.enrolEndpoint } : {}),
           heartbeatIntervalMs: cl.heartbeatIntervalMs,
           heartbeatTimeoutMs: cl.heartbeatTimeoutMs,
           usageSampleIntervalMs: cl.usageSampleIntervalMs,

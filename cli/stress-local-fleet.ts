@@ -97,6 +97,7 @@ export async function startLocalFleet(
       backends: { store: 'memory', queue: 'memory' },
       cluster: {
         managerEndpoint: `tcp://127.0.0.1:${await freePort()}`,
+        enrolEndpoint: `tcp://127.0.0.1:${await freePort()}`,
         discoveryEndpoint: `tcp://127.0.0.1:${await freePort()}`,
         jobManagerEndpoint: `tcp://127.0.0.1:${await freePort()}`,
         heartbeatIntervalMs,

@@ -27,6 +27,7 @@ import {
   type ServerLinkSecurity,
 } from '../core/security/index.js';
 import { SerialSender } from '../core/transport/index.js';
+import { EnrolmentDesk } from './enrolment-desk.js';
 import { LatencyMonitor, type WorkerRtt } from './latency-monitor.js';
 import { sampleUsage } from './usage-sampler.js';
 
@@ -44,6 +45,11 @@ export interface GlobalManagerOptions {
    * control-plane peer, and refused when it speaks for anyone else. Absent: plaintext (tests).
    */
   readonly security?: ServerLinkSecurity;
+  /**
+   * Where new workers enrol their keys (required with `security`): the one socket that admits
+   * unknown keys, and does nothing else (see enrolment-desk.ts).
+   */
+  readonly enrolEndpoint?: string;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
   /** How often a utilisation sample of every worker is appended; 0 disables. */
@@ -112,6 +118,7 @@ export class GlobalManager {
   private readonly heardFrom = new Map<string, number>();
   private loop: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private desk: EnrolmentDesk | undefined;
   private sweeping: Promise<void> = Promise.resolve();
   private lastSampleAt = 0;
   /** Round trips to workers, timed ping → pong on this process's monotonic clock. */
@@ -142,9 +149,19 @@ export class GlobalManager {
     const guard = options.security
       ? await LinkGuard.create(options.security, 'manager', deps.logger)
       : undefined;
+    if (options.security && !options.enrolEndpoint) {
+      throw new Error('GlobalManager: a secured link needs an enrolment endpoint (cluster.enrolEndpoint)');
+    }
     const gm = new GlobalManager(options, deps, guard);
     try {
       await gm.router.bind(options.endpoint);
+      if (options.security && options.enrolEndpoint)
+        gm.desk = await EnrolmentDesk.create(
+          options.enrolEndpoint,
+          options.security,
+          options.joinToken,
+          deps,
+        );
     } catch (err) {
       gm.router.close();
       await guard?.close();
@@ -158,6 +175,11 @@ export class GlobalManager {
     return this.router.lastEndpoint ?? this.options.endpoint;
   }
 
+  /** The bound enrolment endpoint, on a secured link. */
+  get enrolEndpoint(): string | undefined {
+    return this.desk?.endpoint;
+  }
+
   getState(): GlobalManagerState {
     return this.state;
   }
@@ -167,6 +189,7 @@ export class GlobalManager {
     if (this.state !== 'created') throw new Error(`GlobalManager.run in state ${this.state}`);
     this.state = 'running';
     this.runAt = this.deps.clock.now();
+    this.desk?.run();
     this.loop = this.receive();
     this.timer = setInterval(() => {
       this.sweeping = this.sweeping
@@ -255,19 +278,11 @@ export class GlobalManager {
     };
     const tokenOk = this.options.joinToken === '' || secretsEqual(m.joinToken, this.options.joinToken);
     if (!this.guard) return tokenOk || refuse('join token refused');
+    // Only enrolled and control keys complete a handshake here (ZAP); enrolment has its own socket.
     if (who) {
       return (who.kind === 'worker' && who.workerId === m.workerId) || refuse('identity mismatch');
     }
-    if (m.publicKey === undefined) return refuse('unknown key: enrol with a public key and the join token');
-    if (m.joinToken === '' || !secretsEqual(m.joinToken, this.options.joinToken))
-      return refuse('join token refused');
-    if (!this.guard.proves(identity, m.workerId, m.publicKey))
-      return refuse('routing id not proven with this key');
-    const outcome = this.guard.security.keyring.enrol(m.workerId, m.publicKey, this.deps.clock.now());
-    if (outcome !== 'enrolled' && outcome !== 'known') return refuse(`key not enrolled: ${outcome}`);
-    if (outcome === 'enrolled')
-      this.deps.logger.info({ worker: m.workerId, publicKey: m.publicKey }, 'worker key enrolled');
-    return true;
+    return refuse('routing id not proven for an enrolled key: enrol at the enrolment endpoint first');
   }
 
   private async handle(identity: Buffer, m: Message, who: LinkIdentity | undefined): Promise<void> {
@@ -528,6 +543,7 @@ export class GlobalManager {
     await this.sender.drain();
     this.router.close();
     await this.loop;
+    await this.desk?.close();
     await this.guard?.close();
     this.state = 'closed';
   }

@@ -110,6 +110,7 @@ function workerEnv(spec: ClusterSpec, w: WorkerSpec, joinToken: string): Record<
     ...w.env,
     RSWARM_JOIN_TOKEN: joinToken,
     RSWARM_MANAGER_ENDPOINT: `tcp://${adv}:${cp.ports.globalManager}`,
+    RSWARM_ENROL_ENDPOINT: `tcp://${adv}:${cp.ports.enrolment}`,
     RSWARM_DISCOVERY_ENDPOINT: `tcp://${adv}:${cp.ports.discovery}`,
     RSWARM_WORKER_ID: w.workerId,
     RSWARM_WORKER_RUNTIME: w.runtime,
@@ -154,6 +155,7 @@ export function planBringUp(spec: ClusterSpec, inputs: PlanInputs): BringUpPlan 
         : { store: 'memory', queue: 'memory' },
     cluster: {
       managerEndpoint: `tcp://${bind}:${cp.ports.globalManager}`,
+      enrolEndpoint: `tcp://${bind}:${cp.ports.enrolment}`,
       discoveryEndpoint: `tcp://${bind}:${cp.ports.discovery}`,
       jobManagerEndpoint: `tcp://${bind}:${cp.ports.jobManager}`,
       joinToken: inputs.joinToken,

@@ -114,6 +114,8 @@ export const clusterFileSchema = z
           .object({
             frontend: port.default(5001),
             globalManager: port.default(3100),
+            /** The GlobalManager's enrolment socket (new workers' keys). */
+            enrolment: port.default(3101),
             discovery: port.default(4000),
             jobManager: port.default(2990),
           })

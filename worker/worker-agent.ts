@@ -47,6 +47,8 @@ export interface WorkerAgentDeps {
  * manager never does.
  */
 const MAX_REMEMBERED_ENDED = 10_000;
+/** Pause before an unanswered enrolment request is sent again (the GlobalManager may be starting). */
+const ENROL_RESEND_MS = 3000;
 
 const REASON_STOPPED = 'stopped by the GlobalManager';
 const REASON_NOT_DESIRED = 'not in the GlobalManager’s desired set';
@@ -80,6 +82,8 @@ export class WorkerAgent {
   private readonly stopping = new AbortController();
   private readonly loops: Promise<void>[] = [];
   private manager: DealerChannel | undefined;
+  /** The enrolment socket while enrolling (secured link). */
+  private desk: DealerChannel | undefined;
   private reporter: StatusReporter | undefined;
   private shutdown: Promise<void> | undefined;
   private readonly closed: Promise<void>;
@@ -127,9 +131,10 @@ export class WorkerAgent {
       );
       this.reporter.onAcked((r) => this.onAcked(r));
       for (const t of await this.runtime.list()) this.adopt(t);
-      this.manager = new DealerChannel(o.managerEndpoint, this.logger, o.workerId, o.security);
-      this.loops.push(this.receiveCommands(this.manager), this.heartbeat(this.manager));
-      this.sendJoin();
+      // A secured worker enrols its key first: the GlobalManager's main socket and Discovery
+      // admit enrolled keys only (docs/design/security.md).
+      if (o.security) this.loops.push(this.enrolThenJoin());
+      else this.connectManager();
       this.logger.info({ adopted: this.tasks.size }, 'joining');
     } catch (err) {
       await this.close();
@@ -171,6 +176,7 @@ export class WorkerAgent {
     }
     await this.tasks.settled();
     await this.reporter?.close();
+    this.desk?.close();
     this.manager?.close();
     await Promise.all(this.loops);
     this.state = 'closed';
@@ -370,13 +376,13 @@ export class WorkerAgent {
     state: ReportedState,
     exitCode: number | null,
     reason: string | null,
+    imageDigest?: string,
   ): boolean {
     const entry = this.tasks.advance(ref, state, exitCode, reason);
     if (!entry) return false;
     this.logger.debug({ ref, state, exitCode, reason }, 'task state');
     this.reporter?.report({ ref, state, exitCode, reason, at: this.clock.now(), imageDigest });
     return true;
-    imageDigest?: string,
   }
 
   /** An end was durably recorded: the container is no longer needed as evidence, remove it. */
@@ -396,23 +402,75 @@ export class WorkerAgent {
     );
   }
 
-  private sendJoin(): void {
+  /** Connects to the GlobalManager, starts the command and heartbeat loops and sends the join. */
+  private connectManager(): void {
     const o = this.options;
-    this.manager?.send(
-      {
-        type: 'join',
-        v: PROTOCOL_VERSION,
-        workerId: o.workerId,
-        joinToken: o.joinToken,
-        ...(o.security ? { publicKey: o.security.keyPair.publicKey } : {}),
-        runtime: this.runtime.kind,
-        coreIds: [...o.coreIds],
-        memoryBytes: o.memoryBytes,
-        running: this.tasks.active().map((e) => refOf(e.ref)),
-        features: [...WORKER_FEATURES],
-      },
-      'join',
-    );
+    this.manager = new DealerChannel(o.managerEndpoint, this.logger, o.workerId, o.security);
+    this.loops.push(this.receiveCommands(this.manager), this.heartbeat(this.manager));
+    this.sendJoin();
+  }
+
+  /**
+   * Enrols this worker's key at the GlobalManager's enrolment socket (a `join` with the token and
+   * the key, repeated every few seconds until answered, as the GlobalManager may not be up yet),
+   * then connects for real. A refusal closes the agent, as a refused join does.
+   */
+  private async enrolThenJoin(): Promise<void> {
+    const o = this.options;
+    const desk = new DealerChannel(o.enrolEndpoint as string, this.logger, o.workerId, o.security);
+    this.desk = desk;
+    const signal = this.stopping.signal;
+    const ask = (): void => desk.send(this.joinMessage(), 'enrol');
+    ask();
+    const resend = setInterval(ask, ENROL_RESEND_MS);
+    let refusal: string | undefined;
+    let enrolled = false;
+    try {
+      for await (const m of desk.messages()) {
+        if (m.type === 'enrolled' && m.workerId === o.workerId) {
+          enrolled = true;
+          break;
+        }
+        if (m.type === 'reject') {
+          refusal = m.reason;
+          break;
+        }
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'enrolment connection failed');
+    } finally {
+      clearInterval(resend);
+      desk.close();
+      this.desk = undefined;
+    }
+    if (signal.aborted) return;
+    if (!enrolled) {
+      this.logger.error({ reason: refusal ?? 'no answer' }, 'enrolment refused; closing');
+      void this.close();
+      return;
+    }
+    this.logger.info('key enrolled');
+    this.connectManager();
+  }
+
+  private joinMessage(): Message {
+    const o = this.options;
+    return {
+      type: 'join',
+      v: PROTOCOL_VERSION,
+      workerId: o.workerId,
+      joinToken: o.joinToken,
+      ...(o.security ? { publicKey: o.security.keyPair.publicKey } : {}),
+      runtime: this.runtime.kind,
+      coreIds: [...o.coreIds],
+      memoryBytes: o.memoryBytes,
+      running: this.tasks.active().map((e) => refOf(e.ref)),
+      features: [...WORKER_FEATURES],
+    };
+  }
+
+  private sendJoin(): void {
+    this.manager?.send(this.joinMessage(), 'join');
   }
 
   private async heartbeat(manager: DealerChannel): Promise<void> {

@@ -31,6 +31,11 @@ export const workerOptionsSchema = z
     /** Discovery ROUTER address, where reports go. */
     discoveryEndpoint: endpoint,
     /**
+     * The GlobalManager's enrolment address (`cluster.enrolEndpoint`): with `security`, the worker
+     * enrols its key there (join token once) before it connects anywhere else.
+     */
+    enrolEndpoint: endpoint.optional(),
+    /**
      * CurveZMQ: this worker's key pair and the control plane's public key (Z85). Absent, the
      * links are plaintext (tests only; the CLI always sets it).
      */
@@ -96,6 +101,10 @@ export const workerOptionsSchema = z
   .refine((o) => o.startRetryMaxMs >= o.startRetryMinMs, {
     path: ['startRetryMaxMs'],
     message: 'must be at least startRetryMinMs',
+  })
+  .refine((o) => !o.security || o.enrolEndpoint !== undefined, {
+    path: ['enrolEndpoint'],
+    message: 'a secured worker enrols its key first: set the enrolment endpoint',
   });
 
 /** What a caller may pass: only the three addresses and the id are required. */

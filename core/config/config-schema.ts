@@ -118,6 +118,11 @@ export const configSchema = z
       .object({
         /** ZeroMQ ROUTER address of the GlobalManager. @defaultValue "tcp://127.0.0.1:3100" */
         managerEndpoint: z.string().default('tcp://127.0.0.1:3100'),
+        /**
+         * ZeroMQ address where new workers enrol their keys with the join token (`curve` link
+         * only; docs/design/security.md). @defaultValue "tcp://127.0.0.1:3101"
+         */
+        enrolEndpoint: z.string().default('tcp://127.0.0.1:3101'),
         /** ZeroMQ address where Discovery receives worker reports. @defaultValue "tcp://127.0.0.1:4000" */
         discoveryEndpoint: z.string().default('tcp://127.0.0.1:4000'),
         /**

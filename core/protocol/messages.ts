@@ -65,6 +65,14 @@ export const joinSchema = z.object({
 });
 export type Join = z.infer<typeof joinSchema>;
 
+/**
+ * GlobalManager's enrolment socket → worker: its key is enrolled (or already was) as `workerId`;
+ * it may now connect to the GlobalManager's main socket and to Discovery, which admit enrolled
+ * keys only. The request is a {@link joinSchema} message carrying the join token and the key.
+ */
+export const enrolledSchema = z.object({ type: z.literal('enrolled'), v, workerId: name });
+export type Enrolled = z.infer<typeof enrolledSchema>;
+
 /** Worker → GlobalManager: liveness. */
 export const heartbeatSchema = z.object({ type: z.literal('heartbeat'), v, workerId: name, at: z.number() });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
@@ -160,6 +168,8 @@ export const reportSchema = taskRefSchema.extend({
   exitCode: z.number().int().nullable(),
   reason: z.string().max(4096).nullable(),
   at: z.number(),
+  /** With `running`: the image the container runs, by digest (`repo@sha256:…` or `sha256:…`). */
+  imageDigest: z.optional(z.string().min(1).max(512).regex(/^\S+$/)),
 });
 export type Report = z.infer<typeof reportSchema>;
 
@@ -168,8 +178,6 @@ export const ackSchema = z.object({ type: z.literal('ack'), v, ids: z.array(z.st
 export type Ack = z.infer<typeof ackSchema>;
 
 /** JobManager → GlobalManager: tell these workers to run / stop these task attempts. */
-  /** With `running`: the image the container runs, by digest (`repo@sha256:…` or `sha256:…`). */
-  imageDigest: z.optional(z.string().min(1).max(512).regex(/^\S+$/)),
 export const dispatchSchema = z.object({
   type: z.literal('dispatch'),
   v,
@@ -251,6 +259,7 @@ export const messageSchema = z.discriminatedUnion('type', [
   pongSchema,
   latencyQuerySchema,
   latencyReportSchema,
+  enrolledSchema,
 ]);
 export type Message = z.infer<typeof messageSchema>;
 export type MessageType = Message['type'];

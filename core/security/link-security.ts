@@ -79,13 +79,13 @@ export class LinkGuard {
   /** Registers a ZAP domain for one server socket. */
   static async create(
     security: ServerLinkSecurity,
-    role: 'manager' | 'discovery' | 'bench',
+    role: 'manager' | 'enrolment' | 'discovery' | 'bench',
     logger: Logger,
   ): Promise<LinkGuard> {
     const domain = `rswarm-${role}-${randomUUID()}`;
     const release = await ZapHandler.register(
       domain,
-      (key) => admit(security, key, role !== 'discovery'),
+      (key) => admit(security, key, role === 'enrolment' || role === 'bench'),
       logger,
     );
     return new LinkGuard(security, domain, release);
@@ -157,14 +157,13 @@ export class LinkGuard {
 
 /**
  * The ZAP policy: revoked keys are refused; control and enrolled keys are admitted as who they
- * are. Unknown keys are admitted as `enrolling` only where a new worker must get through to enrol
- * (`enrolment`: the GlobalManager); Discovery refuses them. That matters because zeromq.js does
- * not say which key sent a message: a connection is trusted by the routing proof it carries, and
- * a copied proof is usable with any key the socket admits. At Discovery a copied proof (with a
- * stranger's key) could otherwise forge a worker's reports. A worker therefore connects its
- * report socket only once its join is accepted (libzmq does not retry a refused handshake), and
- * an unknown key rereads the keyring file first, since the GlobalManager may have just enrolled
- * it from another process.
+ * are. Unknown keys are admitted (as `enrolling`) only on the GlobalManager's enrolment socket,
+ * which does nothing but enrol; the GlobalManager's main socket and Discovery refuse them. That
+ * matters because zeromq.js does not say which key sent a message: a connection is trusted by the
+ * routing proof it carries, and a copied proof would be usable with any key a socket admits. A
+ * worker therefore enrols first, then connects its other sockets (libzmq does not retry a
+ * refused handshake), and an unknown key rereads the keyring file first, since the enrolment
+ * socket may have enrolled it a moment ago, possibly in another process.
  */
 function admit(security: ServerLinkSecurity, publicKey: string, enrolment: boolean): ZapVerdict {
   const keyring = security.keyring;

@@ -28,7 +28,7 @@ import { SimulatedRuntime } from '../../worker/simulated-runtime.js';
 import { WorkerAgent } from '../../worker/worker-agent.js';
 import { startCluster, waitFor } from '../support/control-plane-harness.js';
 import { listen } from '../support/http-harness.js';
-import { connectPeer, joinOf, newKeys, sleep, type Peer } from '../support/link-peers.js';
+import { connectPeer, enrolAt, joinOf, newKeys, sleep, type Peer } from '../support/link-peers.js';
 import { TEST_RULES } from '../support/sample-job.js';
 
 const TOKEN = 'join-token-for-tests';
@@ -58,6 +58,7 @@ async function cluster() {
   const gm = await GlobalManager.create(
     {
       endpoint: 'tcp://127.0.0.1:0',
+      enrolEndpoint: 'tcp://127.0.0.1:0',
       joinToken: TOKEN,
       security,
       heartbeatIntervalMs: HEARTBEAT_MS,
@@ -89,6 +90,7 @@ async function cluster() {
         workerId,
         joinToken: TOKEN,
         managerEndpoint: gm.endpoint,
+        enrolEndpoint: gm.enrolEndpoint,
         discoveryEndpoint: discovery.endpoint,
         security: { keyPair: newKeys(), serverPublicKey: serverKeys.publicKey },
         heartbeatIntervalMs: HEARTBEAT_MS,
@@ -187,6 +189,10 @@ test('a FrontEnd in another process reads the round trips over the command link;
     assert.ok(seriesOf(await registry.metrics(), RTT_EWMA_METRIC, 'w1') !== undefined);
     // A worker's key may not read them.
     const keyPair = newKeys();
+    assert.equal(
+      (await enrolAt(c.gm.enrolEndpoint as string, 'spy', TOKEN, keyPair, c.serverKeys.publicKey))?.type,
+      'enrolled',
+    );
     const spy = connectPeer(c.gm.endpoint, {
       principal: 'spy',
       curve: { keyPair, serverPublicKey: c.serverKeys.publicKey },
@@ -230,6 +236,10 @@ test('forged or unasked-for pongs are no samples; a worker without the ping feat
     await c.agent('w1');
     // An older worker: its join announces no features. It joins, heartbeats and is not lost.
     const keyPair = newKeys();
+    assert.equal(
+      (await enrolAt(c.gm.enrolEndpoint as string, 'old', TOKEN, keyPair, c.serverKeys.publicKey))?.type,
+      'enrolled',
+    );
     const old = connectPeer(c.gm.endpoint, {
       principal: 'old',
       curve: { keyPair, serverPublicKey: c.serverKeys.publicKey },

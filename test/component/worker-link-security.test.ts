@@ -25,7 +25,15 @@ import { ZmqDispatchLink, ZmqWorkerCommandLink } from '../../core/transport/inde
 import { Discovery } from '../../discovery/discovery.js';
 import { GlobalManager } from '../../global-manager/global-manager.js';
 import { waitFor } from '../support/control-plane-harness.js';
-import { assignmentFor, connectPeer, joinOf, newKeys, sleep, type Peer } from '../support/link-peers.js';
+import {
+  assignmentFor,
+  connectPeer,
+  enrolAt,
+  joinOf,
+  newKeys,
+  sleep,
+  type Peer,
+} from '../support/link-peers.js';
 
 const TOKEN = 'join-token-for-tests';
 const HEARTBEAT_MS = 50;
@@ -50,6 +58,7 @@ async function cluster(keyring: Keyring = Keyring.inMemory()) {
   const gm = await GlobalManager.create(
     {
       endpoint: 'tcp://127.0.0.1:0',
+      enrolEndpoint: 'tcp://127.0.0.1:0',
       joinToken: TOKEN,
       security,
       heartbeatIntervalMs: HEARTBEAT_MS,
@@ -65,13 +74,16 @@ async function cluster(keyring: Keyring = Keyring.inMemory()) {
   const dispatch = new ZmqDispatchLink(gm.endpoint, controlSecurity);
   const peers: Peer[] = [];
   const heartbeats: NodeJS.Timeout[] = [];
-  /** An honest worker: its own key, enrolled with the token, heartbeating. */
+  const enrolEndpoint = gm.enrolEndpoint as string;
+  /** An honest worker: its own key, enrolled with the token, then joined and heartbeating. */
   const worker = async (workerId: string): Promise<Peer & { reports: Peer; keyPair: CurveKeyPair }> => {
     const keyPair = newKeys();
     const curve = { keyPair, serverPublicKey: serverKeys.publicKey };
+    const enrolled = await enrolAt(enrolEndpoint, workerId, TOKEN, keyPair, serverKeys.publicKey);
+    assert.equal(enrolled?.type, 'enrolled', JSON.stringify(enrolled));
     const p = connectPeer(gm.endpoint, { principal: workerId, curve });
     peers.push(p);
-    await p.send(joinOf(workerId, TOKEN, keyPair.publicKey));
+    await p.send(joinOf(workerId, '', keyPair.publicKey));
     await waitFor(
       `${workerId} synced`,
       () => Promise.resolve(p.received.find((m) => m.type === 'sync')),
@@ -99,7 +111,19 @@ async function cluster(keyring: Keyring = Keyring.inMemory()) {
     await discovery.close();
     await gm.close();
   };
-  return { gm, discovery, dispatch, intents, security, serverKeys, controlSecurity, worker, attacker, close };
+  return {
+    gm,
+    enrolEndpoint,
+    discovery,
+    dispatch,
+    intents,
+    security,
+    serverKeys,
+    controlSecurity,
+    worker,
+    attacker,
+    close,
+  };
 }
 
 type Cluster = Awaited<ReturnType<typeof cluster>>;
@@ -122,7 +146,7 @@ async function withCluster(fn: (c: Cluster, w1: Worker) => Promise<void>, keyrin
   }
 }
 
-test('an enrolled worker joins once with the token, then receives what the control plane dispatches', () =>
+test('a worker enrols its key with the token, joins without it, then receives what the control plane dispatches', () =>
   withCluster(async (c, w1) => {
     assert.equal(c.security.keyring.keyOf('w1'), w1.keyPair.publicKey);
     await c.dispatch.dispatch({ assign: [assignmentFor('w1', 'good')], stop: [] });
@@ -178,6 +202,30 @@ test('a DEALER reusing a worker routing id without its key gets nothing and does
     assert.deepEqual(c.gm.connectedWorkers(), ['w1']);
     // The hijackers' routing ids are not w1's proven one.
     assert.notEqual(provenRoutingId('w1', stranger.keyPair, c.serverKeys.publicKey), 'w1');
+  }));
+
+test("a worker's routing proof, copied, is useless with another key: neither the GlobalManager nor Discovery admits it", () =>
+  withCluster(async (c, w1) => {
+    const copied = provenRoutingId('w1', w1.keyPair, c.serverKeys.publicKey);
+    const stranger = { keyPair: newKeys(), serverPublicKey: c.serverKeys.publicKey };
+    const thief = c.attacker(c.gm.endpoint, { routingId: copied, curve: stranger });
+    await thief.send(joinOf('w1', ''));
+    await thief.send({ type: 'heartbeat', v: PROTOCOL_VERSION, workerId: 'w1', at: Date.now() });
+    const forger = c.attacker(c.discovery.endpoint, { routingId: copied, curve: stranger });
+    await forger.send({
+      ...{ type: 'report', v: PROTOCOL_VERSION, id: 'copied', job: 'victim', task: 't0', attempt: 0 },
+      ...{ workerId: 'w1', state: 'finished', exitCode: 0, reason: null, at: Date.now() },
+    });
+    await c.dispatch.dispatch({ assign: [assignmentFor('w1', 'after-copy')], stop: [] });
+    await waitFor('w1 assigned', () => Promise.resolve(w1.received.find((m) => m.type === 'assign')), 5000);
+    await sleep(300);
+    assert.deepEqual(thief.received, []);
+    assert.deepEqual(forger.received, []);
+    assert.deepEqual(
+      c.intents.flatMap((i) => (i.kind === 'reports' ? i.reports.map((r) => r.id) : [])),
+      [],
+    );
+    assert.deepEqual(c.gm.connectedWorkers(), ['w1']);
   }));
 
 test("a forged report to Discovery for another worker's task is refused", () =>
@@ -245,30 +293,22 @@ test('an unauthenticated command {leave} is refused; the control plane may still
 
 test('tokenless, wrong-token and wrong-key joins are refused; a revoked worker is cut off', () =>
   withCluster(async (c, w1) => {
-    const rejectsOf = (p: Peer): string[] =>
-      p.received.flatMap((m) => (m.type === 'reject' && !m.rejoin ? [m.reason] : []));
-    const enrol = (workerId: string, token: string) => {
-      const keyPair = newKeys();
-      const p = c.attacker(c.gm.endpoint, {
-        principal: workerId,
-        curve: { keyPair, serverPublicKey: c.serverKeys.publicKey },
-      });
-      return { p, join: () => p.send(joinOf(workerId, token, keyPair.publicKey)) };
+    const enrol = async (workerId: string, token: string): Promise<string | undefined> => {
+      const answer = await enrolAt(c.enrolEndpoint, workerId, token, newKeys(), c.serverKeys.publicKey);
+      return answer?.type === 'reject' ? answer.reason : answer?.type;
     };
-    const tokenless = enrol('w3', '');
-    await tokenless.join();
-    const wrongToken = enrol('w4', 'guess');
-    await wrongToken.join();
-    const wrongKey = enrol('w1', TOKEN);
-    await wrongKey.join();
-    await waitFor('three refusals', () =>
-      Promise.resolve(
-        [tokenless, wrongToken, wrongKey].every(({ p }) => rejectsOf(p).length === 1) ? true : undefined,
-      ),
-    );
-    assert.deepEqual(rejectsOf(tokenless.p), ['join token refused']);
-    assert.deepEqual(rejectsOf(wrongToken.p), ['join token refused']);
-    assert.deepEqual(rejectsOf(wrongKey.p), ['key not enrolled: id-taken']);
+    assert.equal(await enrol('w3', ''), 'join token refused');
+    assert.equal(await enrol('w4', 'guess'), 'join token refused');
+    assert.equal(await enrol('w1', TOKEN), 'key not enrolled: id-taken');
+    // The main socket enrols nobody: an unknown key, token or not, does not complete a handshake.
+    const keyPair = newKeys();
+    const direct = c.attacker(c.gm.endpoint, {
+      principal: 'w5',
+      curve: { keyPair, serverPublicKey: c.serverKeys.publicKey },
+    });
+    await direct.send(joinOf('w5', TOKEN, keyPair.publicKey));
+    await sleep(300);
+    assert.deepEqual(direct.received, []);
     assert.deepEqual(c.security.keyring.workers(), ['w1']);
     assert.equal(c.security.keyring.keyOf('w1'), w1.keyPair.publicKey);
     assert.equal(c.intents.filter((i) => i.kind === 'worker-joined').length, 1);
@@ -285,6 +325,11 @@ test('tokenless, wrong-token and wrong-key joins are refused; a revoked worker i
     await again.send(joinOf('w1', TOKEN, w1.keyPair.publicKey));
     await sleep(300);
     assert.deepEqual(again.received, [], 'a revoked key does not even complete the handshake');
+    assert.equal(
+      await enrolAt(c.enrolEndpoint, 'w1', TOKEN, w1.keyPair, c.serverKeys.publicKey, 500),
+      undefined,
+      'nor at the enrolment socket',
+    );
   }));
 
 test('an operator revoking a worker in the keyring file (another process) cuts it off', () => {

@@ -6,10 +6,11 @@
  * worker's routing id gets none of its assignments and does not get it marked lost; a forged
  * `finished` report leaves a running job running; a rogue `leave` leaves the worker joined (the
  * worker binds no socket: a leave can only come through the GlobalManager); tokenless,
- * wrong-token and wrong-key joins add no worker. Each attack is followed by the honest message on
- * the same path, which works, so the waits are long enough and the attacks well-formed. A copied
- * routing proof used with a stranger's key forges nothing at Discovery, which admits enrolled keys
- * only (what it still allows at the GlobalManager: docs/design/security.md, "Known limits").
+ * wrong-token and wrong-key enrolments add no worker, and the main socket enrols nobody. Each
+ * attack is followed by the honest message on the same path, which works, so the waits are long
+ * enough and the attacks well-formed. A copied routing proof used with a stranger's key gets
+ * nowhere: the GlobalManager's main socket and Discovery admit enrolled keys only (enrolment has
+ * a socket of its own). A rogue cancel over the JobManager's control link changes nothing.
  * Every container and network is this file's own (unique names) and removed afterwards.
  */
 import { after, before, describe, test } from 'node:test';
@@ -28,7 +29,7 @@ import { silentLogger } from '../../core/log/logger.js';
 import { CONTROL_LINK_VERSION, ZmqControlClient } from '../../core/transport/index.js';
 import { dockerClientFor } from '../../worker/docker-runtime.js';
 import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
-import { connectPeer, joinOf, newKeys, sleep, type Peer } from '../support/link-peers.js';
+import { connectPeer, enrolAt, joinOf, newKeys, sleep, type Peer } from '../support/link-peers.js';
 import { removeContainerIfPresent, SERVICES, uniqueName } from '../support/services.js';
 
 const docker = dockerClientFor(SERVICES.dockerHost);
@@ -296,44 +297,42 @@ describe('worker-link attacks on the real services', { timeout: 240_000 }, () =>
     assert.equal(answer.type === 'commandResult' && answer.outcome, 'unknown-task');
   });
 
-  test('tokenless, wrong-token, plaintext and wrong-key joins add no worker; an enrolment does', async () => {
+  test('tokenless, wrong-token, plaintext and wrong-key enrolments add no worker; an honest one does', async () => {
     const token = keys.joinToken;
-    const enrol = (id: string, joinToken: string) => {
-      const keyPair = newKeys();
-      const p = peer(gmEndpoint, {
-        principal: id,
-        curve: { keyPair, serverPublicKey: keys.client.serverPublicKey },
-      });
-      return { p, join: () => p.send(joinOf(id, joinToken, keyPair.publicKey)) };
+    const enrolEndpoint = c.config.cluster.enrolEndpoint;
+    const server = keys.client.serverPublicKey;
+    const reason = async (id: string, joinToken: string): Promise<string | undefined> => {
+      const answer = await enrolAt(enrolEndpoint, id, joinToken, newKeys(), server);
+      return answer?.type === 'reject' ? answer.reason : answer?.type;
     };
-    const [tokenless, wrongToken, wrongKey] = [
-      enrol(uniqueName('rswarm-it-rogue'), ''),
-      enrol(uniqueName('rswarm-it-rogue'), 'guess'),
-      enrol(workerId, token),
-    ];
-    const plaintext = peer(gmEndpoint, { routingId: uniqueName('rswarm-it-rogue') });
+    assert.equal(await reason(uniqueName('rswarm-it-rogue'), ''), 'join token refused');
+    assert.equal(await reason(uniqueName('rswarm-it-rogue'), 'guess'), 'join token refused');
+    assert.equal(await reason(workerId, token), 'key not enrolled: id-taken');
+    const plaintext = peer(enrolEndpoint, { routingId: uniqueName('rswarm-it-rogue') });
     await plaintext.send(joinOf('rswarm-it-plain', token));
-    for (const j of [tokenless, wrongToken, wrongKey]) await j.join();
-    const reasons = (p: Peer) =>
-      p.received.flatMap((m) => (m.type === 'reject' && !m.rejoin ? [m.reason] : []));
-    await waitFor('three refusals', () =>
-      Promise.resolve([tokenless, wrongToken, wrongKey].every(({ p }) => reasons(p).length > 0) || undefined),
-    );
-    assert.deepEqual(reasons(tokenless.p), ['join token refused']);
-    assert.deepEqual(reasons(wrongToken.p), ['join token refused']);
-    assert.deepEqual(reasons(wrongKey.p), ['key not enrolled: id-taken']);
+    // The main socket enrols nobody: an unknown key with the right token completes no handshake.
+    const keyPair = newKeys();
+    const direct = peer(gmEndpoint, {
+      principal: 'rswarm-it-direct',
+      curve: { keyPair, serverPublicKey: server },
+    });
+    await direct.send(joinOf('rswarm-it-direct', token, keyPair.publicKey));
     await sleep(WINDOW_MS);
     assert.deepEqual(plaintext.received, [], 'a plaintext peer completes no handshake');
+    assert.deepEqual(direct.received, [], 'an unknown key is not admitted at the main socket');
     assert.deepEqual(
       (await workers()).map((w) => w.id),
       [workerId],
     );
     await assertJoined();
-    // The same join with the token and a key of its own enrols a new worker.
-    const newcomer = enrol(uniqueName('rswarm-it-new'), token);
-    await newcomer.join();
+    // An honest newcomer: enrolled with the token at the enrolment socket, then joined.
+    const id = uniqueName('rswarm-it-new');
+    const own = newKeys();
+    assert.equal((await enrolAt(enrolEndpoint, id, token, own, server))?.type, 'enrolled');
+    const newcomer = peer(gmEndpoint, { principal: id, curve: { keyPair: own, serverPublicKey: server } });
+    await newcomer.send(joinOf(id, '', own.publicKey));
     await waitFor('the newcomer synced', () =>
-      Promise.resolve(newcomer.p.received.find((m) => m.type === 'sync')),
+      Promise.resolve(newcomer.received.find((m) => m.type === 'sync')),
     );
     assert.equal((await workers()).length, 2);
   });
@@ -388,7 +387,7 @@ describe('worker-link attacks on the real services', { timeout: 240_000 }, () =>
     await jobIn(job, 'cancelled');
   });
 
-  test('a copied proven routing id, presented with another key, cannot forge a report at Discovery', async () => {
+  test('a copied proven routing id, presented with another key, neither joins as the worker nor forges its reports', async () => {
     const job = await submit(['sleep', '30']);
     const task = (await jobIn(job, 'running')).tasks[0];
     // What an attacker holding the routing id, not the key, presents (computed here from the key).
@@ -401,8 +400,15 @@ describe('worker-link attacks on the real services', { timeout: 240_000 }, () =>
       ...{ workerId, state: 'finished', exitCode: 0, reason: null, at: Date.now() },
     });
     await sleep(WINDOW_MS);
-    // Discovery admits enrolled keys only: the stranger's handshake fails, nothing is read.
-    assert.deepEqual({ job: (await jobOf(job)).state, acks: forger.received }, { job: 'running', acks: [] });
+    // The same copied proof at the GlobalManager: a join and a heartbeat as the worker.
+    const thief = peer(gmEndpoint, { routingId, curve });
+    await thief.send(joinOf(workerId, ''));
+    await thief.send({ type: 'heartbeat', v: PROTOCOL_VERSION, workerId, at: Date.now() });
+    // Both admit enrolled keys only: the stranger's handshakes fail, nothing is read.
+    assert.deepEqual(
+      { job: (await jobOf(job)).state, acks: forger.received, thief: thief.received },
+      { job: 'running', acks: [], thief: [] },
+    );
     await assertJoined();
   });
 });

@@ -26,6 +26,7 @@ test('defaults: ports, strict host-key checking, worker command, paths relative 
   assert.deepEqual(c.controlPlane.ports, {
     frontend: 5001,
     globalManager: 3100,
+    enrolment: 3101,
     discovery: 4000,
     jobManager: 2990,
   });

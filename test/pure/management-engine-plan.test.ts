@@ -141,6 +141,7 @@ test('workers: advertised control-plane address, join token, id, size, extra env
     DOCKER_HOST: 'unix:///d.sock',
     RSWARM_JOIN_TOKEN: INPUTS.joinToken,
     RSWARM_MANAGER_ENDPOINT: 'tcp://10.0.0.1:3100',
+    RSWARM_ENROL_ENDPOINT: 'tcp://10.0.0.1:3101',
     RSWARM_DISCOVERY_ENDPOINT: 'tcp://10.0.0.1:4000',
     RSWARM_WORKER_ID: 'w1',
     RSWARM_WORKER_RUNTIME: 'docker',

@@ -18,12 +18,14 @@ export { freePort };
 export async function freshEndpoints(): Promise<{
   http: number;
   manager: string;
+  enrol: string;
   discovery: string;
   jobManager: string;
 }> {
   return {
     http: await freePort(),
     manager: `tcp://127.0.0.1:${await freePort()}`,
+    enrol: `tcp://127.0.0.1:${await freePort()}`,
     discovery: `tcp://127.0.0.1:${await freePort()}`,
     jobManager: `tcp://127.0.0.1:${await freePort()}`,
   };
@@ -90,6 +92,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         keysDir,
         ...(options.overrides?.cluster ?? {}),
         managerEndpoint: ep.manager,
+        enrolEndpoint: ep.enrol,
         discoveryEndpoint: ep.discovery,
         jobManagerEndpoint: ep.jobManager,
       },

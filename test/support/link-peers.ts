@@ -75,6 +75,34 @@ export function joinOf(workerId: string, joinToken: string, publicKey?: string):
   };
 }
 
+/**
+ * Enrols `keyPair` as `workerId` at the GlobalManager's enrolment socket (what a worker does
+ * before anything else) and returns the answer: `enrolled`, a `reject` with its reason, or
+ * undefined when none came within `ms` (a refused handshake answers nothing).
+ */
+export async function enrolAt(
+  enrolEndpoint: string,
+  workerId: string,
+  joinToken: string,
+  keyPair: CurveKeyPair,
+  serverPublicKey: string,
+  ms = 3000,
+): Promise<Message | undefined> {
+  const p = connectPeer(enrolEndpoint, { principal: workerId, curve: { keyPair, serverPublicKey } });
+  try {
+    await p.send(joinOf(workerId, joinToken, keyPair.publicKey));
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const answer = p.received.find((m) => m.type === 'enrolled' || m.type === 'reject');
+      if (answer) return answer;
+      await sleep(20);
+    }
+    return undefined;
+  } finally {
+    p.close();
+  }
+}
+
 /** One assignment of job `job` for the dispatch tests. */
 export function assignmentFor(workerId: string, job: string) {
   return {

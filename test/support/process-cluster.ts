@@ -47,6 +47,7 @@ export class ProcessCluster {
         backends: { store: 'mongo', queue: 'redis', ...backends },
         cluster: {
           managerEndpoint: ep.manager,
+          enrolEndpoint: ep.enrol,
           discoveryEndpoint: ep.discovery,
           jobManagerEndpoint: ep.jobManager,
           joinToken: 'proc-join',
