@@ -3,7 +3,9 @@ import Docker from 'dockerode';
 import type { Config } from '../core/config/index.js';
 import { parseCpuset, parseMemorySize } from '../core/job/index.js';
 import type { Logger } from '../core/log/logger.js';
+import { controlPlaneClusterId } from '../core/security/index.js';
 import type { WorkerOptionsInput } from '../worker/worker-options.js';
+import { splitHostCores } from './host-core-split.js';
 import { workerLinkOptions } from './worker-link.js';
 
 /** True when a Docker engine answers within `timeoutMs`. */
@@ -21,14 +23,25 @@ export async function dockerReachable(dockerHost: string, timeoutMs = 1500): Pro
 
 /**
  * Options of the local workers of the all-in-one mode. Docker workers share the host: each gets
- * every host core (the books are per worker; on one engine they overlap) and an equal share of
- * memory. Simulated workers get the configured size each.
+ * its own slice of the host's cores (splitHostCores: never one core in two workers' books; with
+ * fewer cores than workers, fewer workers start and `warn` says so in one line) and an equal share
+ * of memory. Simulated workers get the configured size each. All carry the cluster id, created in
+ * `cluster.keysDir` here if the control plane has not yet (plaintext link).
  */
 export function localWorkerOptions(
   config: Config,
   runtime: 'docker' | 'simulated',
   count: number,
+  warn: (line: string) => void = (line) => console.warn(line),
+  hostCores: readonly number[] = cpus().map((_c, id) => id),
 ): WorkerOptionsInput[] {
+  controlPlaneClusterId(config.cluster.keysDir, config.cluster.id);
+  const slices = runtime === 'docker' ? splitHostCores(hostCores, count) : [];
+  if (runtime === 'docker' && slices.length < count)
+    warn(
+      `${count} local Docker workers asked for, but the host has ${hostCores.length} core(s): starting ${slices.length}, one core each`,
+    );
+  const workers = runtime === 'docker' ? slices.length : count;
   const base = {
     joinToken: config.cluster.joinToken,
     managerEndpoint: config.cluster.managerEndpoint,
@@ -40,14 +53,14 @@ export function localWorkerOptions(
     volumeAllowList: config.job.volumeAllowList,
     runtime,
   } as const;
-  return Array.from({ length: count }, (_, i) => {
+  return Array.from({ length: workers }, (_, i) => {
     if (runtime === 'docker') {
       return {
         ...base,
         ...workerLinkOptions(config, `local-${i + 1}`),
         workerId: `local-${i + 1}`,
-        coreIds: cpus().map((_c, id) => id),
-        memoryBytes: Math.floor(totalmem() / 2 / Math.max(count, 1) / 1048576) * 1048576,
+        coreIds: slices[i] ?? [],
+        memoryBytes: Math.floor(totalmem() / 2 / Math.max(workers, 1) / 1048576) * 1048576,
       };
     }
     const cores = config.allInOne.simulatedCores;

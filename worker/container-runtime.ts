@@ -113,13 +113,14 @@ export function runtimeEventOf(t: RuntimeTask): RuntimeEvent {
   return { ref: t.ref, state, exitCode: t.exitCode, reason: t.reason };
 }
 
-/** The labels a worker puts on each container it creates (see {@link LABELS}). */
-export function taskLabels(ref: TaskRef, workerId: string): Record<string, string> {
+/** The labels a worker puts on each container it creates (see {@link LABELS}); no cluster label when `clusterId` is "". */
+export function taskLabels(ref: TaskRef, workerId: string, clusterId = ''): Record<string, string> {
   return {
     [LABELS.job]: ref.job,
     [LABELS.task]: ref.task,
     [LABELS.attempt]: String(ref.attempt),
     [LABELS.worker]: workerId,
+    ...(clusterId ? { [LABELS.cluster]: clusterId } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ import { withHardening } from './docker/container-hardening.js';
 import { imageDigestOf } from './docker/image-digest.js';
 import { containerSpecOf } from './docker/container-spec.js';
 import { engineMessage, ignoringAlreadyDone, isNotFound, TaskStartError } from './docker/docker-errors.js';
+import { ClusterScope } from './docker/cluster-scope.js';
 import { JobNetworks } from './docker/job-networks.js';
 import { DockerTaskCommands } from './docker/task-commands.js';
 import {
@@ -60,6 +61,12 @@ export const REASON_NEVER_STARTED = 'container was created but never started';
 
 export interface DockerRuntimeOptions {
   readonly workerId: string;
+  /**
+   * The cluster id (core/security/cluster-id.ts): labels every container and network, and only
+   * containers and networks with it are listed, adopted, reported, removed and pruned (with the
+   * worker id for containers). "" or absent: only those without a cluster label.
+   */
+  readonly clusterId?: string;
   /** Engine address (`unix:///var/run/docker.sock`, `tcp://host:2375`); empty: dockerode's default. */
   readonly dockerHost?: string;
   /** A ready client instead of `dockerHost` (tests). */
@@ -117,13 +124,15 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly commands: DockerTaskCommands;
   private events: ContainerEvents | undefined;
   private readonly hardening: ContainerHardening;
+  private readonly scope: ClusterScope;
 
   private constructor(
     private readonly docker: Docker,
     private readonly options: DockerRuntimeOptions,
     private readonly logger: Logger,
   ) {
-    this.networks = new JobNetworks(docker, options.workerId, logger);
+    this.scope = new ClusterScope(options.workerId, options.clusterId ?? '');
+    this.networks = new JobNetworks(docker, this.scope, logger);
     this.hardening = options.hardening ?? containerHardeningSchema.parse({});
     this.commands = new DockerTaskCommands(docker, async (ref) => {
       const running = (await this.containersOf(ref)).filter((c) => RUNNING_STATES.has(c.State));
@@ -143,7 +152,7 @@ export class DockerRuntime implements ContainerRuntime {
     runtime.events = await ContainerEvents.open(
       docker,
       {
-        labels: [`${LABELS.worker}=${options.workerId}`],
+        labels: runtime.scope.containerFilters(),
         onEvent: (e) => runtime.onContainerEvent(e),
         onReconnect: () => void runtime.resync(),
       },
@@ -164,9 +173,10 @@ export class DockerRuntime implements ContainerRuntime {
     const policy = this.options.startRetry ?? DEFAULT_START_RETRY;
     for (let tried = 1; ; tried++) {
       try {
-        if (await this.adoptExisting(a, ref)) return;
+        const name = await this.adoptExisting(a, ref);
+        if (name === undefined) return;
         this.rememberDigest(ref, await this.ensureImage(a.image));
-        await this.createAndStart(a);
+        await this.createAndStart(a, name);
         this.emit({ ref, state: 'running', exitCode: null, reason: null });
         return;
       } catch (err) {
@@ -198,14 +208,17 @@ export class DockerRuntime implements ContainerRuntime {
    * the previous attempt): the engine then answers "network … not found", and the network is
    * ensured again and the container recreated, a bounded number of times.
    */
-  private async createAndStart(a: TaskAssignment): Promise<void> {
+  private async createAndStart(a: TaskAssignment, name: string): Promise<void> {
     // Resolved here, right before the create, and bound by real path (see resolveVolumes).
     const volumes = await resolveVolumes(a.volumes, this.options.volumeAllowList ?? []);
     for (let attempt = 1; ; attempt++) {
       const networkRef = a.network ? await this.networks.ensure(a.network, a.job) : undefined;
       let container: Docker.Container | undefined;
       try {
-        const spec = containerSpecOf({ ...a, volumes }, this.options.workerId, networkRef);
+        const spec = containerSpecOf({ ...a, volumes }, this.options.workerId, networkRef, {
+          clusterId: this.scope.clusterId,
+          name,
+        });
         container = await this.docker.createContainer(withHardening(spec, this.hardening));
         await container.start();
         return;
@@ -248,10 +261,11 @@ export class DockerRuntime implements ContainerRuntime {
   async list(): Promise<RuntimeTask[]> {
     const infos = await this.docker.listContainers({
       all: true,
-      filters: { label: [`${LABELS.worker}=${this.options.workerId}`] },
+      filters: { label: this.scope.containerFilters() },
     });
     const tasks: RuntimeTask[] = [];
     for (const info of infos) {
+      if (!this.scope.ownsContainer(info.Labels)) continue; // no cluster id: skip labelled ones
       const ref = refFromLabels(info.Labels);
       if (!ref || info.State === 'removing') continue;
       if (RUNNING_STATES.has(info.State)) {
@@ -289,40 +303,45 @@ export class DockerRuntime implements ContainerRuntime {
 
   /**
    * A container with the assignment's name exists: adopt it when it is this very attempt on this
-   * worker (re-emitting its state, starting it if it was only created); otherwise it is a
-   * leftover of another attempt and is removed so the name is free.
-   * @returns true when adopted
+   * worker and cluster (re-emitting its state, starting it if it was only created); a leftover of
+   * another attempt of this cluster is removed so the name is free. A container of another cluster
+   * (or one without a cluster label, made before cluster ids, when this worker has one) is never
+   * touched: this cluster's container then takes the name `<name>.<cluster id>` (ClusterScope).
+   * @returns the engine name to create the container under, or undefined when adopted
    */
-  private async adoptExisting(a: TaskAssignment, ref: TaskRef): Promise<boolean> {
-    const container = this.docker.getContainer(a.containerName);
-    let info: Docker.ContainerInspectInfo;
-    try {
-      info = await container.inspect();
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
+  private async adoptExisting(a: TaskAssignment, ref: TaskRef): Promise<string | undefined> {
+    for (const name of [a.containerName, this.scope.ownName(a.containerName)]) {
+      const container = this.docker.getContainer(name);
+      let info: Docker.ContainerInspectInfo;
+      try {
+        info = await container.inspect();
+      } catch (err) {
+        if (isNotFound(err)) return name;
+        throw err;
+      }
+      const labels = info.Config.Labels ?? {};
+      if (!this.scope.ownsCluster(labels)) continue; // another cluster's: try our own name
+      const owner = refFromLabels(labels);
+      if (!owner || !sameRef(owner, ref) || labels[LABELS.worker] !== this.options.workerId) {
+        this.logger.warn({ ref, container: name, owner }, 'removing a leftover container with this name');
+        await ignoringAlreadyDone(() => container.remove({ force: true }));
+        return name;
+      }
+      this.logger.info({ ref, status: info.State.Status }, 'adopting the existing container');
+      this.rememberDigest(ref, await this.digestOfImage(info.Image, a.image));
+      if (info.State.Status === 'created') {
+        await container.start();
+        this.emit({ ref, state: 'running', exitCode: null, reason: null });
+      } else if (RUNNING_STATES.has(info.State.Status)) {
+        this.emit({ ref, state: 'running', exitCode: null, reason: null });
+      } else {
+        this.emit(exitEvent(ref, info.State.ExitCode, info.State.OOMKilled));
+      }
+      return undefined;
     }
-    const labels = info.Config.Labels ?? {};
-    const owner = refFromLabels(labels);
-    if (!owner || !sameRef(owner, ref) || labels[LABELS.worker] !== this.options.workerId) {
-      this.logger.warn(
-        { ref, container: a.containerName, owner },
-        'removing a leftover container with this name',
-      );
-      await ignoringAlreadyDone(() => container.remove({ force: true }));
-      return false;
-    }
-    this.logger.info({ ref, status: info.State.Status }, 'adopting the existing container');
-    this.rememberDigest(ref, await this.digestOfImage(info.Image, a.image));
-    if (info.State.Status === 'created') {
-      await container.start();
-      this.emit({ ref, state: 'running', exitCode: null, reason: null });
-    } else if (RUNNING_STATES.has(info.State.Status)) {
-      this.emit({ ref, state: 'running', exitCode: null, reason: null });
-    } else {
-      this.emit(exitEvent(ref, info.State.ExitCode, info.State.OOMKilled));
-    }
-    return true;
+    throw new TaskStartError(
+      `container names ${a.containerName} and ${this.scope.ownName(a.containerName)} are both held by other clusters' containers`,
+    );
   }
 
   /**
@@ -401,6 +420,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   private onContainerEvent(e: ContainerEvent): void {
+    if (!this.scope.ownsCluster(e.attributes)) return; // no cluster id: skip labelled ones
     const ref = refFromLabels(e.attributes);
     if (!ref || this.stopped.has(taskRefKey(ref))) return;
     if (e.action === 'start') {
@@ -463,18 +483,18 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  private containersOf(ref: TaskRef): Promise<Docker.ContainerInfo[]> {
-    return this.docker.listContainers({
+  private async containersOf(ref: TaskRef): Promise<Docker.ContainerInfo[]> {
+    const infos = await this.docker.listContainers({
       all: true,
       filters: {
-        label: [
-          `${LABELS.worker}=${this.options.workerId}`,
+        label: this.scope.containerFilters(
           `${LABELS.job}=${ref.job}`,
           `${LABELS.task}=${ref.task}`,
           `${LABELS.attempt}=${ref.attempt}`,
-        ],
+        ),
       },
     });
+    return infos.filter((i) => this.scope.ownsCluster(i.Labels));
   }
 
   private rememberOom(containerId: string): void {

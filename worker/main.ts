@@ -18,6 +18,7 @@ export async function startWorker(options: WorkerOptionsInput, logger: Logger): 
     o.runtime === 'docker'
       ? await DockerRuntime.create({
           workerId: o.workerId,
+          clusterId: o.clusterId,
           dockerHost: o.dockerHost,
           pullTimeoutMs: o.pullTimeoutMs,
           stopTimeoutSeconds: o.stopTimeoutSeconds,

@@ -24,6 +24,15 @@ export const workerOptionsSchema = z
       .min(1)
       .max(MAX_NAME_LENGTH)
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, ".", "_" or "-"'),
+    /**
+     * The cluster id (`cluster.id`, else `<keysDir>/cluster-id`; core/security/cluster-id.ts): the
+     * Docker runtime labels with it and touches only its cluster's containers and networks.
+     * @defaultValue "" (none: only containers and networks without a cluster label)
+     */
+    clusterId: z
+      .string()
+      .regex(/^([A-Za-z0-9][A-Za-z0-9_.-]{0,62})?$/, 'must be 1–63 letters, digits, ".", "_" or "-"')
+      .default(''),
     /** Secret presented in the join. @defaultValue "" */
     joinToken: z.string().default(''),
     /** GlobalManager ROUTER address. */

@@ -158,6 +158,12 @@ export const configSchema = z
         linkSecurity: z.enum(['curve', 'plaintext']).default('curve'),
         /** Directory of the link keys, the keyring and the join token. @defaultValue ".rswarm/keys" */
         keysDir: z.string().min(1).default('.rswarm/keys'),
+        /**
+         * The cluster id: labels every task container and job network (`rswarm.cluster`); workers
+         * touch only their cluster's. Empty: the one kept in `<keysDir>/cluster-id`, generated at
+         * the control plane's first start (docs/design/security.md). @defaultValue ""
+         */
+        id: z.string().default(''),
         /** A worker's copy of the control plane's public key (Z85); empty: `<keysDir>/control-plane.pub`. */
         controlPlanePublicKey: z.string().default(''),
         /** How often workers send heartbeats. @defaultValue 1 s */

@@ -14,10 +14,15 @@ export function containerNameOf(
   return attempt === 0 ? base : `${base}-a${attempt}`;
 }
 
-/** The labels that tie a container to its job, task, attempt and worker. */
+/**
+ * The labels that tie a container to its job, task, attempt, worker and cluster; job networks
+ * carry `job` and `cluster`. `cluster` is the cluster id (core/security/cluster-id.ts): worker ids
+ * repeat across clusters sharing one engine, the pair does not.
+ */
 export const LABELS = Object.freeze({
   job: 'rswarm.job',
   task: 'rswarm.task',
   attempt: 'rswarm.attempt',
   worker: 'rswarm.worker',
+  cluster: 'rswarm.cluster',
 });

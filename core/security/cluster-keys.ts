@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { controlPlaneClusterId } from './cluster-id.js';
 import { loadOrCreateKeyPair, loadOrCreateSecret, readSecretFile } from './key-files.js';
 import { Keyring } from './keyring.js';
 import type { ClientLinkSecurity, ServerLinkSecurity } from './link-security.js';
@@ -15,6 +16,8 @@ import { isCurveKey } from './z85.js';
  *   `cluster.controlPlanePublicKey`).
  * - `join-token`: the enrolment secret when `cluster.joinToken` is not set (0600).
  * - `keyring.json`: enrolled worker keys and revoked keys (0600), written by the GlobalManager.
+ * - `cluster-id`: the cluster id (0644) when `cluster.id` is not set, generated with the keys;
+ *   workers read it like `control-plane.pub` (cluster-id.ts).
  * - `worker-<id>.key`: a worker's key pair (0600), on the worker's host.
  */
 export const KEY_FILES = {
@@ -45,6 +48,8 @@ export function controlPlaneKeys(keysDir: string, configuredJoinToken: string): 
   const known = opened.get(dir);
   if (known && (configuredJoinToken === '' || known.joinToken === configuredJoinToken)) return known;
   const keyPair = loadOrCreateKeyPair(join(dir, KEY_FILES.controlPlane));
+  // Kept with the keys so that a worker host given this directory's public files knows its cluster.
+  controlPlaneClusterId(dir, '');
   const publicFile = join(dir, KEY_FILES.controlPlanePublic);
   let published: string | undefined;
   try {

@@ -5,3 +5,4 @@ export * from './routing-proof.js';
 export * from './zap-handler.js';
 export * from './link-security.js';
 export * from './cluster-keys.js';
+export * from './cluster-id.js';

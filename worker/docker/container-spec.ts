@@ -18,7 +18,17 @@ export function containerSpecOf(
   workerId: string,
   /** The network id (or name) to attach to, as resolved by JobNetworks; defaults to the name. */
   networkRef: string | undefined = a.network?.name,
+  /**
+   * The cluster id label ("" for none) and the engine name when the assignment's name is held by
+   * another cluster's container: the plain name is then the container's DNS alias on the job network.
+   */
+  scope: { readonly clusterId?: string; readonly name?: string } = {},
 ): Docker.ContainerCreateOptions {
+  const name = scope.name ?? a.containerName;
+  const alias =
+    networkRef && name !== a.containerName
+      ? { NetworkingConfig: { EndpointsConfig: { [networkRef]: { Aliases: [a.containerName] } } } }
+      : {};
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const p of a.ports) {
@@ -29,11 +39,11 @@ export function containerSpecOf(
   }
   const memory = a.memoryBytes > 0 ? { Memory: a.memoryBytes, MemorySwap: a.memoryBytes } : {};
   return {
-    name: a.containerName,
+    name,
     Image: a.image,
     ...(a.command ? { Cmd: a.command } : {}),
     Env: Object.entries(a.env).map(([k, v]) => `${k}=${v}`),
-    Labels: taskLabels(a, workerId),
+    Labels: taskLabels(a, workerId, scope.clusterId ?? ''),
     ExposedPorts: exposed,
     HostConfig: {
       CpusetCpus: formatCpuset(a.coreIds),
@@ -42,5 +52,6 @@ export function containerSpecOf(
       Binds: a.volumes.map((v) => `${v.hostPath}:${v.containerPath}:${v.readOnly ? 'ro' : 'rw'}`),
       ...(networkRef ? { NetworkMode: networkRef } : {}),
     },
+    ...alias,
   };
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Logger } from '../../core/log/logger.js';
 import { LABELS } from '../../core/model/index.js';
 import type { TaskAssignment } from '../../core/protocol/index.js';
+import type { ClusterScope } from './cluster-scope.js';
 import { engineMessage, statusCodeOf, TaskStartError } from './docker-errors.js';
 
 type NetworkRequest = NonNullable<TaskAssignment['network']>;
@@ -47,6 +48,11 @@ const swarmInfoSchema = z.object({
  * by RESTfulSwarm) are refused. It is removed, best effort, when this worker removes its
  * last container of the job; "in use" errors are ignored because another agent on the same
  * engine may still have containers on it.
+ *
+ * Networks carry the cluster id too (`rswarm.cluster`, see ClusterScope): a job network of
+ * another cluster (or, for a worker with a cluster id, one made before cluster ids) is never
+ * joined nor removed; when it holds the job's network name, this cluster's network is
+ * `<name>.<cluster id>` instead, and the task keeps its plain container name as DNS alias there.
  */
 export class JobNetworks {
   private readonly creating = new Map<string, Promise<string>>();
@@ -54,7 +60,7 @@ export class JobNetworks {
 
   constructor(
     private readonly docker: Docker,
-    private readonly workerId: string,
+    private readonly scope: ClusterScope,
     private readonly logger: Logger,
   ) {}
 
@@ -87,12 +93,13 @@ export class JobNetworks {
     try {
       const left = await this.docker.listContainers({
         all: true,
-        filters: { label: [`${LABELS.job}=${job}`, `${LABELS.worker}=${this.workerId}`] },
+        filters: { label: this.scope.containerFilters(`${LABELS.job}=${job}`) },
       });
-      if (left.length > 0) return;
+      if (left.some((c) => this.scope.ownsCluster(c.Labels))) return;
       const net = this.docker.getNetwork(networkName);
       const info = (await net.inspect()) as { Labels?: Record<string, string> | null };
-      if (info.Labels?.[LABELS.job] !== job) return; // not ours to remove
+      // Not ours to remove: another job's, or another cluster's.
+      if (info.Labels?.[LABELS.job] !== job || !this.scope.ownsCluster(info.Labels)) return;
       await net.remove();
       this.logger.info({ network: networkName, job }, 'removed the job network');
     } catch (err) {
@@ -114,9 +121,10 @@ export class JobNetworks {
       Id: string;
       Name: string;
       Created?: string;
+      Labels?: Record<string, string> | null;
     }[];
     return list
-      .filter((n) => n.Name === name)
+      .filter((n) => n.Name === name && !this.foreign(n.Labels))
       .map((n) => ({ Id: n.Id, Created: n.Created ?? '' }))
       .sort((a, b) => (a.Created === b.Created ? (a.Id < b.Id ? -1 : 1) : a.Created < b.Created ? -1 : 1));
   }
@@ -132,9 +140,30 @@ export class JobNetworks {
     return first?.Id;
   }
 
-  private async create(network: NetworkRequest, job: string): Promise<string> {
+  /**
+   * A job network of another cluster: made by RESTfulSwarm (a job label) with another cluster id
+   * (or none, for a worker with one). Networks without a job label are not foreign but refused by
+   * `owned`, as before.
+   */
+  private foreign(labels: Readonly<Record<string, string>> | null | undefined): boolean {
+    return labels?.[LABELS.job] !== undefined && !this.scope.ownsCluster(labels);
+  }
+
+  /** The job network's engine name: its own, unless another cluster's network holds it (see class doc). */
+  private async engineName(name: string): Promise<string> {
+    const list = (await this.docker.listNetworks({ filters: { name: [name] } })) as {
+      Name: string;
+      Labels?: Record<string, string> | null;
+    }[];
+    const same = list.filter((n) => n.Name === name);
+    return same.length > 0 && same.every((n) => this.foreign(n.Labels)) ? this.scope.ownName(name) : name;
+  }
+
+  private async create(asked: NetworkRequest, job: string, again = false): Promise<string> {
     let existing: string | undefined;
+    let network = asked;
     try {
+      network = { ...asked, name: await this.engineName(asked.name) };
       existing = await this.canonical(network.name);
     } catch (err) {
       throw new TaskStartError(`network ${network.name}: ${engineMessage(err)}`, { cause: err });
@@ -153,7 +182,7 @@ export class JobNetworks {
         Driver: overlay ? 'overlay' : 'bridge',
         ...(overlay ? { Attachable: true } : {}),
         CheckDuplicate: true,
-        Labels: { [LABELS.job]: job },
+        Labels: { [LABELS.job]: job, ...this.scope.clusterLabels() },
         ...(network.subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: network.subnet }] } } : {}),
       });
       this.logger.info(
@@ -172,6 +201,8 @@ export class JobNetworks {
       }
     }
     const id = await this.canonical(network.name);
+    // Another cluster created this name at the same moment: once more, which now takes our own name.
+    if (!id && !again && network.name === asked.name) return this.create(asked, job, true);
     if (!id) throw new TaskStartError(`network ${network.name} vanished right after it was created`);
     return this.owned(id, network, job);
   }
