@@ -46,6 +46,10 @@ import { QueueLoadSampler } from '../job-manager/queue-load-sampler.js';
 import type { QueueLengthProbe } from '../core/services/queue-length-probe.js';
 import { RedisQueueLengthProbe } from '../core/services/redis-queue-length-probe.js';
 import { LoadReporter } from '../gateway/load-reporter.js';
+import { registerGatewayMetrics } from '../gateway/gateway-metrics.js';
+import { registerLinkMessageMetrics } from '../global-manager/link-metrics.js';
+import { registerLeaderMetrics } from '../job-manager/leader-metrics.js';
+import { serveMetrics } from './metrics-server.js';
 import { JobManagerService, SoloElection, type Election } from '../job-manager/job-manager-service.js';
 
 /** The control-plane components one process can run. */
@@ -83,6 +87,8 @@ export interface RunningControlPlane {
   readonly globalManager: GlobalManager | undefined;
   /** Deletes records past retention; runs with the GlobalManager. */
   readonly pruner: RetentionPruner | undefined;
+  /** The `/metrics` endpoint of a process without a FrontEnd (config `metrics.port`), if served. */
+  readonly metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -213,6 +219,9 @@ export async function startControlPlane(
     let stateLocation = 'the leading JobManager';
     let stateRoundTrips = (): number => 0;
     const startedAt = clock.now();
+    // One registry per process: every component here registers its metrics on it.
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
     if (components.includes('job-manager')) {
       const jmLogger = logger.child({ component: 'job-manager' });
       const { durable, location } = await openDurable(config);
@@ -253,6 +262,7 @@ export async function startControlPlane(
           records: projection,
           clock,
           logger: jmLogger,
+          onRound: registerLeaderMetrics(metrics, (): ControlLeader => leader),
         },
       );
       const server = await ZmqControlServer.bind(
@@ -321,6 +331,8 @@ export async function startControlPlane(
       );
       gm.run();
       globalManager = gm;
+      registerLinkMessageMetrics(metrics, () => gm.messages);
+      if (!components.includes('frontend')) registerWorkerLatencyMetrics(metrics, () => gm.workerLatency());
       started.push({ name: 'global-manager', close: () => gm.close() });
       const p = new RetentionPruner(config.retention, {
         stores,
@@ -355,8 +367,6 @@ export async function startControlPlane(
         retention: config.retention,
         ...(globalManager ? { workerLatency: globalManager.workerLatency.bind(globalManager) } : {}),
       });
-      const metrics = new Registry();
-      collectDefaultMetrics({ register: metrics });
       // Round trips to workers: read from the GlobalManager in this process, else asked of it
       // over the command link at each scrape (no answer: no series).
       const gmHere = globalManager;
@@ -425,6 +435,7 @@ export async function startControlPlane(
       );
       await gw.run();
       gatewayUrl = gw.url;
+      registerGatewayMetrics(metrics, () => gw.stats());
       started.push({ name: 'gateway', close: () => gw.close() });
       const reporter = new LoadReporter(
         { source: `${hostname()}:${process.pid}:gateway:${gw.port}`, periodMs: config.gateway.loadReportMs },
@@ -432,6 +443,12 @@ export async function startControlPlane(
       );
       reporter.run();
       started.push({ name: 'gateway-load', close: () => reporter.close() });
+    }
+    let metricsUrl: string | undefined;
+    if (!components.includes('frontend') && config.metrics.port > 0) {
+      const served = await serveMetrics(metrics, config.metrics.host, config.metrics.port);
+      metricsUrl = served.url;
+      started.push({ name: 'metrics', close: () => served.close() });
     }
     // Announced last, so GET /api/v1/manager lists a component only once it serves.
     const presence = new ComponentPresence(
@@ -460,6 +477,7 @@ export async function startControlPlane(
       stateRoundTrips,
       globalManager,
       pruner,
+      metricsUrl,
       close: closeAll,
     };
   } catch (err) {

@@ -7,6 +7,7 @@ import { configSchema } from '../core/config/index.js';
 import { loadSpec, specOperations } from '../core/openapi/index.js';
 import type { AuthFailureLimit } from './auth-failure-limit.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { httpMetrics } from './http-metrics.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import type { OperationHandlers } from './operation-handler.js';
 import { securityHeaders } from './security-headers.js';
@@ -42,6 +43,7 @@ export function createApp(deps: FrontEndDeps): Express {
   app.set('query parser', 'simple');
   const metrics = deps.metrics ?? new Registry();
   if (!deps.metrics) collectDefaultMetrics({ register: metrics });
+  app.use(httpMetrics(metrics, ['/openapi.json', '/docs/*']));
   const spec = loadSpec();
 
   app.get('/openapi.json', (_req, res) => {

@@ -28,6 +28,7 @@ import {
 } from '../core/security/index.js';
 import { SerialSender } from '../core/transport/index.js';
 import { EnrolmentDesk } from './enrolment-desk.js';
+import { LinkMessageCounts } from './link-metrics.js';
 import { LatencyMonitor, type WorkerRtt } from './latency-monitor.js';
 import { sampleUsage } from './usage-sampler.js';
 
@@ -123,6 +124,8 @@ export class GlobalManager {
   private lastSampleAt = 0;
   /** Round trips to workers, timed ping → pong on this process's monotonic clock. */
   private readonly latency: LatencyMonitor;
+  /** Messages received and sent, by type (read by /metrics). */
+  readonly messages = new LinkMessageCounts();
 
   private constructor(
     private readonly options: GlobalManagerOptions,
@@ -202,6 +205,7 @@ export class GlobalManager {
     try {
       for await (const [identity, frame] of this.router) {
         const decoded = decodeMessage(frame as Buffer);
+        this.messages.count('in', decoded.ok ? decoded.message.type : 'invalid');
         if (!decoded.ok) {
           this.deps.logger.warn(
             { peer: peerName(identity as Buffer), error: decoded.error },
@@ -308,6 +312,7 @@ export class GlobalManager {
 
   /** @returns false when the peer could not be reached (the error is logged, never thrown). */
   private send(identity: Buffer, m: Message): Promise<boolean> {
+    this.messages.count('out', m.type);
     return this.sender
       .run(() => this.router.send([identity, encodeMessage(m)]))
       .then(

@@ -27,6 +27,7 @@ import type { ClusterEvent, JobRecord } from '../core/model/records.js';
 import type { DispatchLink } from '../core/transport/control-links.js';
 import { recoverState, snapshotItems } from './leader-recovery.js';
 import type { StartBackoffPolicy } from '../core/control-state/start-failures.js';
+import type { UnplacedCode } from '../core/scheduler/types.js';
 
 /** Options of the {@link ControlLeader}. */
 export interface ControlLeaderOptions {
@@ -59,6 +60,18 @@ export interface ControlLeaderDeps {
   readonly records: RecordSink;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Told about each scheduling round once it is planned (metrics; see leader-metrics.ts). */
+  readonly onRound?: (round: RoundSample) => void;
+}
+
+/** One scheduling round as the metrics see it. */
+export interface RoundSample {
+  /** Planning and applying the plan, all passes. */
+  readonly seconds: number;
+  /** Tasks the round placed. */
+  readonly placements: number;
+  /** The code of each job the round left unplaced. */
+  readonly unplaced: readonly UnplacedCode[];
 }
 
 /**
@@ -383,6 +396,9 @@ export class ControlLeader implements IntentPort {
       this.dirty = false;
       const round = ++this.round;
       let placed = false;
+      const unplaced: UnplacedCode[] = [];
+      let placements = 0;
+      const onUnplaced = this.deps.onRound ? (code: UnplacedCode) => unplaced.push(code) : undefined;
       for (const pass of roundPasses(
         state.strategy ?? this.options.defaultStrategy,
         state.services.size > 0,
@@ -394,8 +410,10 @@ export class ControlLeader implements IntentPort {
           round,
           ...(pass.only ? { only: pass.only } : {}),
           ...(this.options.startBackoff ? { startBackoff: this.options.startBackoff } : {}),
+          ...(onUnplaced ? { onUnplaced } : {}),
         });
         if (place) {
+          placements += place.placements.length;
           const out = state.apply(place);
           commands.push(place);
           const from = fx.events.length;
@@ -405,6 +423,7 @@ export class ControlLeader implements IntentPort {
         }
       }
       this.stats.rounds++;
+      this.deps.onRound?.({ seconds: (performance.now() - t1) / 1000, placements, unplaced });
       // Capacity a round could not use stays free; only new events ask for another round.
       if (placed) fx.schedule = false;
     }

@@ -235,6 +235,19 @@ export const configSchema = z
         loadReportMs: z.number().int().min(100).max(600_000).default(1_000),
       })
       .prefault({}),
+    /**
+     * Prometheus metrics of a process without a FrontEnd (`rswarm job-manager | global-manager |
+     * gateway | discovery` alone): served at `http://host:port/metrics`. A process with a
+     * FrontEnd serves its metrics at the FrontEnd's `/metrics` instead.
+     */
+    metrics: z
+      .object({
+        /** Address the metrics endpoint binds. @defaultValue "127.0.0.1" */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** Port; 0 = no metrics endpoint (several processes share a host). @defaultValue 0 */
+        port: z.number().int().min(0).max(65_535).default(0),
+      })
+      .prefault({}),
     /** Services across the cluster (docs/design/services.md). */
     services: z
       .object({

@@ -23,6 +23,8 @@ export const ENV_BINDINGS: Readonly<Record<string, { path: readonly string[]; ki
     RSWARM_TOKEN: { path: ['http', 'token'], kind: 'string' },
     RSWARM_GATEWAY_HOST: { path: ['gateway', 'host'], kind: 'string' },
     RSWARM_GATEWAY_PORT: { path: ['gateway', 'port'], kind: 'number' },
+    RSWARM_METRICS_HOST: { path: ['metrics', 'host'], kind: 'string' },
+    RSWARM_METRICS_PORT: { path: ['metrics', 'port'], kind: 'number' },
     RSWARM_STRATEGY: { path: ['scheduler', 'strategy'], kind: 'string' },
     RSWARM_STORE: { path: ['backends', 'store'], kind: 'string' },
     RSWARM_QUEUE: { path: ['backends', 'queue'], kind: 'string' },

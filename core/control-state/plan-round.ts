@@ -2,6 +2,7 @@ import { requestsOf } from '../control/cluster-snapshot.js';
 import { spreadGroupOf } from '../job/spread-group.js';
 import type { JobRecord } from '../model/records.js';
 import { scheduleOnLive } from '../scheduler/index.js';
+import type { UnplacedCode } from '../scheduler/types.js';
 import type { PlaceCommand } from './control-command.js';
 import type { ControlState } from './control-state.js';
 import { DEFAULT_START_BACKOFF, type StartBackoffPolicy } from './start-failures.js';
@@ -21,6 +22,8 @@ export interface RoundOptions {
   readonly startBackoff?: StartBackoffPolicy;
   /** Only these waiting jobs are planned (see {@link roundPasses}); absent: all. */
   readonly only?: (job: JobRecord) => boolean;
+  /** Told the code of every job the plan leaves unplaced, each round (metrics; not logged). */
+  readonly onUnplaced?: (code: UnplacedCode) => void;
 }
 
 /** One planning pass of a round: a strategy and the waiting jobs it plans. */
@@ -67,6 +70,7 @@ export function planRound(state: ControlState, at: number, options: RoundOptions
     groupInstances: state.groupInstances(groups),
     avoid: state.startFailures.avoidAt(groups, at, options.startBackoff ?? DEFAULT_START_BACKOFF),
   });
+  if (options.onUnplaced) for (const u of plan.unplaced) options.onUnplaced(u.code);
   const byName = new Map(waiting.map((j) => [j.name, j]));
   const memory = new Map(waiting.flatMap((j) => j.tasks.map((t) => [`${j.name}/${t.name}`, t.memoryBytes])));
   const misses = plan.unplaced
