@@ -20,7 +20,7 @@ import {
 } from '../core/durable/index.js';
 import type { JobRules } from '../core/job/index.js';
 import { LeaseKeeper, createRedisLeaderLease } from '../core/lease/index.js';
-import type { Logger } from '../core/log/logger.js';
+import { componentLogger, type Logger } from '../core/log/logger.js';
 import { mongoUrlDatabase } from '../core/store/mongo-url.js';
 import { createStores, type Stores } from '../core/store/index.js';
 import {
@@ -123,7 +123,7 @@ function redisQueueProbe(config: Config, logger: Logger): QueueLengthProbe | und
   if (config.backends.queue !== 'redis') return undefined;
   return new RedisQueueLengthProbe({
     redisUrl: config.backends.redisUrl,
-    logger: logger.child({ component: 'queue-probe' }),
+    logger: componentLogger(logger, 'queue-probe'),
   });
 }
 
@@ -204,7 +204,7 @@ export async function startControlPlane(
   const stores = options.instrumentStores ? options.instrumentStores(raw) : raw;
   const closeAll = async (): Promise<void> => {
     for (const c of started.reverse()) {
-      await c.close().catch((err: unknown) => logger.error({ err, component: c.name }, 'close failed'));
+      await c.close().catch((err: unknown) => componentLogger(logger, c.name).error({ err }, 'close failed'));
     }
   };
   try {
@@ -223,7 +223,7 @@ export async function startControlPlane(
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
     if (components.includes('job-manager')) {
-      const jmLogger = logger.child({ component: 'job-manager' });
+      const jmLogger = componentLogger(logger, 'job-manager');
       const { durable, location } = await openDurable(config);
       stateLocation = location;
       stateRoundTrips = () => durable.roundTrips;
@@ -285,7 +285,7 @@ export async function startControlPlane(
       // The autoscaler acts only while this JobManager leads (it reads the leader's state).
       const autoscaler = Autoscaler.create(
         { tickMs: config.services.autoscaleTickMs, maxReplicas: config.services.maxReplicas },
-        { leader, clock, logger: jmLogger.child({ component: 'autoscaler' }) },
+        { leader, clock, logger: componentLogger(jmLogger, 'autoscaler') },
       );
       autoscaler.run();
       started.push({ name: 'autoscaler', close: () => autoscaler.close() });
@@ -295,7 +295,7 @@ export async function startControlPlane(
         started.push({ name: 'queue-probe', close: () => queueProbe.close() });
       const sampler = QueueLoadSampler.create(
         { tickMs: config.services.autoscaleTickMs },
-        { leader, probe: queueProbe, clock, logger: jmLogger.child({ component: 'queue-sampler' }) },
+        { leader, probe: queueProbe, clock, logger: componentLogger(jmLogger, 'queue-sampler') },
       );
       sampler.run();
       started.push({ name: 'queue-sampler', close: () => sampler.close() });
@@ -327,7 +327,7 @@ export async function startControlPlane(
           usageSampleIntervalMs: cl.usageSampleIntervalMs,
           latencyRetentionMs: cl.latencyRetentionMs,
         },
-        { stores: reads, control, clock, logger: logger.child({ component: 'global-manager' }) },
+        { stores: reads, control, clock, logger: componentLogger(logger, 'global-manager') },
       );
       gm.run();
       globalManager = gm;
@@ -338,7 +338,7 @@ export async function startControlPlane(
         stores,
         control,
         clock,
-        logger: logger.child({ component: 'retention-pruner' }),
+        logger: componentLogger(logger, 'retention-pruner'),
       });
       p.run();
       pruner = p;
@@ -347,13 +347,13 @@ export async function startControlPlane(
     if (components.includes('discovery')) {
       const dc = await Discovery.create(
         { endpoint: cl.discoveryEndpoint, ...(link ? { security: link.server } : {}) },
-        { control, clock, logger: logger.child({ component: 'discovery' }) },
+        { control, clock, logger: componentLogger(logger, 'discovery') },
       );
       dc.run();
       started.push({ name: 'discovery', close: () => dc.close() });
     }
     if (components.includes('frontend')) {
-      const feLogger = logger.child({ component: 'frontend' });
+      const feLogger = componentLogger(logger, 'frontend');
       const feCommands = new ZmqWorkerCommandLink(cl.managerEndpoint, feLogger, link?.client);
       started.push({ name: 'fe-commands', close: () => feCommands.close() });
       const base = controlPlaneHandlers({
@@ -420,7 +420,7 @@ export async function startControlPlane(
     }
     let gatewayUrl: string | undefined;
     if (components.includes('gateway')) {
-      const gwLogger = logger.child({ component: 'gateway' });
+      const gwLogger = componentLogger(logger, 'gateway');
       // The gateway asks workers where replicas answer, through the GlobalManager, as a control peer.
       const gwCommands = new ZmqWorkerCommandLink(cl.managerEndpoint, gwLogger, link?.client);
       started.push({ name: 'gateway-commands', close: () => gwCommands.close() });
@@ -461,7 +461,7 @@ export async function startControlPlane(
         pid: process.pid,
         intervalMs: cl.announceIntervalMs,
       },
-      logger.child({ component: 'presence' }),
+      componentLogger(logger, 'presence'),
     );
     await presence.run();
     // Closed first (the list is closed in reverse): the announcement goes before the components.

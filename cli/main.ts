@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { loadConfig, type Config, type ConfigInput } from '../core/config/index.js';
 import { validateJob } from '../core/job/index.js';
-import { createLogger, type Logger } from '../core/log/logger.js';
+import { componentLogger, createLogger, type Logger } from '../core/log/logger.js';
 import { startWorker } from '../worker/main.js';
 import { registerClusterCommands } from './cluster-commands.js';
 import { registerKeyCommands } from './key-commands.js';
@@ -108,7 +108,7 @@ program
             ? {}
             : { backends: { state: 'file' } }),
       });
-      const logger = createLogger(c.logLevel);
+      const logger = createLogger(c.logLevel, undefined, c.logFormat);
       const token = c.http.token || randomBytes(24).toString('base64url');
       const tokenFile = writeTokenFile(token);
       const plane = await startControlPlane(
@@ -121,7 +121,7 @@ program
       if (c.allInOne.runtime === 'auto' && (await dockerReachable(c.backends.dockerHost))) runtime = 'docker';
       const workers = await Promise.all(
         localWorkerOptions(c, runtime, c.allInOne.workers).map((o) =>
-          startWorker(o, logger.child({ component: 'worker', worker: o.workerId })),
+          startWorker(o, componentLogger(logger, 'worker', { worker: o.workerId })),
         ),
       );
       console.log(`RESTfulSwarm API   ${plane.url}/api/v1`);
@@ -153,7 +153,7 @@ for (const name of [
     )
     .action(async () => {
       const c = config();
-      const logger = createLogger(c.logLevel).child({ component: name });
+      const logger = componentLogger(createLogger(c.logLevel, undefined, c.logFormat), name);
       if ((name === 'frontend' || name === 'gateway') && !c.http.token)
         throw new Error(`the ${name} needs the API's bearer token: set RSWARM_TOKEN`);
       const plane = await startControlPlane(c, [name], logger, { token: c.http.token });
@@ -169,7 +169,7 @@ program
   )
   .action(async () => {
     const c = config();
-    const logger = createLogger(c.logLevel).child({ component: 'worker' });
+    const logger = componentLogger(createLogger(c.logLevel, undefined, c.logFormat), 'worker');
     const agent = await startWorker(standaloneWorkerOptions(c, logger), logger);
     onSignal(logger, () => agent.close());
   });

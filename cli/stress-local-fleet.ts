@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { context } from 'zeromq';
 import { loadConfig } from '../core/config/index.js';
-import { createLogger, type Logger } from '../core/log/logger.js';
+import { componentLogger, createLogger, type Logger } from '../core/log/logger.js';
 import type { FleetWorker } from '../stress-client/workload.js';
 import { startWorker } from '../worker/main.js';
 import type { WorkerAgent } from '../worker/worker-agent.js';
@@ -138,7 +138,7 @@ export async function startLocalFleet(
                 coreIds: Array.from({ length: f.cores }, (_, k) => k),
                 memoryBytes: f.memoryBytes,
               },
-              logger.child({ component: 'worker', worker: f.id }),
+              componentLogger(logger, 'worker', { worker: f.id }),
             ),
           ),
         )),

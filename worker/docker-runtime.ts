@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import type { Clock } from '../core/clock/clock.js';
 import { containerHardeningSchema, type ContainerHardening } from '../core/config/index.js';
 import { permanentStartFailure } from '../core/job/start-failure.js';
-import type { Logger } from '../core/log/logger.js';
+import { componentLogger, type Logger } from '../core/log/logger.js';
 import { LABELS } from '../core/model/index.js';
 import { taskRefKey, type TaskAssignment, type TaskRef } from '../core/protocol/index.js';
 import {
@@ -146,7 +146,7 @@ export class DockerRuntime implements ContainerRuntime {
    */
   static async create(options: DockerRuntimeOptions): Promise<DockerRuntime> {
     const docker = options.docker ?? dockerClientFor(options.dockerHost ?? '');
-    const logger = options.logger.child({ component: 'docker-runtime' });
+    const logger = componentLogger(options.logger, 'docker-runtime');
     await docker.ping();
     const runtime = new DockerRuntime(docker, options, logger);
     runtime.events = await ContainerEvents.open(

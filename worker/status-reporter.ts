@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SLEEP_CANCELLED, type Clock } from '../core/clock/clock.js';
-import type { Logger } from '../core/log/logger.js';
+import { componentLogger, type Logger } from '../core/log/logger.js';
 import { PROTOCOL_VERSION, taskRefKey, type Report, type TaskRef } from '../core/protocol/index.js';
 import type { ClientLinkSecurity } from '../core/security/index.js';
 import { DealerChannel } from './dealer-channel.js';
@@ -106,7 +106,7 @@ export class StatusReporter {
 
   /** Connects to Discovery (the connection completes in the background) and starts listening. */
   static create(options: StatusReporterOptions, deps: { clock: Clock; logger: Logger }): StatusReporter {
-    return new StatusReporter(options, deps.clock, deps.logger.child({ component: 'status-reporter' }));
+    return new StatusReporter(options, deps.clock, componentLogger(deps.logger, 'status-reporter'));
   }
 
   /** Connects to Discovery when created with `connectLater`; idempotent. */

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock/clock.js';
-import type { Logger } from '../core/log/logger.js';
+import { componentLogger, type Logger } from '../core/log/logger.js';
 import {
   PROTOCOL_VERSION,
   WORKER_FEATURES,
@@ -104,7 +104,7 @@ export class WorkerAgent {
    */
   static create(options: WorkerOptionsInput, deps: WorkerAgentDeps): WorkerAgent {
     const compiled = compileWorkerOptions(options);
-    const logger = deps.logger.child({ component: 'worker', workerId: compiled.workerId });
+    const logger = componentLogger(deps.logger, 'worker', { workerId: compiled.workerId });
     return new WorkerAgent(compiled, deps.runtime, deps.clock, logger);
   }
 

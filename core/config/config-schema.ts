@@ -22,6 +22,11 @@ export const configSchema = z
   .object({
     /** Log level for pino. @defaultValue "info" */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * How log lines look on stderr: `json` lines, `pretty` (pino-pretty) or `auto` (pretty when
+     * stderr is a terminal, JSON otherwise). @defaultValue "auto"
+     */
+    logFormat: z.enum(['auto', 'pretty', 'json']).default('auto'),
     http: z
       .object({
         /** Address the FrontEnd binds. @defaultValue "127.0.0.1" */

@@ -18,6 +18,7 @@ export class ConfigError extends Error {
 export const ENV_BINDINGS: Readonly<Record<string, { path: readonly string[]; kind: 'string' | 'number' }>> =
   {
     RSWARM_LOG_LEVEL: { path: ['logLevel'], kind: 'string' },
+    RSWARM_LOG_FORMAT: { path: ['logFormat'], kind: 'string' },
     RSWARM_HOST: { path: ['http', 'host'], kind: 'string' },
     RSWARM_PORT: { path: ['http', 'port'], kind: 'number' },
     RSWARM_TOKEN: { path: ['http', 'token'], kind: 'string' },

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../clock/clock.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { componentLogger, createLogger, type Logger } from '../log/logger.js';
 import type { CampaignResult, LeaderLease } from './leader-lease.js';
 
 /** Options of {@link LeaseKeeper}. All durations in ms. */
@@ -107,8 +107,7 @@ export class LeaseKeeper {
     const ttl = opts.lease.ttlMs;
     this.#lease = opts.lease;
     this.#clock = opts.clock ?? systemClock;
-    this.#logger = (opts.logger ?? createLogger('info')).child({
-      component: 'lease-keeper',
+    this.#logger = componentLogger(opts.logger ?? createLogger('info'), 'lease-keeper', {
       candidate: opts.lease.candidate.id,
     });
     this.#renewIntervalMs = opts.renewIntervalMs ?? Math.floor(ttl / 3);

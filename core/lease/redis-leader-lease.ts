@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { createLogger, type Logger } from '../log/logger.js';
+import { componentLogger, createLogger, type Logger } from '../log/logger.js';
 import {
   resolveLeaseOptions,
   type CampaignResult,
@@ -78,8 +78,7 @@ interface LeaseCommands {
 export async function createRedisLeaderLease(opts: RedisLeaderLeaseOptions): Promise<LeaderLease> {
   const settings = resolveLeaseOptions(opts);
   const keys = leaseKeys(opts.name);
-  const logger = (opts.logger ?? createLogger('info')).child({
-    component: 'redis-leader-lease',
+  const logger = componentLogger(opts.logger ?? createLogger('info'), 'redis-leader-lease', {
     lease: opts.name,
     candidate: settings.candidate.id,
   });

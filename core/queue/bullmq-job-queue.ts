@@ -1,6 +1,6 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { createLogger, type Logger } from '../log/logger.js';
+import { componentLogger, createLogger, type Logger } from '../log/logger.js';
 import type { JobQueue, QueueHandler, QueueMessage } from './job-queue.js';
 import { dedupeKeyOf, parseQueueMessage } from './queue-message.js';
 import { resolveRetry, type QueueRetryOptions } from './queue-retry.js';
@@ -47,7 +47,7 @@ const KEEP_FAILED = 5000;
  */
 export async function createBullmqJobQueue(opts: BullmqJobQueueOptions): Promise<JobQueue> {
   const retry = resolveRetry(opts);
-  const logger = (opts.logger ?? createLogger('info')).child({ component: 'bullmq-job-queue' });
+  const logger = componentLogger(opts.logger ?? createLogger('info'), 'bullmq-job-queue');
   const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   // Enqueue and depth fail after a couple of retries rather than hang an HTTP request.
   const connection = await connectRedis(opts.redisUrl, { maxRetriesPerRequest: 2 }, timeoutMs, logger);

@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '../log/logger.js';
+import { componentLogger, createLogger, type Logger } from '../log/logger.js';
 import type { JobQueue, QueueHandler, QueueMessage } from './job-queue.js';
 import { dedupeKeyOf } from './queue-message.js';
 import { backoffDelayMs, resolveRetry, type QueueRetryOptions } from './queue-retry.js';
@@ -46,7 +46,7 @@ class MemoryJobQueue implements JobQueue {
 
   constructor(opts: MemoryJobQueueOptions) {
     this.#retry = resolveRetry(opts);
-    this.#logger = (opts.logger ?? createLogger('info')).child({ component: 'memory-job-queue' });
+    this.#logger = componentLogger(opts.logger ?? createLogger('info'), 'memory-job-queue');
   }
 
   enqueue(message: QueueMessage): Promise<void> {

@@ -1,5 +1,5 @@
 import { Router } from 'zeromq';
-import type { Logger } from '../log/logger.js';
+import { componentLogger, type Logger } from '../log/logger.js';
 import { z85Encode } from './z85.js';
 
 /** A ZAP verdict on one client key: admitted as `userId`, or refused with a reason. */
@@ -59,7 +59,7 @@ export class ZapHandler {
           await new Promise((resolve) => setTimeout(resolve, REBIND_DELAY_MS));
         }
       }
-      return new ZapHandler(router, logger.child({ component: 'zap' }));
+      return new ZapHandler(router, componentLogger(logger, 'zap'));
     })();
     const handler = await ZapHandler.shared;
     if (handler.policies.has(domain)) throw new Error(`ZAP domain ${domain} is registered twice`);
