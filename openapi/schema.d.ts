@@ -819,6 +819,78 @@ export interface components {
         };
     };
     responses: {
+        /** @description The request is invalid; `error.code` says how, `details` lists each field problem. */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The named job, task, worker or service does not exist. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The request conflicts with the current state; `error.code` says which way. */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The body exceeds `http.maxBodyBytes` (`BODY_TOO_LARGE`). */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`). */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The operation is not available here; `error.code` says why. */
+        NotImplemented: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description A worker, its container engine or a replica failed the command. */
+        BadGateway: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description A backing service or the leader is unreachable; retry. */
+        ServiceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /** @description An error; `error.code` is stable. */
         Error: {
             headers: {
@@ -938,7 +1010,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobPage"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyAuthFailures"];
         };
@@ -965,13 +1037,13 @@ export interface operations {
                     "application/json": components["schemas"]["JobAccepted"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["Error"];
-            413: components["responses"]["Error"];
-            415: components["responses"]["Error"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyAuthFailures"];
-            503: components["responses"]["Error"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getJob: {
@@ -994,9 +1066,9 @@ export interface operations {
                     "application/json": components["schemas"]["JobView"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyAuthFailures"];
         };
     };
@@ -1020,10 +1092,10 @@ export interface operations {
                     "application/json": components["schemas"]["JobView"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
-            409: components["responses"]["Error"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyAuthFailures"];
         };
     };
@@ -1051,12 +1123,12 @@ export interface operations {
                     "application/json": components["schemas"]["MigrationResult"][];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
-            409: components["responses"]["Error"];
-            413: components["responses"]["Error"];
-            415: components["responses"]["Error"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyAuthFailures"];
         };
     };
@@ -1084,12 +1156,12 @@ export interface operations {
                     "application/json": components["schemas"]["MigrationResult"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
-            409: components["responses"]["Error"];
-            413: components["responses"]["Error"];
-            415: components["responses"]["Error"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyAuthFailures"];
         };
     };
@@ -1117,14 +1189,14 @@ export interface operations {
                     "application/json": components["schemas"]["TaskView"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
-            409: components["responses"]["Error"];
-            413: components["responses"]["Error"];
-            415: components["responses"]["Error"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyAuthFailures"];
-            502: components["responses"]["Error"];
+            502: components["responses"]["BadGateway"];
         };
     };
     checkpointTask: {
@@ -1150,13 +1222,13 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
-            409: components["responses"]["Error"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyAuthFailures"];
-            501: components["responses"]["Error"];
-            502: components["responses"]["Error"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
         };
     };
     listWorkers: {
@@ -1201,9 +1273,9 @@ export interface operations {
                     "application/json": components["schemas"]["WorkerView"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyAuthFailures"];
         };
     };
@@ -1229,10 +1301,10 @@ export interface operations {
                     "application/json": components["schemas"]["WorkerView"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
-            409: components["responses"]["Error"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyAuthFailures"];
         };
     };
@@ -1265,11 +1337,11 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
-            413: components["responses"]["Error"];
-            415: components["responses"]["Error"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyAuthFailures"];
         };
     };
@@ -1293,9 +1365,9 @@ export interface operations {
                     "application/json": components["schemas"]["WorkerView"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyAuthFailures"];
         };
     };
@@ -1319,7 +1391,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyAuthFailures"];
-            503: components["responses"]["Error"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     putService: {
@@ -1353,12 +1425,12 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceView"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            413: components["responses"]["Error"];
-            415: components["responses"]["Error"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyAuthFailures"];
-            503: components["responses"]["Error"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getService: {
@@ -1381,11 +1453,11 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceView"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyAuthFailures"];
-            503: components["responses"]["Error"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteService: {
@@ -1408,11 +1480,11 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceView"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyAuthFailures"];
-            503: components["responses"]["Error"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     scaleService: {
@@ -1441,13 +1513,13 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceView"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
-            413: components["responses"]["Error"];
-            415: components["responses"]["Error"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyAuthFailures"];
-            503: components["responses"]["Error"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getScheduler: {
@@ -1496,10 +1568,10 @@ export interface operations {
                     "application/json": components["schemas"]["SchedulerSettings"];
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            413: components["responses"]["Error"];
-            415: components["responses"]["Error"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyAuthFailures"];
         };
     };
@@ -1569,11 +1641,11 @@ export interface operations {
                     "text/plain": "OK";
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["Error"];
-            413: components["responses"]["Error"];
-            415: components["responses"]["Error"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyAuthFailures"];
         };
     };
@@ -1597,7 +1669,7 @@ export interface operations {
                     "text/plain": "OK";
                 };
             };
-            400: components["responses"]["Error"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyAuthFailures"];
         };
