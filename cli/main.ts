@@ -11,6 +11,7 @@ import { validateJob } from '../core/job/index.js';
 import { componentLogger, createLogger, type Logger } from '../core/log/logger.js';
 import { startWorker } from '../worker/main.js';
 import { registerClusterCommands } from './cluster-commands.js';
+import { allInOnePorts, busyPortOf } from './all-in-one-ports.js';
 import { registerKeyCommands } from './key-commands.js';
 import { startControlPlane, type ComponentName } from './control-plane.js';
 import { registerStressCommands } from './stress-commands.js';
@@ -87,14 +88,16 @@ program
     '--real-backends',
     'use MongoDB (MONGO_URL) and Redis (REDIS_URL) instead of the embedded store and queue',
   )
+  .option('--free-ports', 'pick a free port for every endpoint and print them (also allInOne.freePorts)')
   .action(
     async (opts: {
       port?: number;
       workers?: number;
       runtime?: 'auto' | 'docker' | 'simulated';
       realBackends?: boolean;
+      freePorts?: boolean;
     }) => {
-      const c = config({
+      const asked: ConfigInput = {
         ...(opts.port !== undefined ? { http: { port: opts.port } } : {}),
         allInOne: {
           ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
@@ -107,7 +110,10 @@ program
           : process.env['RSWARM_STATE']
             ? {}
             : { backends: { state: 'file' } }),
-      });
+      };
+      // Free ports when asked; a busy port is one line and exit 1 (cli/all-in-one-ports.ts).
+      const c = await allInOnePorts(config(asked), opts.freePorts === true, (extra) => config(extra(asked)));
+      if (!c) return;
       const logger = createLogger(c.logLevel, undefined, c.logFormat);
       const token = c.http.token || randomBytes(24).toString('base64url');
       const tokenFile = writeTokenFile(token);
@@ -178,4 +184,12 @@ registerClusterCommands(program);
 registerStressCommands(program);
 registerKeyCommands(program, () => config());
 
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (err) {
+  // A port taken while a component binds (any command): one line naming it, not a stack trace.
+  const line = busyPortOf(err, () => config());
+  if (!line) throw err;
+  console.error(line);
+  process.exitCode = 1;
+}

@@ -272,6 +272,11 @@ export const configSchema = z
         simulatedCores: z.number().int().min(1).max(4096).default(32),
         /** Memory per simulated worker. @defaultValue "64g" */
         simulatedMemory: z.string().default('64g'),
+        /**
+         * Pick a free port for every endpoint (HTTP, gateway, JobManager, GlobalManager, enrolment,
+         * Discovery) and print them, as `rswarm all-in-one --free-ports`. @defaultValue false
+         */
+        freePorts: z.boolean().default(false),
       })
       .prefault({}),
   })

@@ -149,14 +149,18 @@ export class JobNetworks {
     return labels?.[LABELS.job] !== undefined && !this.scope.ownsCluster(labels);
   }
 
-  /** The job network's engine name: its own, unless another cluster's network holds it (see class doc). */
-  private async engineName(name: string): Promise<string> {
+  /** Whether another cluster's network holds `name` (the engine then finds it ambiguous for us). */
+  private async heldByOther(name: string): Promise<boolean> {
     const list = (await this.docker.listNetworks({ filters: { name: [name] } })) as {
       Name: string;
       Labels?: Record<string, string> | null;
     }[];
-    const same = list.filter((n) => n.Name === name);
-    return same.length > 0 && same.every((n) => this.foreign(n.Labels)) ? this.scope.ownName(name) : name;
+    return list.some((n) => n.Name === name && this.foreign(n.Labels));
+  }
+
+  /** The job network's engine name: its own, unless another cluster's network holds it (see class doc). */
+  private async engineName(name: string): Promise<string> {
+    return (await this.heldByOther(name)) ? this.scope.ownName(name) : name;
   }
 
   private async create(asked: NetworkRequest, job: string, again = false): Promise<string> {
@@ -201,8 +205,17 @@ export class JobNetworks {
       }
     }
     const id = await this.canonical(network.name);
-    // Another cluster created this name at the same moment: once more, which now takes our own name.
-    if (!id && !again && network.name === asked.name) return this.create(asked, job, true);
+    // Another cluster created this name at the same moment (the engine's duplicate check is racy, and
+    // two networks of one name make the engine refuse both as ambiguous): give ours up, best effort,
+    // and take our own name.
+    if (!again && network.name === asked.name && (!id || (await this.heldByOther(network.name)))) {
+      if (id)
+        await this.docker
+          .getNetwork(id)
+          .remove()
+          .catch(() => undefined);
+      return this.create(asked, job, true);
+    }
     if (!id) throw new TaskStartError(`network ${network.name} vanished right after it was created`);
     return this.owned(id, network, job);
   }
