@@ -307,17 +307,20 @@ export class DockerRuntime implements ContainerRuntime {
    * another attempt of this cluster is removed so the name is free. A container of another cluster
    * (or one without a cluster label, made before cluster ids, when this worker has one) is never
    * touched: this cluster's container then takes the name `<name>.<cluster id>` (ClusterScope).
+   * Both names are looked at, so the attempt is adopted under either.
    * @returns the engine name to create the container under, or undefined when adopted
    */
   private async adoptExisting(a: TaskAssignment, ref: TaskRef): Promise<string | undefined> {
+    let free: string | undefined;
     for (const name of [a.containerName, this.scope.ownName(a.containerName)]) {
       const container = this.docker.getContainer(name);
       let info: Docker.ContainerInspectInfo;
       try {
         info = await container.inspect();
       } catch (err) {
-        if (isNotFound(err)) return name;
-        throw err;
+        if (!isNotFound(err)) throw err;
+        free ??= name;
+        continue;
       }
       const labels = info.Config.Labels ?? {};
       if (!this.scope.ownsCluster(labels)) continue; // another cluster's: try our own name
@@ -325,7 +328,8 @@ export class DockerRuntime implements ContainerRuntime {
       if (!owner || !sameRef(owner, ref) || labels[LABELS.worker] !== this.options.workerId) {
         this.logger.warn({ ref, container: name, owner }, 'removing a leftover container with this name');
         await ignoringAlreadyDone(() => container.remove({ force: true }));
-        return name;
+        free ??= name;
+        continue;
       }
       this.logger.info({ ref, status: info.State.Status }, 'adopting the existing container');
       this.rememberDigest(ref, await this.digestOfImage(info.Image, a.image));
@@ -339,6 +343,7 @@ export class DockerRuntime implements ContainerRuntime {
       }
       return undefined;
     }
+    if (free !== undefined) return free;
     throw new TaskStartError(
       `container names ${a.containerName} and ${this.scope.ownName(a.containerName)} are both held by other clusters' containers`,
     );

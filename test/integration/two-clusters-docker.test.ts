@@ -12,6 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { systemClock } from '../../core/clock/clock.js';
 import { silentLogger } from '../../core/log/logger.js';
 import { LABELS } from '../../core/model/index.js';
+import type { TaskAssignment } from '../../core/protocol/index.js';
+import type { RuntimeEvent } from '../../worker/container-runtime.js';
 import { DockerRuntime, dockerClientFor } from '../../worker/docker-runtime.js';
 import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
 import { SERVICES } from '../support/services.js';
@@ -171,5 +173,76 @@ describe('two clusters on one Docker engine', { timeout: 240_000 }, () => {
       filters: { label: [`${LABELS.cluster}=${idB}`, `${LABELS.job}=${jobName(2)}`] },
     });
     assert.equal(netsB.length, 1, "B's network kept");
+  });
+
+  test('a name held by another cluster or by a container without a cluster label: never touched, ours is <name>.<id>', async () => {
+    const [idA] = ids as [string, string];
+    const name = `twin-${run}-legacy_t1`;
+    // A container from before cluster ids: same worker id, no rswarm.cluster label.
+    const legacy = await docker.createContainer({
+      name,
+      Image: SERVICES.testImage,
+      Cmd: ['sleep', '60'],
+      Labels: {
+        [LABELS.job]: `twin-${run}-legacy`,
+        [LABELS.task]: 't1',
+        [LABELS.attempt]: '0',
+        [LABELS.worker]: 'local-1',
+        'rswarm.test.twin': run,
+      },
+    });
+    const open = (): Promise<DockerRuntime> =>
+      DockerRuntime.create({
+        workerId: 'local-1',
+        clusterId: idA,
+        docker,
+        pullTimeoutMs: 5000,
+        stopTimeoutSeconds: 1,
+        clock: systemClock,
+        logger: silentLogger(),
+      });
+    const a: TaskAssignment = {
+      job: `twin-${run}-legacy`,
+      task: 't1',
+      attempt: 0,
+      containerName: name,
+      image: SERVICES.testImage,
+      command: ['sleep', '60'],
+      coreIds: [0],
+      memoryBytes: 16 * MiB,
+      env: {},
+      ports: [],
+      volumes: [],
+      network: null,
+      runSeconds: null,
+    };
+    try {
+      let runtime = await open();
+      try {
+        assert.deepEqual(await runtime.list(), [], 'the unlabelled container is not listed');
+        const events: RuntimeEvent[] = [];
+        runtime.onEvent((e) => events.push(e));
+        await runtime.start(a);
+        assert.equal(events.at(-1)?.state, 'running', JSON.stringify(events));
+      } finally {
+        await runtime.close();
+      }
+      const ours = await docker.getContainer(`${name}.${idA}`).inspect();
+      assert.equal(ours.Config.Labels[LABELS.cluster], idA);
+      assert.ok((await legacy.inspect()).Id, 'the unlabelled container is still there');
+      // A restarted worker adopts its container under its own name: no second container.
+      runtime = await open();
+      try {
+        await runtime.start(a);
+        assert.equal((await containersOf(idA, a.job)).length, 1);
+        await runtime.remove({ job: a.job, task: 't1', attempt: 0 });
+      } finally {
+        await runtime.close();
+      }
+      assert.equal((await containersOf(idA, a.job)).length, 0);
+      assert.ok((await legacy.inspect()).Id, 'still there after our remove');
+    } finally {
+      await legacy.remove({ force: true }).catch(() => undefined);
+    }
   });
 });
