@@ -96,6 +96,14 @@ describe('metrics (in-process control plane, simulated workers)', () => {
     assert.deepEqual(states, ['running', 'running', 'waiting', 'failed']);
     await fetch(`${c.plane.gatewayUrl as string}/no-such-service/`);
 
+    // Heartbeats come every 200 ms: the jobs can settle before the first one arrives.
+    const scrape = async () => parseMetrics(await (await fetch(`${c.url}/metrics`)).text());
+    await waitFor('a heartbeat counted', async () =>
+      (value(await scrape(), 'rswarm_worker_link_messages_total', { type: 'heartbeat', direction: 'in' }) ??
+        0) > 0
+        ? true
+        : undefined,
+    );
     const res = await fetch(`${c.url}/metrics`);
     assert.equal(res.status, 200);
     const m = parseMetrics(await res.text());
