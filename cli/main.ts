@@ -13,6 +13,7 @@ import { startWorker } from '../worker/main.js';
 import { registerClusterCommands } from './cluster-commands.js';
 import { allInOnePorts, busyPortOf } from './all-in-one-ports.js';
 import { registerKeyCommands } from './key-commands.js';
+import { registerOperatorCommands } from './operator/operator-commands.js';
 import { startControlPlane, type ComponentName } from './control-plane.js';
 import { registerStressCommands } from './stress-commands.js';
 import { dockerReachable, localWorkerOptions, standaloneWorkerOptions } from './local-workers.js';
@@ -183,6 +184,7 @@ program
 registerClusterCommands(program);
 registerStressCommands(program);
 registerKeyCommands(program, () => config());
+registerOperatorCommands(program);
 
 try {
   await program.parseAsync();
