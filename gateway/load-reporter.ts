@@ -1,4 +1,5 @@
-import { SLEEP_CANCELLED, type Clock } from '../core/clock/clock.js';
+import type { Clock } from '../core/clock/clock.js';
+import { Ticker, type TickerState } from '../core/clock/ticker.js';
 import type { ServiceLoadSample, ServiceReadySample } from '../core/control-state/control-command.js';
 import type { IntentPort } from '../core/control-state/control-intent.js';
 import type { Logger } from '../core/log/logger.js';
@@ -27,7 +28,7 @@ export interface LoadReporterDeps {
 }
 
 /** Lifecycle: created → running → closing → closed. */
-export type LoadReporterState = 'created' | 'running' | 'closing' | 'closed';
+export type LoadReporterState = TickerState;
 
 /**
  * Sends the gateway's load to the leader every period as a `service-load` intent: the averaged
@@ -37,27 +38,29 @@ export type LoadReporterState = 'created' | 'running' | 'closing' | 'closed';
  * stays quiet (while replicas are ready it reports every period, so its word stays fresh). A report the leader cannot take now is dropped (the next one replaces it anyway).
  */
 export class LoadReporter {
-  private state: LoadReporterState = 'created';
-  private readonly stopping = new AbortController();
-  private loop: Promise<void> = Promise.resolve();
+  private readonly ticker: Ticker;
   private lastWasEmpty = true;
 
   constructor(
     private readonly options: LoadReporterOptions,
     private readonly deps: LoadReporterDeps,
   ) {
-    if (!(options.periodMs > 0))
-      throw new Error(`LoadReporter: periodMs must be > 0, got ${options.periodMs}`);
+    this.ticker = new Ticker({
+      name: 'LoadReporter',
+      periodMs: options.periodMs,
+      clock: deps.clock,
+      tick: () => this.reportNow(),
+      onError: (err) => deps.logger.debug({ err }, 'load report not taken; the next one replaces it'),
+    });
   }
 
   getState(): LoadReporterState {
-    return this.state;
+    return this.ticker.getState();
   }
 
+  /** Starts reporting every period. */
   run(): void {
-    if (this.state !== 'created') throw new Error(`LoadReporter.run in state ${this.state}`);
-    this.state = 'running';
-    this.loop = this.reports();
+    this.ticker.run();
   }
 
   /** Takes the averages and sends them now (unless this and the last report are both empty). */
@@ -76,24 +79,8 @@ export class LoadReporter {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.state === 'closing' || this.state === 'closed') return;
-    this.state = 'closing';
-    this.stopping.abort(SLEEP_CANCELLED);
-    await this.loop;
-    this.state = 'closed';
-  }
-
-  private async reports(): Promise<void> {
-    while (this.state === 'running') {
-      try {
-        await this.deps.clock.sleep(this.options.periodMs, this.stopping.signal);
-      } catch {
-        return;
-      }
-      await this.reportNow().catch((err: unknown) =>
-        this.deps.logger.debug({ err }, 'load report not taken; the next one replaces it'),
-      );
-    }
+  /** Stops reporting and waits for a report in progress. */
+  close(): Promise<void> {
+    return this.ticker.close();
   }
 }

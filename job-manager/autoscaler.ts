@@ -1,4 +1,5 @@
-import { SLEEP_CANCELLED, type Clock } from '../core/clock/clock.js';
+import type { Clock } from '../core/clock/clock.js';
+import { Ticker, type TickerState } from '../core/clock/ticker.js';
 import { autoscaleInputOf, type ControlState, type IntentPort } from '../core/control-state/index.js';
 import type { Logger } from '../core/log/logger.js';
 import { decideAutoscale, type AutoscaleDecision } from '../core/services/autoscale.js';
@@ -23,7 +24,7 @@ export interface AutoscalerDeps {
 }
 
 /** Lifecycle: created → running → closing → closed. */
-export type AutoscalerState = 'created' | 'running' | 'closing' | 'closed';
+export type AutoscalerState = TickerState;
 
 /**
  * The autoscaler (docs/design/services.md, "The autoscaler's control law"): runs next to the
@@ -34,32 +35,36 @@ export type AutoscalerState = 'created' | 'running' | 'closing' | 'closed';
  * leader goes on from the law's memory in the replayed state.
  */
 export class Autoscaler {
-  private state: AutoscalerState = 'created';
-  private readonly stopping = new AbortController();
-  private loop: Promise<void> = Promise.resolve();
+  private readonly ticker: Ticker;
 
   private constructor(
     private readonly options: Required<AutoscalerOptions>,
     private readonly deps: AutoscalerDeps,
-  ) {}
+  ) {
+    this.ticker = new Ticker({
+      name: 'Autoscaler',
+      periodMs: options.tickMs,
+      clock: deps.clock,
+      tick: () => this.tick(),
+      // A leader stepping down mid-tick refuses the intents: the next tick (or leader) goes again.
+      onError: (err) => deps.logger.warn({ err }, 'autoscale tick failed'),
+    });
+  }
 
   /** Checks the options; call {@link run} to start ticking. */
   static create(options: AutoscalerOptions, deps: AutoscalerDeps): Autoscaler {
     const o = { tickMs: 250, ...options };
-    if (!(o.tickMs > 0)) throw new Error(`Autoscaler: tickMs must be > 0, got ${o.tickMs}`);
     if (!Number.isInteger(o.maxReplicas) || o.maxReplicas < 0)
       throw new Error(`Autoscaler: maxReplicas must be an integer >= 0, got ${o.maxReplicas}`);
     return new Autoscaler(o, deps);
   }
 
   getState(): AutoscalerState {
-    return this.state;
+    return this.ticker.getState();
   }
 
   run(): void {
-    if (this.state !== 'created') throw new Error(`Autoscaler.run in state ${this.state}`);
-    this.state = 'running';
-    this.loop = this.ticks();
+    this.ticker.run();
   }
 
   /**
@@ -88,23 +93,7 @@ export class Autoscaler {
   }
 
   /** Stops ticking and waits for a tick in progress. */
-  async close(): Promise<void> {
-    if (this.state === 'closing' || this.state === 'closed') return;
-    this.state = 'closing';
-    this.stopping.abort(SLEEP_CANCELLED);
-    await this.loop;
-    this.state = 'closed';
-  }
-
-  private async ticks(): Promise<void> {
-    while (this.state === 'running') {
-      try {
-        await this.deps.clock.sleep(this.options.tickMs, this.stopping.signal);
-      } catch {
-        return; // closing
-      }
-      // A leader stepping down mid-tick refuses the intents: the next leader decides again.
-      await this.tick().catch((err: unknown) => this.deps.logger.warn({ err }, 'autoscale tick failed'));
-    }
+  close(): Promise<void> {
+    return this.ticker.close();
   }
 }

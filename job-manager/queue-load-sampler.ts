@@ -1,4 +1,5 @@
 import { SLEEP_CANCELLED, type Clock } from '../core/clock/clock.js';
+import { Ticker, type TickerState } from '../core/clock/ticker.js';
 import type { ServiceLoadCommand } from '../core/control-state/control-command.js';
 import type { ControlState, IntentPort } from '../core/control-state/index.js';
 import type { Logger } from '../core/log/logger.js';
@@ -35,7 +36,7 @@ export interface QueueLoadSamplerDeps {
 }
 
 /** Lifecycle: created → running → closing → closed. */
-export type QueueLoadSamplerState = 'created' | 'running' | 'closing' | 'closed';
+export type QueueLoadSamplerState = TickerState;
 
 /** One report the sampler proposed (what {@link QueueLoadSampler.tick} returns, for tests). */
 export type QueueLoadReport = Omit<ServiceLoadCommand, 'at'>;
@@ -53,9 +54,7 @@ const TIMED_OUT: unique symbol = Symbol('timed out');
  * is 3 periods old, then the load is taken as 0.
  */
 export class QueueLoadSampler {
-  private state: QueueLoadSamplerState = 'created';
-  private readonly stopping = new AbortController();
-  private loop: Promise<void> = Promise.resolve();
+  private readonly ticker: Ticker;
   /** service → when it was last read (attempted), this leader's own pacing. */
   private readonly sampledAt = new Map<string, number>();
   /** service → the queue last warned about (no probe, or failing reads), so each is said once. */
@@ -64,25 +63,31 @@ export class QueueLoadSampler {
   private constructor(
     private readonly options: Required<QueueLoadSamplerOptions>,
     private readonly deps: QueueLoadSamplerDeps,
-  ) {}
+  ) {
+    this.ticker = new Ticker({
+      name: 'QueueLoadSampler',
+      periodMs: options.tickMs,
+      clock: deps.clock,
+      tick: () => this.tick(),
+      // A leader stepping down mid-tick refuses the intents: the next tick (or leader) goes again.
+      onError: (err) => deps.logger.warn({ err }, 'queue sampling tick failed'),
+    });
+  }
 
   /** Checks the options; call {@link run} to start sampling. */
   static create(options: QueueLoadSamplerOptions, deps: QueueLoadSamplerDeps): QueueLoadSampler {
     const o = { tickMs: 250, sampleTimeoutMs: 2000, ...options };
-    if (!(o.tickMs > 0)) throw new Error(`QueueLoadSampler: tickMs must be > 0, got ${o.tickMs}`);
     if (!(o.sampleTimeoutMs > 0))
       throw new Error(`QueueLoadSampler: sampleTimeoutMs must be > 0, got ${o.sampleTimeoutMs}`);
     return new QueueLoadSampler(o, deps);
   }
 
   getState(): QueueLoadSamplerState {
-    return this.state;
+    return this.ticker.getState();
   }
 
   run(): void {
-    if (this.state !== 'created') throw new Error(`QueueLoadSampler.run in state ${this.state}`);
-    this.state = 'running';
-    this.loop = this.ticks();
+    this.ticker.run();
   }
 
   /**
@@ -115,12 +120,8 @@ export class QueueLoadSampler {
   }
 
   /** Stops sampling and waits for a tick in progress. */
-  async close(): Promise<void> {
-    if (this.state === 'closing' || this.state === 'closed') return;
-    this.state = 'closing';
-    this.stopping.abort(SLEEP_CANCELLED);
-    await this.loop;
-    this.state = 'closed';
+  close(): Promise<void> {
+    return this.ticker.close();
   }
 
   /** Reads one queue and proposes its report; undefined when there was nothing to report. */
@@ -176,7 +177,7 @@ export class QueueLoadSampler {
   private async withTimeout(read: Promise<number>, ms: number): Promise<number | typeof TIMED_OUT> {
     const timer = new AbortController();
     const onClose = (): void => timer.abort(SLEEP_CANCELLED);
-    this.stopping.signal.addEventListener('abort', onClose, { once: true });
+    this.ticker.signal.addEventListener('abort', onClose, { once: true });
     try {
       return await Promise.race([
         read,
@@ -187,7 +188,7 @@ export class QueueLoadSampler {
       ]);
     } finally {
       timer.abort(SLEEP_CANCELLED);
-      this.stopping.signal.removeEventListener('abort', onClose);
+      this.ticker.signal.removeEventListener('abort', onClose);
       read.catch(() => undefined); // a late rejection is not unhandled
     }
   }
@@ -196,17 +197,5 @@ export class QueueLoadSampler {
     if (this.warned.get(service) === key) return;
     this.warned.set(service, key);
     this.deps.logger.warn(fields, message);
-  }
-
-  private async ticks(): Promise<void> {
-    while (this.state === 'running') {
-      try {
-        await this.deps.clock.sleep(this.options.tickMs, this.stopping.signal);
-      } catch {
-        return; // closing
-      }
-      // A leader stepping down mid-tick refuses the reports: the next leader samples again.
-      await this.tick().catch((err: unknown) => this.deps.logger.warn({ err }, 'queue sampling tick failed'));
-    }
   }
 }
