@@ -13,8 +13,9 @@ import assert from 'node:assert/strict';
 import { cpus } from 'node:os';
 import { LABELS } from '../../core/model/index.js';
 import { dockerClientFor } from '../../worker/docker-runtime.js';
-import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
-import { removeContainerIfPresent, SERVICES, uniqueName } from '../support/services.js';
+import { waitFor, type Cluster } from '../support/control-plane-harness.js';
+import { closeDockerGatewayCluster, startDockerGatewayCluster } from '../support/docker-gateway-cluster.js';
+import { SERVICES, uniqueName } from '../support/services.js';
 
 const docker = dockerClientFor(SERVICES.dockerHost);
 const PERIOD = 1000;
@@ -73,33 +74,17 @@ describe('the autoscaler on real containers', { timeout: 300_000 }, () => {
   const running: { stop(): Promise<void> }[] = [];
 
   before(async () => {
-    c = await startCluster({
-      realBackends: true,
-      gateway: true,
+    c = await startDockerGatewayCluster(workerId, {
       overrides: {
         gateway: { port: 0, loadReportMs: 500 },
         services: { autoscaleTickMs: 100 },
       },
-      workers: [
-        { workerId, runtime: 'docker', coreIds: cpus().map((_c, i) => i), memoryBytes: 1024 * 1024 ** 2 },
-      ],
     });
-    await waitFor('the docker worker joined', async () =>
-      ((await c.api('GET', '/api/v1/workers')).body as { state: string }[]).some((w) => w.state === 'ready')
-        ? true
-        : undefined,
-    );
   });
 
   after(async () => {
     for (const r of running) await r.stop();
-    for (const s of services) await c?.api('DELETE', `/api/v1/services/${s}`).catch(() => undefined);
-    await c?.close();
-    const left = await docker.listContainers({
-      all: true,
-      filters: { label: [`${LABELS.worker}=${workerId}`] },
-    });
-    for (const info of left) await removeContainerIfPresent(docker.getContainer(info.Id));
+    await closeDockerGatewayCluster(c, workerId, services);
   });
 
   async function createService(prefix: string, extra: Record<string, unknown>): Promise<string> {

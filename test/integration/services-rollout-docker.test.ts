@@ -6,21 +6,19 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpus } from 'node:os';
-import { LABELS } from '../../core/model/index.js';
 import { dockerClientFor } from '../../worker/docker-runtime.js';
 import { imageDigestOf } from '../../worker/docker/image-digest.js';
-import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
-import { removeContainerIfPresent, SERVICES, uniqueName } from '../support/services.js';
+import { waitFor, type Cluster } from '../support/control-plane-harness.js';
+import {
+  closeDockerGatewayCluster,
+  httpdServing,
+  startDockerGatewayCluster,
+} from '../support/docker-gateway-cluster.js';
+import { SERVICES, uniqueName } from '../support/services.js';
 
 const docker = dockerClientFor(SERVICES.dockerHost);
 
-/** busybox httpd whose page says which definition (`$V`) it runs. */
-const HTTPD = [
-  'sh',
-  '-c',
-  'mkdir -p /tmp/www && echo "v$V" > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www',
-];
+const HTTPD = httpdServing('v$V');
 
 interface ServiceView {
   generation: number;
@@ -34,28 +32,11 @@ describe('rolling replace and image digests on the real services', { timeout: 24
   const name = uniqueName('roll');
 
   before(async () => {
-    c = await startCluster({
-      realBackends: true,
-      gateway: true,
-      workers: [
-        { workerId, runtime: 'docker', coreIds: cpus().map((_c, i) => i), memoryBytes: 1024 * 1024 ** 2 },
-      ],
-    });
-    await waitFor('the docker worker joined', async () =>
-      ((await c.api('GET', '/api/v1/workers')).body as { state: string }[]).some((w) => w.state === 'ready')
-        ? true
-        : undefined,
-    );
+    c = await startDockerGatewayCluster(workerId);
   });
 
   after(async () => {
-    await c?.api('DELETE', `/api/v1/services/${name}`).catch(() => undefined);
-    await c?.close();
-    const left = await docker.listContainers({
-      all: true,
-      filters: { label: [`${LABELS.worker}=${workerId}`] },
-    });
-    for (const info of left) await removeContainerIfPresent(docker.getContainer(info.Id));
+    await closeDockerGatewayCluster(c, workerId, [name]);
   });
 
   const define = (v: string): Promise<{ status: number; text: string }> =>

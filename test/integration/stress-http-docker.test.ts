@@ -12,41 +12,25 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LABELS } from '../../core/model/index.js';
-import { dockerClientFor } from '../../worker/docker-runtime.js';
-import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
-import { removeContainerIfPresent, SERVICES, uniqueName } from '../support/services.js';
+import { waitFor, type Cluster } from '../support/control-plane-harness.js';
+import {
+  closeDockerGatewayCluster,
+  httpdServing,
+  startDockerGatewayCluster,
+} from '../support/docker-gateway-cluster.js';
+import { SERVICES, uniqueName } from '../support/services.js';
 
-const docker = dockerClientFor(SERVICES.dockerHost);
-const HTTPD = [
-  'sh',
-  '-c',
-  'mkdir -p /tmp/www && echo "hello from $HOSTNAME" > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www',
-];
+const HTTPD = httpdServing('hello from $HOSTNAME');
 
 let c: Cluster;
 const workerId = uniqueName('rswarm-it-stress-http');
 
 before(async () => {
-  c = await startCluster({
-    realBackends: true,
-    gateway: true,
-    workers: [{ workerId, runtime: 'docker', coreIds: [0, 1], memoryBytes: 1024 * 1024 ** 2 }],
-  });
-  await waitFor('the docker worker joined', async () =>
-    ((await c.api('GET', '/api/v1/workers')).body as { state: string }[]).some((w) => w.state === 'ready')
-      ? true
-      : undefined,
-  );
+  c = await startDockerGatewayCluster(workerId, { coreIds: [0, 1] });
 });
 
 after(async () => {
-  await c?.close();
-  const left = await docker.listContainers({
-    all: true,
-    filters: { label: [`${LABELS.worker}=${workerId}`] },
-  });
-  for (const info of left) await removeContainerIfPresent(docker.getContainer(info.Id));
+  await closeDockerGatewayCluster(c, workerId);
 });
 
 test(
