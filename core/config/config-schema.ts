@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { containerHardeningSchema } from './container-hardening.js';
 import { parseDurationMs } from './parse-duration.js';
+import { parseCidr } from '../security/cidr.js';
 import { DEFAULT_START_BACKOFF, FORGET_START_FAILURES_AFTER_MS } from '../control-state/start-failures.js';
 
 /** A duration given as milliseconds or as a string such as `"250ms"`, `"5s"`, `"2m"`, `"1h"`. */
@@ -12,6 +13,12 @@ const duration = z.union([z.number().int().nonnegative(), z.string()]).transform
     return z.NEVER;
   }
   return ms;
+});
+
+/** A network in CIDR notation, IPv4 or IPv6 (`10.0.0.0/8`, `fd00::/8`; a bare address is one host). */
+const network = z.string().superRefine((v, ctx) => {
+  if (parseCidr(v) === undefined)
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a network such as "10.0.0.0/8" or "fd00::/8"` });
 });
 
 /**
@@ -50,6 +57,23 @@ export const configSchema = z
             windowMs: duration.default(60_000),
           })
           .prefault({}),
+      })
+      .prefault({}),
+    /**
+     * The original RESTfulSwarm's two routes (`/RESTfulSwarm/FE/...`). Its stress clients send no
+     * token; with `allowAnonymous` they are let in without one from loopback and
+     * `anonymousNetworks` — those two routes only, every other route still needs the token.
+     */
+    compat: z
+      .object({
+        /** Accept the two original routes without a token from trusted networks. @defaultValue false */
+        allowAnonymous: z.boolean().default(false),
+        /**
+         * Networks (CIDR, IPv4 or IPv6) trusted besides loopback, which is always trusted when
+         * `allowAnonymous` is on. The client address is the socket's peer (no proxy header is
+         * believed). @defaultValue []
+         */
+        anonymousNetworks: z.array(network).default([]),
       })
       .prefault({}),
     job: z

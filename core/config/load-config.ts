@@ -11,11 +11,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** How an environment variable's text is read: `list` splits on commas and spaces. */
+export type EnvironmentValueKind = 'string' | 'number' | 'boolean' | 'list';
+
 /**
  * Environment variables read by {@link loadConfig} and the field each sets. This table is the
  * only place the process environment maps onto configuration.
  */
-export const ENV_BINDINGS: Readonly<Record<string, { path: readonly string[]; kind: 'string' | 'number' }>> =
+export const ENV_BINDINGS: Readonly<Record<string, { path: readonly string[]; kind: EnvironmentValueKind }>> =
   {
     RSWARM_LOG_LEVEL: { path: ['logLevel'], kind: 'string' },
     RSWARM_LOG_FORMAT: { path: ['logFormat'], kind: 'string' },
@@ -51,6 +54,8 @@ export const ENV_BINDINGS: Readonly<Record<string, { path: readonly string[]; ki
     RSWARM_ELECTION: { path: ['cluster', 'election'], kind: 'string' },
     RSWARM_JOB_MANAGER_ID: { path: ['cluster', 'jobManagerId'], kind: 'string' },
     RSWARM_VALOR: { path: ['cluster', 'valor'], kind: 'number' },
+    RSWARM_COMPAT_ANONYMOUS: { path: ['compat', 'allowAnonymous'], kind: 'boolean' },
+    RSWARM_COMPAT_NETWORKS: { path: ['compat', 'anonymousNetworks'], kind: 'list' },
   };
 
 /** Sources merged by {@link loadConfig}, lowest precedence first: defaults < file < env < flags. */
@@ -88,6 +93,18 @@ function setPath(tree: Tree, path: readonly string[], value: unknown): void {
   node[path[path.length - 1] as string] = value;
 }
 
+/** Words a boolean environment variable may hold. */
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
+  '1': true,
+  true: true,
+  yes: true,
+  on: true,
+  '0': false,
+  false: false,
+  no: false,
+  off: false,
+};
+
 function fromEnv(env: Readonly<Record<string, string | undefined>>): Tree {
   const out: Tree = {};
   for (const [name, binding] of Object.entries(ENV_BINDINGS)) {
@@ -97,6 +114,17 @@ function fromEnv(env: Readonly<Record<string, string | undefined>>): Tree {
       const n = Number(raw);
       if (!Number.isFinite(n)) throw new ConfigError(`${name}="${raw}" is not a number`);
       setPath(out, binding.path, n);
+    } else if (binding.kind === 'boolean') {
+      const v = BOOLEAN_WORDS[raw.trim().toLowerCase()];
+      if (v === undefined) throw new ConfigError(`${name}="${raw}" is not a boolean (1/0, true/false)`);
+      setPath(out, binding.path, v);
+    } else if (binding.kind === 'list') {
+      // Comma- or space-separated, e.g. "10.0.0.0/8, 192.168.1.0/24".
+      setPath(
+        out,
+        binding.path,
+        raw.split(/[\s,]+/).filter((s) => s !== ''),
+      );
     } else {
       setPath(out, binding.path, raw);
     }

@@ -6,3 +6,4 @@ export * from './zap-handler.js';
 export * from './link-security.js';
 export * from './cluster-keys.js';
 export * from './cluster-id.js';
+export * from './cidr.js';
