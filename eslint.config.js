@@ -103,4 +103,23 @@ export default tseslint.config(
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The web dashboard's ES modules run in the browser (type-checked with tsconfig.ui.json).
+    files: ['frontend/ui/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'AbortController',
+          'clearTimeout',
+          'document',
+          'fetch',
+          'sessionStorage',
+          'setTimeout',
+          'TextDecoderStream',
+          'window',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -6,6 +6,7 @@ import type { Logger } from '../core/log/logger.js';
 import { configSchema } from '../core/config/index.js';
 import { loadSpec, specOperations } from '../core/openapi/index.js';
 import type { AuthFailureLimit } from './auth-failure-limit.js';
+import { dashboardRouter } from './dashboard-route.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { httpMetrics } from './http-metrics.js';
 import { methodNotAllowed } from './method-not-allowed.js';
@@ -28,12 +29,13 @@ export interface FrontEndDeps {
   readonly authFailures?: AuthFailureLimit;
 }
 
-/** Routes the app serves outside the spec: the spec itself and its UI. */
-export const INFRASTRUCTURE_ROUTES = ['GET /openapi.json', 'GET /docs'] as const;
+/** Routes the app serves outside the spec: the spec itself, its UI and the web dashboard. */
+export const INFRASTRUCTURE_ROUTES = ['GET /openapi.json', 'GET /docs', 'GET /ui'] as const;
 
 /**
  * Builds the FrontEnd's express app without listening, so tests can drive it in process.
- * Routes come from openapi/openapi.yaml; `/docs` serves Swagger UI and `/openapi.json` the spec.
+ * Routes come from openapi/openapi.yaml; `/docs` serves Swagger UI, `/openapi.json` the spec and
+ * `/ui` the web dashboard (static files; the page calls the API with the operator's token).
  * Every answer carries the security headers; a known path with an unserved method is 405.
  */
 export function createApp(deps: FrontEndDeps): Express {
@@ -43,7 +45,7 @@ export function createApp(deps: FrontEndDeps): Express {
   app.set('query parser', 'simple');
   const metrics = deps.metrics ?? new Registry();
   if (!deps.metrics) collectDefaultMetrics({ register: metrics });
-  app.use(httpMetrics(metrics, ['/openapi.json', '/docs/*']));
+  app.use(httpMetrics(metrics, ['/openapi.json', '/docs/*', '/ui/*']));
   const spec = loadSpec();
 
   app.get('/openapi.json', (_req, res) => {
@@ -51,6 +53,7 @@ export function createApp(deps: FrontEndDeps): Express {
   });
   app.use('/docs', swaggerUi.serve);
   app.get('/docs', swaggerUi.setup(spec as object, { customSiteTitle: 'RESTfulSwarm API' }));
+  app.use(dashboardRouter());
 
   const handlers: OperationHandlers = {
     getHealth: async () => {
