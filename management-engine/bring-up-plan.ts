@@ -42,6 +42,11 @@ export interface BringUpPlan {
   readonly workers: readonly WorkerStep[];
   /** FrontEnd URL as seen from this machine. */
   readonly apiUrl: string;
+  /**
+   * The control plane's keys directory (`cluster.keysDir`, set explicitly so the engine knows it):
+   * once the control plane runs, its `control-plane.pub` and `cluster-id` are handed to the workers.
+   */
+  readonly keysDir: string;
 }
 
 /** Secrets and local facts the plan needs but does not invent. */
@@ -139,6 +144,7 @@ export function planBringUp(spec: ClusterSpec, inputs: PlanInputs): BringUpPlan 
   const local = localAddress(cp.bindHost);
   const apiUrl = `http://${urlHost(local)}:${cp.ports.frontend}`;
   const embedded = cp.backends.mode === 'embedded';
+  const keysDir = join(inputs.cwd, '.rswarm', 'keys');
   const config: ConfigInput = {
     logLevel: cp.logLevel,
     http: { host: cp.bindHost, port: cp.ports.frontend, token: inputs.token },
@@ -159,6 +165,7 @@ export function planBringUp(spec: ClusterSpec, inputs: PlanInputs): BringUpPlan 
       discoveryEndpoint: `tcp://${bind}:${cp.ports.discovery}`,
       jobManagerEndpoint: `tcp://${bind}:${cp.ports.jobManager}`,
       joinToken: inputs.joinToken,
+      keysDir,
     },
     ...(embedded ? { allInOne: { workers: 0 } } : {}),
   };
@@ -212,5 +219,5 @@ export function planBringUp(spec: ClusterSpec, inputs: PlanInputs): BringUpPlan 
       logFile: posix.join(w.logDir, `${spec.name}-worker-${w.workerId}.log`),
     },
   }));
-  return { config, configFile, components, workers, apiUrl };
+  return { config, configFile, components, workers, apiUrl, keysDir };
 }

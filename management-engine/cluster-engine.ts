@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Clock } from '../core/clock/clock.js';
+import { KEY_FILES, workerClusterId } from '../core/security/index.js';
 import { planBringUp, sshTargetOf, type BringUpPlan, type HealthCheck } from './bring-up-plan.js';
 import type { ClusterSpec } from './cluster-file.js';
 import { readClusterState, stateFilePath, type ClusterState, type ProcessRecord } from './cluster-state.js';
@@ -20,6 +21,27 @@ import type { ProcessHost, RemoteShellFactory } from './process-host.js';
 import { checkRecorded, stopRecorded, type ProcessStatus, type StopReport } from './recorded-processes.js';
 import type { SshTarget } from './ssh-remote-shell.js';
 import { StateJournal } from './state-journal.js';
+
+/**
+ * What a remote worker must know of the control plane it joins, read from the control plane's
+ * keys directory once it runs: its public key (a remote host has no copy of `control-plane.pub`)
+ * and the cluster id (without it the worker would label nothing and could not tell its
+ * containers from another cluster's on a shared engine). Empty when the control plane wrote
+ * neither (a plaintext link): the worker then falls back to its own configuration.
+ */
+function controlPlaneIdentity(keysDir: string): Record<string, string> {
+  let publicKey = '';
+  try {
+    publicKey = readFileSync(join(keysDir, KEY_FILES.controlPlanePublic), 'utf8').trim();
+  } catch {
+    publicKey = '';
+  }
+  const clusterId = workerClusterId(keysDir, '');
+  return {
+    ...(publicKey ? { RSWARM_CONTROL_PLANE_PUBLIC_KEY: publicKey } : {}),
+    ...(clusterId ? { RSWARM_CLUSTER_ID: clusterId } : {}),
+  };
+}
 
 /** Ports and local facts the engine needs. */
 export interface ClusterEngineDeps {
@@ -233,11 +255,12 @@ export class ClusterEngine {
 
   private async startWorkers(plan: BringUpPlan, journal: StateJournal, token: string): Promise<void> {
     const { deps, spec } = this;
+    const identity = controlPlaneIdentity(plan.keysDir);
     for (const w of plan.workers) {
       deps.out(`starting worker ${w.workerId} on ${w.target.user}@${w.target.host}:${w.target.port}`);
       const host = await deps.connect(w.target);
       try {
-        const ref = await host.start(w.start);
+        const ref = await host.start({ ...w.start, env: { ...w.start.env, ...identity } });
         journal.add({
           kind: 'remote',
           name: w.start.name,

@@ -40,6 +40,7 @@ export const ENV_BINDINGS: Readonly<Record<string, { path: readonly string[]; ki
     RSWARM_MANAGER_ENDPOINT: { path: ['cluster', 'managerEndpoint'], kind: 'string' },
     RSWARM_KEYS_DIR: { path: ['cluster', 'keysDir'], kind: 'string' },
     RSWARM_CLUSTER_ID: { path: ['cluster', 'id'], kind: 'string' },
+    RSWARM_CONTROL_PLANE_PUBLIC_KEY: { path: ['cluster', 'controlPlanePublicKey'], kind: 'string' },
     RSWARM_ENROL_ENDPOINT: { path: ['cluster', 'enrolEndpoint'], kind: 'string' },
     RSWARM_DISCOVERY_ENDPOINT: { path: ['cluster', 'discoveryEndpoint'], kind: 'string' },
     RSWARM_WORKER_ID: { path: ['worker', 'id'], kind: 'string' },

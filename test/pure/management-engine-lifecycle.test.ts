@@ -6,7 +6,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock/clock.js';
@@ -135,6 +135,39 @@ test('up: components in dependency order, then the worker over SSH; down: worker
   const again = await w.engine.down();
   assert.deepEqual(again, { stopped: [], remaining: [], errors: [] });
   assert.match(w.out.at(-1)!, /nothing to stop/);
+});
+
+test("a remote worker gets the control plane's public key and cluster id, read from its keys directory", async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'rswarm-me-cwd-'));
+  dirs.push(cwd);
+  const w = world({}, { cwd });
+  // What the control plane writes at its first start (core/security/cluster-keys.ts); written
+  // here before up(), as the fake components write nothing.
+  const keys = join(cwd, '.rswarm', 'keys');
+  mkdirSync(keys, { recursive: true });
+  const publicKey = 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7';
+  writeFileSync(join(keys, 'control-plane.pub'), publicKey + '\n');
+  writeFileSync(join(keys, 'cluster-id'), 'c0123456789ab\n');
+  await w.engine.up();
+  const env = w.remote.started[0]!.env;
+  assert.equal(env['RSWARM_CONTROL_PLANE_PUBLIC_KEY'], publicKey);
+  assert.equal(env['RSWARM_CLUSTER_ID'], 'c0123456789ab');
+  const config = readFileSync(join(w.stateFile, '..', 'control-plane.yaml'), 'utf8');
+  assert.match(
+    config,
+    new RegExp(`keysDir: ${keys}`),
+    'the control plane uses the directory the engine reads',
+  );
+  await w.engine.down();
+});
+
+test('without keys (a plaintext control plane) the worker gets neither variable', async () => {
+  const w = world();
+  await w.engine.up();
+  const env = w.remote.started[0]!.env;
+  assert.equal(env['RSWARM_CONTROL_PLANE_PUBLIC_KEY'], undefined);
+  assert.equal(env['RSWARM_CLUSTER_ID'], undefined);
+  await w.engine.down();
 });
 
 test('down never signals a recycled PID; a process ignoring SIGTERM is killed', async () => {
