@@ -57,6 +57,17 @@ export const ENDPOINTS: readonly EndpointSetting[] = [
   },
 ];
 
+/**
+ * The `/metrics` endpoint of a component run alone (`metrics.port` > 0; an all-in-one serves its
+ * metrics at the FrontEnd and never binds it, so it is not in {@link ENDPOINTS}).
+ */
+export const STANDALONE_METRICS: EndpointSetting = {
+  component: 'Metrics',
+  env: 'RSWARM_METRICS_PORT',
+  setting: 'metrics.port',
+  address: (c) => `http://${c.metrics.host}:${c.metrics.port}`,
+};
+
 /** The endpoints a configuration binds (no enrolment socket on a plaintext link). */
 function boundBy(c: Config): EndpointSetting[] {
   return ENDPOINTS.filter((e) => e.setting !== 'cluster.enrolEndpoint' || c.cluster.linkSecurity === 'curve');
@@ -72,7 +83,9 @@ export function tcpAddressOf(address: string): { host: string; port: number } | 
 
 /** The one line that names a busy endpoint: component, address, and what to set instead. */
 export function busyPortLine(e: EndpointSetting, c: Config): string {
-  return `${e.component}: ${e.address(c)} is in use — set ${e.env} or ${e.setting} (or run with --free-ports)`;
+  // --free-ports is the all-in-one's; it does not move a standalone component's metrics port.
+  const free = e === STANDALONE_METRICS ? '' : ' (or run with --free-ports)';
+  return `${e.component}: ${e.address(c)} is in use — set ${e.env} or ${e.setting}${free}`;
 }
 
 /** Whether `host:port` can be bound right now (the probe socket is closed again at once). */
@@ -106,7 +119,9 @@ export function busyPortLineOf(err: unknown, c: Config): string | undefined {
   const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
   const text = `${str(e?.code)} ${str(e?.message)} ${str(e?.address)}`;
   if (!/EADDRINUSE|address already in use/i.test(text)) return undefined;
-  for (const endpoint of boundBy(c)) {
+  // A component alone may bind its metrics port too; the all-in-one never does (port 0 is "off").
+  const candidates = [...boundBy(c), ...(c.metrics.port > 0 ? [STANDALONE_METRICS] : [])];
+  for (const endpoint of candidates) {
     const tcp = tcpAddressOf(endpoint.address(c));
     if (!tcp) continue;
     if (Number(e?.port) === tcp.port || new RegExp(`:${tcp.port}(?!\\d)`).test(text))

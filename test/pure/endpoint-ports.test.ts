@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
+import { Registry } from 'prom-client';
 import { Router } from 'zeromq';
 import {
   busyPortLineOf,
@@ -17,6 +18,7 @@ import {
 } from '../../cli/endpoint-ports.js';
 import { loadConfig, type ConfigInput } from '../../core/config/index.js';
 import { freePort } from '../../core/transport/free-port.js';
+import { serveMetrics } from '../../cli/metrics-server.js';
 
 async function holdPort(): Promise<{ server: Server; port: number }> {
   const server = createServer();
@@ -97,6 +99,26 @@ test('a bind error from ZeroMQ or Node becomes the same line', async () => {
     /^Gateway: .* is in use — set RSWARM_GATEWAY_PORT or gateway\.port/,
   );
   assert.equal(busyPortLineOf(new Error('something else'), c), undefined);
+});
+
+test("a standalone component's busy metrics port is named too, without --free-ports", async () => {
+  const held = await serveMetrics(new Registry(), '127.0.0.1', 0);
+  const port = Number(new URL(held.url).port);
+  try {
+    const c = await freeConfig({ metrics: { port } });
+    const err = await serveMetrics(new Registry(), '127.0.0.1', port).then(
+      () => assert.fail('the second bind succeeded'),
+      (e: unknown) => e,
+    );
+    assert.equal(
+      busyPortLineOf(err, c),
+      `Metrics: http://127.0.0.1:${port} is in use — set RSWARM_METRICS_PORT or metrics.port`,
+    );
+    // With metrics off (port 0, the default) the same error names nothing of this configuration.
+    assert.equal(busyPortLineOf(err, await freeConfig()), undefined);
+  } finally {
+    await held.close();
+  }
 });
 
 test('--free-ports: every endpoint gets its own port', async () => {
