@@ -1,4 +1,4 @@
-import type { Endpoint, TaskAssignment, TaskRef } from '../core/protocol/index.js';
+import type { Endpoint, LogChunk, LogQuery, TaskAssignment, TaskRef } from '../core/protocol/index.js';
 import { LABELS } from '../core/model/index.js';
 
 /**
@@ -45,6 +45,11 @@ export interface ContainerRuntime {
   checkpoint(ref: TaskRef, name: string): Promise<RuntimeCommandOutcome>;
   /** Where the running task's published ports answer (`unsupported` for runtimes without ports). */
   endpoints(ref: TaskRef): Promise<RuntimeCommandOutcome>;
+  /**
+   * A chunk of the task's output (stdout and stderr) as the engine keeps it, running or exited
+   * but not removed; `unknown-task` when the runtime has no such task. Read-only.
+   */
+  logs(ref: TaskRef, query: LogQuery): Promise<RuntimeCommandOutcome>;
   /** Releases the runtime's own resources (event streams, timers). Tasks keep running. */
   close(): Promise<void>;
 }
@@ -62,6 +67,8 @@ export interface RuntimeCommandOutcome {
   readonly reason: string | null;
   /** `endpoints` only. */
   readonly endpoints?: readonly Endpoint[];
+  /** `logs` only. */
+  readonly logs?: LogChunk;
 }
 
 /** One task as the runtime sees it now. */

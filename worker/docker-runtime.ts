@@ -4,7 +4,7 @@ import { containerHardeningSchema, type ContainerHardening } from '../core/confi
 import { permanentStartFailure } from '../core/job/start-failure.js';
 import { componentLogger, type Logger } from '../core/log/logger.js';
 import { LABELS } from '../core/model/index.js';
-import { taskRefKey, type TaskAssignment, type TaskRef } from '../core/protocol/index.js';
+import { taskRefKey, type LogQuery, type TaskAssignment, type TaskRef } from '../core/protocol/index.js';
 import {
   exitEvent,
   REASON_OOM,
@@ -19,6 +19,7 @@ import {
   type TaskLimits,
 } from './container-runtime.js';
 import { ContainerEvents, type ContainerEvent } from './docker/container-events.js';
+import { readContainerLogs } from './docker/container-logs.js';
 import { withHardening } from './docker/container-hardening.js';
 import { imageDigestOf } from './docker/image-digest.js';
 import { containerSpecOf } from './docker/container-spec.js';
@@ -290,6 +291,18 @@ export class DockerRuntime implements ContainerRuntime {
 
   checkpoint(ref: TaskRef, name: string): Promise<RuntimeCommandOutcome> {
     return this.commands.checkpoint(ref, name);
+  }
+
+  /** Reads the attempt's container output (running or exited), only this cluster's and worker's. */
+  async logs(ref: TaskRef, query: LogQuery): Promise<RuntimeCommandOutcome> {
+    try {
+      const [info] = await this.containersOf(ref);
+      if (!info) return { outcome: 'unknown-task', reason: `no container for ${taskRefKey(ref)}` };
+      return { outcome: 'done', reason: null, logs: await readContainerLogs(this.docker, info.Id, query) };
+    } catch (err) {
+      if (isNotFound(err)) return { outcome: 'unknown-task', reason: engineMessage(err) };
+      return { outcome: 'failed', reason: engineMessage(err) };
+    }
   }
 
   onEvent(listener: RuntimeEventListener): void {

@@ -1,5 +1,13 @@
 import { SLEEP_CANCELLED, type Clock } from '../core/clock/clock.js';
-import { taskRefKey, type TaskAssignment, type TaskRef } from '../core/protocol/index.js';
+import {
+  chunkOf,
+  nanoTimestamp,
+  taskRefKey,
+  type LogLine,
+  type LogQuery,
+  type TaskAssignment,
+  type TaskRef,
+} from '../core/protocol/index.js';
 import {
   exitEvent,
   runtimeEventOf,
@@ -43,7 +51,12 @@ interface SimTask {
   /** Current limits (updated in place by `update`). */
   limits: TaskLimits;
   readonly updateError: string | undefined;
+  /** Synthetic output, oldest first, at most {@link SIM_LOG_LINES} (see {@link SimulatedRuntime.logs}). */
+  readonly lines: LogLine[];
 }
+
+/** Lines of synthetic output a simulated task keeps (a ring: the oldest go first). */
+export const SIM_LOG_LINES = 200;
 
 /**
  * A runtime with no containers: a task "runs" for its assignment's `runSeconds` on the injected
@@ -79,8 +92,10 @@ export class SimulatedRuntime implements ContainerRuntime {
       timer: undefined,
       limits: { coreIds: [...a.coreIds], memoryBytes: a.memoryBytes },
       updateError: a.env[SIM_UPDATE_ERROR_ENV],
+      lines: [],
     };
     this.tasks.set(taskRefKey(ref), task);
+    this.log(task, `started ${a.task} (job ${a.job}, attempt ${a.attempt}) on cores ${a.coreIds.join(',')}`);
     this.emitLater({ ref, state: 'running', exitCode: null, reason: null });
     const runSeconds = simulatedRunSeconds(a);
     if (runSeconds !== null && !this.closed) {
@@ -125,6 +140,7 @@ export class SimulatedRuntime implements ContainerRuntime {
       coreIds: [...limits.coreIds],
       memoryBytes: limits.memoryBytes === 0 ? t.limits.memoryBytes : limits.memoryBytes,
     };
+    this.log(t, `limits updated: cores ${t.limits.coreIds.join(',')}, memory ${t.limits.memoryBytes} bytes`);
     return Promise.resolve({ outcome: 'done', reason: null });
   }
 
@@ -134,6 +150,26 @@ export class SimulatedRuntime implements ContainerRuntime {
 
   endpoints(_ref: TaskRef): Promise<RuntimeCommandOutcome> {
     return Promise.resolve({ outcome: 'unsupported', reason: 'simulated tasks publish no ports' });
+  }
+
+  /**
+   * The task's synthetic output: a line when it started, when its limits changed and when it
+   * exited, kept until the task is removed, so the logs route works without Docker.
+   */
+  logs(ref: TaskRef, query: LogQuery): Promise<RuntimeCommandOutcome> {
+    const t = this.tasks.get(taskRefKey(ref));
+    if (!t) return Promise.resolve({ outcome: 'unknown-task', reason: `no task ${taskRefKey(ref)}` });
+    return Promise.resolve({
+      outcome: 'done',
+      reason: null,
+      logs: chunkOf(t.lines, query, t.state === 'exited'),
+    });
+  }
+
+  /** Appends a line of synthetic output to a task (tests use it as "the task wrote a line"). */
+  write(ref: TaskRef, text: string, stream: LogLine['stream'] = 'stdout'): void {
+    const t = this.tasks.get(taskRefKey(ref));
+    if (t) this.log(t, text, stream);
   }
 
   /** The limits a simulated task runs with now (tests read updates back here). */
@@ -171,7 +207,17 @@ export class SimulatedRuntime implements ContainerRuntime {
       task.exitCode = event.exitCode;
       task.reason = event.reason;
     }
+    this.log(
+      task,
+      task.reason === null ? 'exited with code 0' : task.reason,
+      task.reason ? 'stderr' : 'stdout',
+    );
     this.emit(runtimeEventOf(task));
+  }
+
+  private log(task: SimTask, text: string, stream: LogLine['stream'] = 'stdout'): void {
+    task.lines.push({ at: nanoTimestamp(this.clock.now()), stream, text });
+    if (task.lines.length > SIM_LOG_LINES) task.lines.shift();
   }
 
   /** Emits after the caller's current step, as a real engine would: start() returns first. */

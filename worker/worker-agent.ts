@@ -1,10 +1,13 @@
 import type { Clock } from '../core/clock/clock.js';
 import { componentLogger, type Logger } from '../core/log/logger.js';
 import {
+  MAX_LOG_CHUNK_BYTES,
   PROTOCOL_VERSION,
   WORKER_FEATURES,
+  chunkOf,
   taskRefKey,
   type Command,
+  type LogLine,
   type Message,
   type Report,
   type TaskAssignment,
@@ -47,6 +50,14 @@ export interface WorkerAgentDeps {
  * manager never does.
  */
 const MAX_REMEMBERED_ENDED = 10_000;
+/**
+ * A task whose logs were read within this long is "followed": its last output is kept in memory
+ * when its container is removed, so a follower's last read after the end still gets it (the
+ * container goes as soon as Discovery acknowledges the end, often before the follower asks again).
+ */
+const LOG_FOLLOW_WINDOW_MS = 60_000;
+/** Removed tasks whose last output is kept, at most (each at most one chunk's bytes). */
+const MAX_RETAINED_LOGS = 32;
 /** Pause before an unanswered enrolment request is sent again (the GlobalManager may be starting). */
 const ENROL_RESEND_MS = 3000;
 
@@ -80,6 +91,10 @@ export class WorkerAgent {
   /** Starts in progress, aborted when their task is stopped (cuts a start-retry backoff short). */
   private readonly starting = new Map<string, AbortController>();
   private readonly stopping = new AbortController();
+  /** When each attempt's logs were last asked for (see {@link LOG_FOLLOW_WINDOW_MS}). */
+  private readonly logReaders = new Map<string, number>();
+  /** The last output of followed tasks whose container is removed, oldest first. */
+  private readonly retainedLogs = new Map<string, LogLine[]>();
   private readonly loops: Promise<void>[] = [];
   private manager: DealerChannel | undefined;
   /** The enrolment socket while enrolling (secured link). */
@@ -326,7 +341,9 @@ export class WorkerAgent {
   private async runCommand(m: Command): Promise<void> {
     const c = m.command;
     let result: RuntimeCommandOutcome = { outcome: 'failed', reason: `unknown command ${c.kind}` };
-    if (c.kind === 'update' || c.kind === 'checkpoint' || c.kind === 'endpoints') {
+    if (c.kind === 'logs') {
+      result = await this.readLogs(c);
+    } else if (c.kind === 'update' || c.kind === 'checkpoint' || c.kind === 'endpoints') {
       const entry = this.tasks.get(refOf(c.task));
       if (!entry || isEnded(entry.state)) {
         result = { outcome: 'unknown-task', reason: `${taskRefKey(c.task)} is not running on this worker` };
@@ -354,7 +371,63 @@ export class WorkerAgent {
       outcome: result.outcome,
       reason: result.reason,
       ...(result.endpoints ? { endpoints: [...result.endpoints] } : {}),
+      ...(result.logs ? { logs: result.logs } : {}),
     });
+  }
+
+  /**
+   * A chunk of a task's output, for attempts this agent knows: read from the runtime while the
+   * container exists (not queued behind the task's start or stop: reading changes nothing), from
+   * the kept last output once a followed task's container is removed. Another cluster's or
+   * worker's container is never read: the ref must be in this agent's table.
+   */
+  private async readLogs(c: Extract<Command['command'], { kind: 'logs' }>): Promise<RuntimeCommandOutcome> {
+    const ref = refOf(c.task);
+    const key = taskRefKey(ref);
+    const entry = this.tasks.get(ref);
+    if (!entry) return { outcome: 'unknown-task', reason: `${key} is not a task of this worker` };
+    this.logReaders.delete(key);
+    this.logReaders.set(key, this.clock.now());
+    if (this.logReaders.size > MAX_REMEMBERED_ENDED) {
+      const oldest = this.logReaders.keys().next().value;
+      if (oldest !== undefined) this.logReaders.delete(oldest);
+    }
+    const query = { after: c.after, sinceMs: c.sinceMs, tail: c.tail, maxBytes: c.maxBytes };
+    const kept = this.retainedLogs.get(key);
+    if (entry.removed) {
+      if (!kept) return { outcome: 'unknown-task', reason: `${key} ended and its container is removed` };
+      return { outcome: 'done', reason: null, logs: chunkOf(kept, query, true) };
+    }
+    try {
+      const r = await this.runtime.logs(ref, query);
+      // A container removed while being read: what was kept of it answers.
+      if (r.outcome === 'unknown-task' && this.retainedLogs.has(key))
+        return {
+          outcome: 'done',
+          reason: null,
+          logs: chunkOf(this.retainedLogs.get(key) ?? [], query, true),
+        };
+      if (r.logs && isEnded(entry.state)) return { ...r, logs: { ...r.logs, ended: true } };
+      return r;
+    } catch (err) {
+      return { outcome: 'failed', reason: messageOf(err) };
+    }
+  }
+
+  /** Keeps a followed task's last output before its container is removed (best effort). */
+  private async retainLogs(ref: TaskRef): Promise<void> {
+    const key = taskRefKey(ref);
+    const askedAt = this.logReaders.get(key);
+    if (askedAt === undefined || this.clock.now() - askedAt > LOG_FOLLOW_WINDOW_MS) return;
+    const r = await this.runtime
+      .logs(ref, { tail: 1000, maxBytes: MAX_LOG_CHUNK_BYTES })
+      .catch(() => undefined);
+    if (!r?.logs) return;
+    this.retainedLogs.set(key, r.logs.lines);
+    if (this.retainedLogs.size > MAX_RETAINED_LOGS) {
+      const oldest = this.retainedLogs.keys().next().value;
+      if (oldest !== undefined) this.retainedLogs.delete(oldest);
+    }
   }
 
   /** A task the runtime already had (an agent restart): take it over and report where it is. */
@@ -394,6 +467,7 @@ export class WorkerAgent {
     void this.tasks.enqueue(
       ref,
       async () => {
+        await this.retainLogs(ref);
         await this.runtime.remove(ref);
         this.tasks.markRemoved(ref);
         if (this.tasks.size > MAX_REMEMBERED_ENDED) this.tasks.trimEnded(MAX_REMEMBERED_ENDED);

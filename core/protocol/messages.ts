@@ -186,6 +186,40 @@ export const dispatchSchema = z.object({
 });
 export type Dispatch = z.infer<typeof dispatchSchema>;
 
+/** Most bytes of log text one `logs` answer may carry; the FrontEnd asks again for more. */
+export const MAX_LOG_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Where a reader of a task's log stands: the engine's timestamp of the last line it got
+ * (RFC 3339 with nanoseconds, as Docker writes them) and how many lines with exactly that
+ * timestamp it got (an engine's `since` is inclusive, so those are skipped next time).
+ */
+export const logCursorSchema = z.object({
+  at: z.string().min(1).max(40),
+  skip: z.number().int().nonnegative(),
+});
+export type LogCursor = z.infer<typeof logCursorSchema>;
+
+/** One line of a task's output, without its newline, with the engine's timestamp. */
+export const logLineSchema = z.object({
+  at: z.string().min(1).max(40),
+  stream: z.enum(['stdout', 'stderr']),
+  text: z.string().max(MAX_LOG_CHUNK_BYTES),
+});
+export type LogLine = z.infer<typeof logLineSchema>;
+
+/** What a worker answers a `logs` command with. */
+export const logChunkSchema = z.object({
+  lines: z.array(logLineSchema).max(100_000),
+  /** Where the next `logs` command continues; null when no line was ever read. */
+  cursor: logCursorSchema.nullable(),
+  /** The byte cap cut this chunk short: ask again at once. */
+  more: z.boolean(),
+  /** The task's container no longer runs: no line will follow those already written. */
+  ended: z.boolean(),
+});
+export type LogChunk = z.infer<typeof logChunkSchema>;
+
 /**
  * A command that needs the worker's answer. Idempotent by task ref: repeating an `update` applies
  * the same limits again; repeating a `checkpoint` with the same name is refused by the engine
@@ -202,6 +236,19 @@ export const workerCommandSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('leave') }),
   /** Where a running task's published ports answer (the gateway's way to a service replica). */
   z.object({ kind: z.literal('endpoints'), task: taskRefSchema }),
+  /**
+   * A chunk of a task's output (stdout and stderr, in order): after `after` when given (a follow
+   * continues there), else the last `tail` lines (all when absent) at or after `sinceMs`; at most
+   * `maxBytes` of text. Read-only, answered for attempts this worker runs or still has.
+   */
+  z.object({
+    kind: z.literal('logs'),
+    task: taskRefSchema,
+    after: logCursorSchema.optional(),
+    sinceMs: z.number().int().nonnegative().optional(),
+    tail: z.number().int().nonnegative().optional(),
+    maxBytes: z.number().int().positive().max(MAX_LOG_CHUNK_BYTES),
+  }),
 ]);
 export type WorkerCommand = z.infer<typeof workerCommandSchema>;
 
@@ -238,6 +285,8 @@ export const commandResultSchema = z.object({
   reason: z.string().max(4096).nullable(),
   /** For `endpoints`: each published container port and where it answers. */
   endpoints: z.array(endpointSchema).max(256).optional(),
+  /** For `logs`, when done. */
+  logs: logChunkSchema.optional(),
 });
 export type CommandResult = z.infer<typeof commandResultSchema>;
 

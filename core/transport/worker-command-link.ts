@@ -17,6 +17,8 @@ export interface WorkerCommandAnswer {
   readonly reason: string | null;
   /** For `endpoints`, when done. */
   readonly endpoints?: CommandResult['endpoints'];
+  /** For `logs`, when done. */
+  readonly logs?: CommandResult['logs'];
 }
 
 /**
@@ -109,8 +111,13 @@ export class ZmqWorkerCommandLink implements WorkerCommandLink {
           this.logger.warn({ error: d.ok ? `unexpected ${d.message.type}` : d.error }, 'dropped a reply');
           continue;
         }
-        const { outcome, reason, endpoints } = d.message;
-        this.waiting.get(d.message.id)?.({ outcome, reason, ...(endpoints ? { endpoints } : {}) });
+        const { outcome, reason, endpoints, logs } = d.message;
+        this.waiting.get(d.message.id)?.({
+          outcome,
+          reason,
+          ...(endpoints ? { endpoints } : {}),
+          ...(logs ? { logs } : {}),
+        });
       }
     } catch (err) {
       if (!this.socket.closed) this.logger.error({ err }, 'command link stopped');

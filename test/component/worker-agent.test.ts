@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FakeClock } from '../../core/clock/fake-clock.js';
 import { silentLogger } from '../../core/log/logger.js';
-import { taskRefKey, type TaskAssignment, type TaskRef } from '../../core/protocol/index.js';
+import { taskRefKey, type LogQuery, type TaskAssignment, type TaskRef } from '../../core/protocol/index.js';
 import type {
   ContainerRuntime,
   RuntimeCommandOutcome,
@@ -74,6 +74,9 @@ class CountingRuntime implements ContainerRuntime {
   }
   endpoints(ref: TaskRef): Promise<RuntimeCommandOutcome> {
     return this.sim.endpoints(ref);
+  }
+  logs(ref: TaskRef, query: LogQuery): Promise<RuntimeCommandOutcome> {
+    return this.sim.logs(ref, query);
   }
   checkpoint(ref: TaskRef, name: string): Promise<RuntimeCommandOutcome> {
     return this.sim.checkpoint(ref, name);
