@@ -1,11 +1,11 @@
-import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
+import { packagePath } from '../core/paths/package-root.js';
 
 /**
  * Folder of the dashboard's static files (HTML, ES modules, CSS). They are not TypeScript, so
- * they are read from the source tree next to this module.
+ * they are read from the package's frontend/ui/ whether this module runs from source or dist/.
  */
-export const DASHBOARD_DIR = fileURLToPath(new URL('./ui/', import.meta.url));
+export const DASHBOARD_DIR = packagePath('frontend', 'ui');
 
 /** The dashboard's path on the FrontEnd. */
 export const DASHBOARD_PATH = '/ui';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { packagePath } from '../paths/package-root.js';
 
-/** Where the single source of truth for the HTTP API lives. */
-export const SPEC_PATH = fileURLToPath(new URL('../../openapi/openapi.yaml', import.meta.url));
+/** Where the single source of truth for the HTTP API lives (read from source and dist/ alike). */
+export const SPEC_PATH = packagePath('openapi', 'openapi.yaml');
 
 /** The parts of an OpenAPI 3.1 document this project reads. */
 export interface OpenApiDocument {

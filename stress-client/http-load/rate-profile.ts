@@ -8,8 +8,7 @@ import { z } from 'zod';
 import { parseInput } from '../load-shapes/parse-input.js';
 import { carriedCounts } from '../load-shapes/turn-counts.js';
 
-/** Profile kinds, as named by `--profile`. */
-export const RATE_PROFILE_KINDS = ['steady', 'step', 'burst'] as const;
+export { RATE_PROFILE_KINDS } from './rate-profile-kinds.js';
 
 const rate = z.number().finite().nonnegative();
 const seconds = z.number().finite().positive().max(86_400);

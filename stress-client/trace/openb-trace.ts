@@ -8,7 +8,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FleetWorker, Workload, WorkloadJob } from '../workload.js';
 import { parseTraceCsv, type TraceRow } from './trace-csv.js';
 import { sampleIndices } from './trace-sample.js';
@@ -39,16 +38,7 @@ export const OPENB_POD_FILE = 'openb_pod_list_default.csv';
 /** The test image: the only one a registry-free machine has. */
 export const OPENB_DEFAULT_IMAGE = 'rswarm/busybox:latest';
 
-/** Absolute path of `../shared/workloads/alibaba-openb` seen from the repository root. */
-export const OPENB_DEFAULT_DIR: string = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '..',
-  'shared',
-  'workloads',
-  'alibaba-openb',
-);
+export { OPENB_DEFAULT_DIR } from './openb-default-dir.js';
 
 const MIB = 1024 * 1024;
 /** The API's `Name` rule (openapi/openapi.yaml): pod names that break it are renamed. */
