@@ -1,16 +1,16 @@
 /**
- * Chart data from raw samples, reduced to what a chart can show: CDF points at evenly spaced
- * quantiles, a worker-group × time-bin utilisation grid (time-weighted, so step functions are
+ * Chart data from raw samples, reduced to what a chart can show: empirical CDF steps at observed
+ * values, a worker (class or group) × time-bin utilisation grid (time-weighted, so step functions are
  * averaged, not point-sampled), and queue depth / placements per time bin. Large fleets and long
  * runs thus give charts of bounded size (≤ ~60 rows × ~200 bins) whatever the input.
  */
 import type { RunResult, WorkerSample } from '../run-result.js';
+import type { FleetWorker } from '../workload.js';
 import { jobTimes } from './summarise.js';
 import type { TimeMetric } from './run-summary.js';
-import { quantile } from './time-stats.js';
 
 /** Bounds of the reduced chart data. */
-export const CHART_LIMITS = { cdfPoints: 200, heatmapRows: 60, timeBins: 200 } as const;
+export const CHART_LIMITS = { cdfPoints: 400, heatmapRows: 60, timeBins: 200 } as const;
 
 /** A run-time unit for axes, chosen so a run reads in small numbers. */
 export interface TimeUnit {
@@ -34,18 +34,37 @@ export interface CdfPoint {
   readonly fraction: number;
 }
 
-/** CDF points of waiting, execution and total time for one run (≤ cdfPoints + 1 per metric). */
-export function cdfPoints(run: string, result: RunResult): CdfPoint[] {
-  const times = jobTimes(result);
+/**
+ * The empirical CDF of `values` as points for a step-after line: (min, 0), then at each distinct
+ * value the fraction of values ≤ it. Over `limit` distinct values, a point is kept only once the
+ * fraction has risen by ≥ 1/limit since the last kept one (and the last always), so the drawn
+ * curve is the exact ECDF at every kept point and below it by < 1/limit in between.
+ */
+export function ecdf(values: readonly number[], limit: number = CHART_LIMITS.cdfPoints): [number, number][] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0) return [];
+  const out: [number, number][] = [[sorted[0]!, 0]];
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    if (i + 1 < n && sorted[i + 1] === sorted[i]) continue; // the last of equal values
+    const fraction = (i + 1) / n;
+    if (i + 1 < n && fraction - last < 1 / limit) continue;
+    out.push([sorted[i]!, fraction]);
+    last = fraction;
+  }
+  return out;
+}
+
+/**
+ * ECDF points of waiting, execution and total time over the jobs of `results` (several seeds of
+ * one strategy are pooled: every job of every seed counts once).
+ */
+export function cdfPoints(run: string, results: readonly RunResult[]): CdfPoint[] {
   const out: CdfPoint[] = [];
   for (const metric of ['waiting', 'execution', 'total'] as const) {
-    const sorted = times[metric].sort((a, b) => a - b);
-    if (sorted.length === 0) continue;
-    const n = Math.min(CHART_LIMITS.cdfPoints, sorted.length);
-    for (let k = 0; k <= n; k++) {
-      const fraction = k / n;
-      out.push({ run, metric, seconds: quantile(sorted, fraction), fraction });
-    }
+    const values = results.flatMap((r) => jobTimes(r)[metric]);
+    for (const [seconds, fraction] of ecdf(values)) out.push({ run, metric, seconds, fraction });
   }
   return out;
 }
@@ -53,7 +72,7 @@ export function cdfPoints(run: string, result: RunResult): CdfPoint[] {
 /** One cell of the utilisation heatmap. */
 export interface HeatCell {
   readonly run: string;
-  /** Worker id, or `first … last (k workers)` for a group. */
+  /** The row's label (worker id, worker class or id range; see {@link heatmapRows}). */
   readonly workers: string;
   /** Row order (0 = first workers by id). */
   readonly row: number;
@@ -91,25 +110,65 @@ function addStep(bins: Float64Array, binMs: number, from: number, to: number, va
 /** Compares ids with digit runs as numbers; locale-independent. */
 const NATURAL = new Intl.Collator('en', { numeric: true });
 
+/** The heatmap's rows: how workers are grouped, and each row's label and members. */
+export interface HeatmapRows {
+  /** Axis title saying what a row is. */
+  readonly title: string;
+  readonly rows: readonly { readonly label: string; readonly members: readonly FleetWorker[] }[];
+}
+
+const gib = (bytes: number): string => `${Number((bytes / 1024 ** 3).toPrecision(3))} GiB`;
+
 /**
- * The utilisation heatmap of one run: workers (by id) in ≤ heatmapRows contiguous groups, time in
- * `timeBins` equal bins over `[0, endMs]`. A group's bin is Σ used core·ms ÷ Σ cores·bin ms;
- * consecutive bins of equal value are merged into one cell (`time` … `timeEnd`).
+ * Rows for a fleet: one per worker when it fits in heatmapRows; else one per worker class (same
+ * cores and memory; largest first), which on a heterogeneous fleet shows which sizes a strategy
+ * fills; else contiguous groups by id, labelled with their first and last id.
+ */
+export function heatmapRows(fleetIn: readonly FleetWorker[]): HeatmapRows {
+  // Natural order (w2 before w10), so numbered fleets read top to bottom as people number them.
+  const fleet = [...fleetIn].sort((a, b) => NATURAL.compare(a.id, b.id));
+  const limit = CHART_LIMITS.heatmapRows;
+  if (fleet.length <= limit) {
+    return { title: 'worker', rows: fleet.map((w) => ({ label: w.id, members: [w] })) };
+  }
+  const classes = new Map<string, FleetWorker[]>();
+  for (const w of fleet) {
+    const key = `${w.cores}/${w.memoryBytes}`;
+    const list = classes.get(key);
+    if (list) list.push(w);
+    else classes.set(key, [w]);
+  }
+  if (classes.size <= limit) {
+    const rows = [...classes.values()]
+      .sort((a, b) => b[0]!.cores - a[0]!.cores || b[0]!.memoryBytes - a[0]!.memoryBytes)
+      .map((members) => ({
+        label: `${members[0]!.cores} cores, ${gib(members[0]!.memoryBytes)} (×${members.length})`,
+        members,
+      }));
+    return { title: 'worker class (cores, memory, count)', rows };
+  }
+  const rows = Array.from({ length: limit }, (_, r) => {
+    const members = fleet.slice(
+      Math.floor((r * fleet.length) / limit),
+      Math.floor(((r + 1) * fleet.length) / limit),
+    );
+    return { label: `${members[0]!.id} … ${members[members.length - 1]!.id} (${members.length})`, members };
+  });
+  return { title: 'workers by id (first … last, count)', rows };
+}
+
+/**
+ * The utilisation heatmap of one run: rows from {@link heatmapRows}, time in `timeBins` equal bins
+ * over `[0, endMs]`. A row's bin is Σ used core·ms ÷ Σ cores·bin ms; consecutive bins of equal
+ * value are merged into one cell (`time` … `timeEnd`).
  */
 export function heatmapCells(run: string, result: RunResult, endMs: number, unit: TimeUnit): HeatCell[] {
-  // Natural order (w2 before w10), so numbered fleets read top to bottom as people number them.
-  const fleet = [...result.fleet].sort((a, b) => NATURAL.compare(a.id, b.id));
-  if (fleet.length === 0 || endMs <= 0) return [];
+  if (result.fleet.length === 0 || endMs <= 0) return [];
   const bins = CHART_LIMITS.timeBins;
   const binMs = endMs / bins;
-  const rows = Math.min(CHART_LIMITS.heatmapRows, fleet.length);
   const byWorker = samplesByWorker(result.workers);
   const out: HeatCell[] = [];
-  for (let r = 0; r < rows; r++) {
-    const members = fleet.slice(
-      Math.floor((r * fleet.length) / rows),
-      Math.floor(((r + 1) * fleet.length) / rows),
-    );
+  for (const [r, { label, members }] of heatmapRows(result.fleet).rows.entries()) {
     const area = new Float64Array(bins);
     let cores = 0;
     for (const w of members) {
@@ -120,10 +179,6 @@ export function heatmapCells(run: string, result: RunResult, endMs: number, unit
         addStep(area, binMs, steps[i]!.atMs, Math.min(to, endMs), steps[i]!.usedCores);
       }
     }
-    const label =
-      members.length === 1
-        ? members[0]!.id
-        : `${members[0]!.id} … ${members[members.length - 1]!.id} (${members.length})`;
     // Runs of equal bins become one cell: idle stretches would otherwise fill the SVG.
     for (let b = 0; b < bins;) {
       const utilisation = cores > 0 ? area[b]! / (cores * binMs) : 0;

@@ -1,6 +1,7 @@
 /**
- * The report's charts as Vega-Lite specifications (data inline). Every chart colours by run, so a
- * comparison is the same chart with one colour per strategy; nothing here draws anything itself.
+ * The report's charts as Vega-Lite specifications (data inline). Every line chart gives each
+ * strategy its own colour and dash pattern (one legend for both), so strategies whose lines
+ * coincide stay distinguishable; nothing here draws anything itself.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { CdfPoint, HeatCell, TimelinePoint, TimeUnit } from './chart-data.js';
@@ -27,6 +28,29 @@ function runColour(runs: readonly string[]): Record<string, unknown> {
   };
 }
 
+/** Dash patterns by run order: solid first, then ever sparser dashes, so overlaps show both. */
+const DASHES = [
+  [1, 0],
+  [7, 3],
+  [2, 2],
+  [10, 3, 2, 3],
+  [4, 5],
+  [1, 3],
+  [12, 4],
+  [6, 2, 1, 2],
+];
+
+/** The same legend as the colour, with a dash pattern per run. */
+function runDash(runs: readonly string[]): Record<string, unknown> {
+  return {
+    field: 'run',
+    type: 'nominal',
+    title: 'strategy',
+    scale: { domain: [...runs], range: runs.map((_r, i) => DASHES[i % DASHES.length]) },
+    legend: runs.length > 1 ? { symbolStrokeWidth: 2.5, symbolSize: 400 } : null,
+  };
+}
+
 /** Run time in `unit`, exactly over the run (no rounding of the domain past its end). */
 function timeAxis(unit: TimeUnit, endMs: number): Record<string, unknown> {
   return {
@@ -44,7 +68,10 @@ const SECOND_LABEL =
   " : datum.value < 3600 ? datum.value / 60 + ' min' : datum.value < 86400 ? datum.value / 3600 + ' h'" +
   " : datum.value / 86400 + ' d'";
 
-/** Empirical CDF of one per-job time, symlog x so milliseconds and days share an axis. */
+/**
+ * Empirical CDF of one per-job time (a step at each observed value), symlog x so milliseconds
+ * and days share an axis.
+ */
 export function cdfSpec(
   metric: TimeMetric,
   points: readonly CdfPoint[],
@@ -76,6 +103,7 @@ export function cdfSpec(
             type: 'quantitative',
             title: `${metric} time (s)`,
             scale: { zero: false, nice: true },
+            axis: { format: '~g' },
           }
         : {
             field: 'seconds',
@@ -84,8 +112,15 @@ export function cdfSpec(
             scale: { type: 'symlog', constant: 0.01 },
             axis: { values: ticks, labelExpr: SECOND_LABEL },
           },
-      y: { field: 'fraction', type: 'quantitative', title: 'fraction of jobs', scale: { domain: [0, 1] } },
+      y: {
+        field: 'fraction',
+        type: 'quantitative',
+        title: 'share of jobs ≤ x',
+        scale: { domain: [0, 1] },
+        axis: { format: '.0%', values: [0, 0.25, 0.5, 0.75, 1] },
+      },
       color: runColour(runs),
+      strokeDash: runDash(runs),
     },
     config: CONFIG,
   };
@@ -97,6 +132,7 @@ export function heatmapSpec(
   runs: readonly string[],
   unit: TimeUnit,
   endMs: number,
+  rowTitle: string,
 ): TopLevelSpec {
   const rows = new Set(cells.map((c) => c.row)).size;
   return {
@@ -104,12 +140,12 @@ export function heatmapSpec(
     title: 'Core utilisation per worker over time',
     data: { values: cells },
     facet: {
-      row: { field: 'run', type: 'nominal', title: 'workers by id, per strategy', sort: [...runs] },
+      row: { field: 'run', type: 'nominal', title: 'strategy', sort: [...runs] },
     },
     spec: {
       width: 600,
-      // Labelled rows need room for their text; unlabelled ones (> 20) are thin bands.
-      height: rows > 20 ? Math.max(60, Math.min(6 * rows, 360)) : Math.max(60, 16 * rows),
+      // Every row is labelled; many rows get a smaller font rather than no label.
+      height: Math.max(60, (rows > 20 ? 9 : 16) * rows),
       mark: { type: 'rect' },
       encoding: {
         x: timeAxis(unit, endMs),
@@ -117,9 +153,9 @@ export function heatmapSpec(
         y: {
           field: 'workers',
           type: 'ordinal',
-          title: null,
+          title: rowTitle,
           sort: { field: 'row', op: 'min' },
-          axis: rows > 20 ? { labels: false, ticks: false } : {},
+          axis: rows > 20 ? { labelFontSize: 7, ticks: false, labelLimit: 260 } : { labelLimit: 260 },
         },
         color: {
           field: 'utilisation',
@@ -144,6 +180,8 @@ export function timelineSpec(
   binLabel: string,
 ): TopLevelSpec {
   const title = field === 'queueDepth' ? 'Queue depth over time' : `Placements per ${binLabel}`;
+  let max = 0;
+  for (const p of points) max = Math.max(max, p[field]);
   return {
     $schema: SCHEMA,
     title,
@@ -157,8 +195,13 @@ export function timelineSpec(
         field,
         type: 'quantitative',
         title: field === 'queueDepth' ? 'jobs waiting (max in bin)' : 'tasks placed',
+        // Counts: whole-number ticks, and an axis from 0 to at least 1 so an all-zero series
+        // still has a readable scale.
+        scale: { domain: [0, Math.max(1, max)], nice: true },
+        axis: { format: 'd', tickMinStep: 1 },
       },
       color: runColour(runs),
+      strokeDash: runDash(runs),
     },
     config: CONFIG,
   };

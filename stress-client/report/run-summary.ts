@@ -35,6 +35,8 @@ export interface Threshold {
 export interface RunSummary {
   readonly mode: string;
   readonly strategy: string;
+  /** The workload's seed (runs of one strategy on several seeds are aggregated by it). */
+  readonly seed: number;
   readonly jobs: {
     readonly submitted: number;
     readonly finished: number;
@@ -49,14 +51,20 @@ export interface RunSummary {
   readonly utilisation: number;
   /** Time-weighted mean of used memory ÷ total memory over the run, 0..1. */
   readonly memoryUtilisation: number;
-  /** Placed core-seconds ÷ (fleet cores × run length), 0..1. */
-  readonly packingEfficiency: number;
   /**
-   * Busy workers against the fewest that could hold the same demand at the same moment
-   * (ceil(used cores ÷ largest worker)), time-weighted: 1 is perfect packing.
+   * Busy workers ÷ the fewest workers that could hold the used cores and memory (largest first;
+   * see `packing-metrics.ts`), time-weighted over the time something runs: 1 is perfect packing.
+   * Null when the fleet is unknown or nothing ran.
    */
-  readonly workersVsLowerBound: number;
-  readonly placementsPerSecond: number;
+  readonly workersVsBound: number | null;
+  /**
+   * Share of free cores that a task of the workload's mix could not use (too few free cores or
+   * too little free memory on its worker; FGD's fragmentation): fragmented core·s ÷ free core·s,
+   * 0..1. Null when the fleet is unknown or never had a free core.
+   */
+  readonly fragmentation: number | null;
+  /** Tasks placed per second of run time; null in virtual time, where it measures the workload. */
+  readonly placementsPerSecond: number | null;
   readonly peakQueueDepth: number;
   readonly durationSeconds: number;
   readonly wallSeconds: number;

@@ -2,7 +2,8 @@
  * From raw samples to the numbers a run is judged by ({@link RunSummary}), the thresholds that
  * fail a run, and the terminal text. Works the same on real-time and virtual-time results.
  */
-import type { RunResult, WorkerSample } from '../run-result.js';
+import type { RunResult } from '../run-result.js';
+import { packingMeasures } from './packing-metrics.js';
 import {
   TIME_METRICS,
   type RunSummary,
@@ -10,7 +11,7 @@ import {
   type TimeMetric,
   type TimeStats,
 } from './run-summary.js';
-import { stepIntegral, stepMean, timeStats, type Step } from './time-stats.js';
+import { stepMean, timeStats } from './time-stats.js';
 
 /** Per-job times in seconds (only jobs that have the time). */
 export function jobTimes(result: RunResult): Record<TimeMetric, number[]> {
@@ -25,44 +26,6 @@ export function jobTimes(result: RunResult): Record<TimeMetric, number[]> {
   return out;
 }
 
-/** Fleet cores: from the fleet, else the largest total a cluster sample saw (real-time runs). */
-function fleetCores(result: RunResult): number {
-  let cores = 0;
-  for (const w of result.fleet) cores += w.cores;
-  if (cores > 0) return cores;
-  for (const c of result.cluster) cores = Math.max(cores, c.totalCores);
-  return cores;
-}
-
-/**
- * Busy workers ÷ the lower bound ceil(used cores ÷ largest worker), as a ratio of their time
- * integrals over the run (1 when nothing ever ran: nothing was packed badly).
- */
-function workersVsLowerBound(result: RunResult, endMs: number): number {
-  let largest = 0;
-  for (const w of result.fleet) largest = Math.max(largest, w.cores);
-  const samples: WorkerSample[] = [...result.workers].sort((a, b) => a.atMs - b.atMs);
-  if (largest === 0 || samples.length === 0) return 1;
-  const used = new Map<string, number>();
-  let busy = 0;
-  let usedCores = 0;
-  const busySteps: Step[] = [];
-  const boundSteps: Step[] = [];
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples[i]!;
-    const before = used.get(s.workerId) ?? 0;
-    used.set(s.workerId, s.usedCores);
-    usedCores += s.usedCores - before;
-    busy += (s.usedCores > 0 ? 1 : 0) - (before > 0 ? 1 : 0);
-    if (i + 1 < samples.length && samples[i + 1]!.atMs === s.atMs) continue;
-    busySteps.push({ atMs: s.atMs, value: busy });
-    boundSteps.push({ atMs: s.atMs, value: Math.ceil(usedCores / largest) });
-  }
-  const bound = stepIntegral(boundSteps, 0, endMs);
-  if (bound === 0) return 1;
-  return stepIntegral(busySteps, 0, endMs) / bound;
-}
-
 /** End states of jobs that were never placed but are not "waiting for capacity" either. */
 const NOT_PLACEABLE = new Set(['failed', 'cancelled', 'rejected']);
 
@@ -70,18 +33,15 @@ const NOT_PLACEABLE = new Set(['failed', 'cancelled', 'rejected']);
 export function summarise(result: RunResult): RunSummary {
   const times = jobTimes(result);
   const endMs = result.durationMs;
-  const cores = fleetCores(result);
   let finished = 0;
   let failed = 0;
   let rejected = 0;
   let unplaced = 0;
-  let coreMs = 0;
   for (const j of result.jobs) {
     if (j.state === 'finished') finished++;
     else if (j.state === 'failed') failed++;
     else if (j.state === 'rejected') rejected++;
     if (j.startedMs === null && !NOT_PLACEABLE.has(j.state)) unplaced++;
-    if (j.startedMs !== null) coreMs += j.cores * Math.max(0, (j.finishedMs ?? endMs) - j.startedMs);
   }
   const cluster = [...result.cluster].sort((a, b) => a.atMs - b.atMs);
   const coreSteps = cluster.map((c) => ({
@@ -99,9 +59,11 @@ export function summarise(result: RunResult): RunSummary {
     peakQueueDepth = Math.max(peakQueueDepth, c.queueDepth);
   }
   const durationSeconds = endMs / 1000;
+  const packing = packingMeasures(result, endMs);
   return {
     mode: result.mode,
     strategy: result.strategy,
+    seed: result.source.seed,
     jobs: { submitted: result.jobs.length, finished, failed, rejected, unplaced },
     times: {
       waiting: timeStats(times.waiting),
@@ -110,9 +72,10 @@ export function summarise(result: RunResult): RunSummary {
     },
     utilisation: stepMean(coreSteps, 0, endMs),
     memoryUtilisation: stepMean(memorySteps, 0, endMs),
-    packingEfficiency: cores > 0 && endMs > 0 ? coreMs / (cores * endMs) : 0,
-    workersVsLowerBound: workersVsLowerBound(result, endMs),
-    placementsPerSecond: durationSeconds > 0 ? placements / durationSeconds : 0,
+    workersVsBound: packing.workersVsBound,
+    fragmentation: packing.fragmentation,
+    placementsPerSecond:
+      result.mode === 'virtual-time' ? null : durationSeconds > 0 ? placements / durationSeconds : 0,
     peakQueueDepth,
     durationSeconds,
     wallSeconds: result.wallSeconds,
@@ -166,16 +129,19 @@ function statsLine(metric: string, s: TimeStats | null): string {
 export function formatSummary(summary: RunSummary): string {
   const j = summary.jobs;
   const lines = [
-    `${summary.mode} run, strategy ${summary.strategy}: ${formatSeconds(summary.durationSeconds)} of run time ` +
+    `${summary.mode} run, strategy ${summary.strategy}, seed ${summary.seed}: ${formatSeconds(summary.durationSeconds)} of run time ` +
       `in ${summary.wallSeconds.toFixed(2)} s wall`,
     `  jobs: ${j.submitted} submitted, ${j.finished} finished, ${j.failed} failed, ${j.unplaced} never placed` +
       (j.rejected > 0 ? `, ${j.rejected} rejected at submission` : ''),
     `  ${'time'.padEnd(10)}${'count'.padStart(8)}${['min', 'p50', 'p90', 'p95', 'p99', 'max'].map((h) => h.padStart(10)).join('')}`,
     ...TIME_METRICS.map((m) => statsLine(m, summary.times[m])),
     `  utilisation ${pct(summary.utilisation)} cores, ${pct(summary.memoryUtilisation)} memory; ` +
-      `packing efficiency ${pct(summary.packingEfficiency)}`,
-    `  busy workers vs lower bound ${summary.workersVsLowerBound.toFixed(2)}; ` +
-      `${summary.placementsPerSecond.toFixed(3)} placements/s; peak queue depth ${summary.peakQueueDepth}`,
+      `fragmented free cores ${summary.fragmentation === null ? '–' : pct(summary.fragmentation)}`,
+    `  busy workers ÷ lower bound ${summary.workersVsBound === null ? '–' : summary.workersVsBound.toFixed(2)}; ` +
+      (summary.placementsPerSecond === null
+        ? ''
+        : `${summary.placementsPerSecond.toFixed(3)} placements/s; `) +
+      `peak queue depth ${summary.peakQueueDepth}`,
   ];
   return lines.join('\n');
 }

@@ -8,9 +8,12 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import {
   CHART_LIMITS,
+  ecdf,
   heatmapCells,
+  heatmapRows,
   timeline,
   timeUnitFor,
 } from '../../../stress-client/report/chart-data.js';
@@ -71,6 +74,7 @@ describe('writeReport', () => {
       'workers.csv',
       'cluster.csv',
       'result.json',
+      'timing.json',
       'summary.json',
       ...CHARTS.flatMap((c) => [`${c}.svg`, `${c}.png`]),
       'report.html',
@@ -87,10 +91,16 @@ describe('writeReport', () => {
     assert.equal(saved.source.seed, 9);
     assert.equal(saved.config.note, 'unit test');
     assert.equal(saved.jobs.length, 30);
-    const summary = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8')) as {
-      strategy: string;
-    };
-    assert.equal(summary.strategy, 'best-fit');
+    assert.equal((saved as Partial<RunResult>).wallSeconds, undefined, 'wall time is in timing.json');
+    const summary = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8'));
+    assert.equal(summary.schema, 'rswarm-stress-summary');
+    assert.equal(summary.schemaVersion, 2);
+    assert.equal(summary.runs[0].strategy, 'best-fit');
+    assert.equal(typeof summary.runs[0].waitingSeconds.p95, 'number');
+    assert.equal(typeof summary.runs[0].coreUtilisationPercent, 'number');
+    assert.equal(summary.runs[0].placementsPerSecond, undefined, 'not in virtual time');
+    const timing = JSON.parse(await readFile(path.join(out, 'timing.json'), 'utf8'));
+    assert.equal(typeof timing[0].wallSeconds, 'number');
 
     for (const c of CHARTS) {
       const svg = await readFile(path.join(out, `${c}.svg`), 'utf8');
@@ -115,11 +125,11 @@ describe('writeReport', () => {
     const { files, html } = await writeReport(results, out);
     assert.ok(files.includes('result-best-fit.json') && files.includes('result-worst-fit.json'));
     assert.ok(!files.includes('result.json'));
-    const summaries = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8')) as {
-      strategy: string;
-    }[];
+    const summary = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8')) as {
+      runs: { strategy: string }[];
+    };
     assert.deepEqual(
-      summaries.map((s) => s.strategy),
+      summary.runs.map((s) => s.strategy),
       ['best-fit', 'worst-fit'],
     );
     const cluster = await readFile(path.join(out, 'cluster.csv'), 'utf8');
@@ -140,11 +150,42 @@ describe('writeReport', () => {
   });
 });
 
+describe('empirical CDF', () => {
+  test('a step at each observed value, from (min, 0); ties make one step', () => {
+    assert.deepEqual(ecdf([0.004, 0.02, 0.02, 5]), [
+      [0.004, 0],
+      [0.004, 0.25],
+      [0.02, 0.75],
+      [5, 1],
+    ]);
+    assert.deepEqual(ecdf([]), []);
+  });
+
+  test('thinned to the limit, every kept point is on the exact ECDF and the curve ends at 1', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 400 }),
+        fc.integer({ min: 2, max: 50 }),
+        (xs, limit) => {
+          const points = ecdf(xs, limit);
+          assert.ok(points.length <= limit + 2, `${points.length} points`);
+          assert.deepEqual(points[0], [Math.min(...xs), 0]);
+          assert.equal(points[points.length - 1]![1], 1);
+          for (const [x, f] of points.slice(1)) {
+            assert.equal(f, xs.filter((v) => v <= x).length / xs.length);
+          }
+        },
+      ),
+    );
+  });
+});
+
 describe('chart data bounds', () => {
+  // 250 workers of 250 sizes (no two alike), so rows are groups by id.
   const big: FleetWorker[] = Array.from({ length: 250 }, (_, i) => ({
     id: `w${String(i).padStart(3, '0')}`,
     cores: 2,
-    memoryBytes: GIB,
+    memoryBytes: (1 + i) * GIB,
   }));
   // Worker w000 is fully used for the first half of a 1,000 s run; nothing else runs.
   const result: RunResult = {
@@ -198,6 +239,31 @@ describe('chart data bounds', () => {
     );
     // Every other row is idle throughout: one cell each.
     assert.equal(cells.length, 2 + (CHART_LIMITS.heatmapRows - 1));
+  });
+
+  test('rows: one per worker up to 60, then one per worker class, labelled, largest first', () => {
+    const few = heatmapRows(big.slice(0, 3));
+    assert.equal(few.title, 'worker');
+    assert.deepEqual(
+      few.rows.map((r) => r.label),
+      ['w000', 'w001', 'w002'],
+    );
+    const classes = heatmapRows(
+      Array.from({ length: 100 }, (_, i) => ({
+        id: `n${i}`,
+        cores: i % 2 === 0 ? 8 : 96,
+        memoryBytes: (i % 2 === 0 ? 16 : 384) * GIB,
+      })),
+    );
+    assert.match(classes.title, /worker class/);
+    assert.deepEqual(
+      classes.rows.map((r) => [r.label, r.members.length]),
+      [
+        ['96 cores, 384 GiB (×50)', 50],
+        ['8 cores, 16 GiB (×50)', 50],
+      ],
+    );
+    assert.match(heatmapRows(big).title, /workers by id/);
   });
 
   test('the timeline carries the queue depth in force into bins without samples', () => {

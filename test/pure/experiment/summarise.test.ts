@@ -215,15 +215,26 @@ describe('summarise', () => {
     assert.equal(s.times.total?.max, 10);
   });
 
-  test('utilisation, packing and workers against the lower bound, time-weighted', () => {
+  test('utilisation, workers against the bound and fragmentation, time-weighted', () => {
     close(s.utilisation, (3 * 2 + 4 * 4 + 3 * 4) / 80, 'utilisation'); // 0.425
     close(s.memoryUtilisation, (8 * 2 + 12 * 4 + 8 * 4) / 160, 'memory'); // 0.6
-    close(s.packingEfficiency, (3 * 10 + 1 * 4) / 80, 'packing');
-    // Busy workers 1, 2, 1 over 2, 4, 4 s; the lower bound is 1 throughout: 14 ÷ 10.
-    close(s.workersVsLowerBound, 1.4, 'workers vs lower bound');
-    close(s.placementsPerSecond, 0.2, 'placements/s');
+    // Busy workers 1, 2, 1 over 2, 4, 4 s. From 2 to 6 s the 12 GiB in use need two 8 GiB
+    // workers although the 4 cores fit one: the bound counts memory, so the ratio is 1 throughout
+    // (cores alone would say 1.4).
+    close(s.workersVsBound!, 1, 'workers vs bound');
+    // Mix: a (3 c, 8 GiB), b (1 c, 4 GiB), d's two tasks (4 c, 0); c (9 cores) fits no worker.
+    // 0–2 s: w1's free core is out of memory (1 fragmented), w2 empty (0): 1 of 5 free.
+    // 2–6 s: w1 1; w2 has 3 c, 4 GiB free: only b fits, 3 of 4 tasks cannot (2.25): 3.25 of 4.
+    // 6–10 s: 1 of 5. Fragmented core·s ÷ free core·s = (2 + 13 + 4) ÷ (10 + 16 + 20).
+    close(s.fragmentation!, 19 / 46, 'fragmentation');
+    assert.equal(s.placementsPerSecond, null, 'virtual time has no placements/s');
+    close(summarise({ ...RUN, mode: 'real-time' }).placementsPerSecond!, 0.2, 'placements/s');
     assert.equal(s.peakQueueDepth, 2);
     assert.equal(s.durationSeconds, 10);
+    assert.equal(s.seed, 1);
+    const unknownFleet = summarise({ ...RUN, fleet: [] });
+    assert.equal(unknownFleet.workersVsBound, null);
+    assert.equal(unknownFleet.fragmentation, null);
   });
 
   test('thresholds: one readable line per miss, none when met', () => {
@@ -239,7 +250,10 @@ describe('summarise', () => {
 
   test('terminal text names the strategy, the counts and the figures', () => {
     const text = formatSummary(s);
-    assert.match(text, /virtual-time run, strategy best-fit/);
+    assert.match(text, /virtual-time run, strategy best-fit, seed 1/);
+    assert.match(text, /fragmented free cores 41\.3 %/);
+    assert.match(text, /busy workers ÷ lower bound 1\.00; peak queue depth 2/);
+    assert.doesNotMatch(text, /placements\/s/);
     assert.match(text, /4 submitted, 2 finished, 1 failed, 1 never placed/);
     assert.match(text, /utilisation 42\.5 % cores, 60\.0 % memory/);
     assert.match(text, /waiting\s+2\s+0 s\s+1\.00 s/);

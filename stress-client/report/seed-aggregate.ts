@@ -1,0 +1,170 @@
+/**
+ * The headline figures of a run, and their aggregation over repeated seeds: per strategy the mean
+ * and 95 % interval of each figure, and per strategy against the baseline (the first strategy)
+ * the paired per-seed differences. One list of figures serves the HTML table, `summary.json`
+ * and the terminal, so every place names a figure and its unit the same way.
+ */
+import type { RunSummary } from './run-summary.js';
+import { meanInterval, pairedDifference, type MeanInterval, type PairedDifference } from './seed-stats.js';
+
+/** How a figure is shown. */
+export type FigureUnit = 'seconds' | 'percent' | 'ratio' | 'jobs';
+
+/** One headline figure: its `summary.json` key (unit in the name), label and value of a run. */
+export interface Figure {
+  readonly key: string;
+  readonly label: string;
+  readonly unit: FigureUnit;
+  /** Whether a lower value is better (for the reader's wording only). */
+  readonly lowerIsBetter: boolean;
+  readonly of: (s: RunSummary) => number | null;
+}
+
+const pctOf = (x: number | null): number | null => (x === null ? null : x * 100);
+
+/** The figures aggregated over seeds and compared between strategies. */
+export const FIGURES: readonly Figure[] = [
+  {
+    key: 'waitMeanSeconds',
+    label: 'waiting mean',
+    unit: 'seconds',
+    lowerIsBetter: true,
+    of: (s) => s.times.waiting?.mean ?? null,
+  },
+  {
+    key: 'waitP50Seconds',
+    label: 'waiting p50',
+    unit: 'seconds',
+    lowerIsBetter: true,
+    of: (s) => s.times.waiting?.p50 ?? null,
+  },
+  {
+    key: 'waitP95Seconds',
+    label: 'waiting p95',
+    unit: 'seconds',
+    lowerIsBetter: true,
+    of: (s) => s.times.waiting?.p95 ?? null,
+  },
+  {
+    key: 'waitP99Seconds',
+    label: 'waiting p99',
+    unit: 'seconds',
+    lowerIsBetter: true,
+    of: (s) => s.times.waiting?.p99 ?? null,
+  },
+  {
+    key: 'totalP95Seconds',
+    label: 'total p95',
+    unit: 'seconds',
+    lowerIsBetter: true,
+    of: (s) => s.times.total?.p95 ?? null,
+  },
+  {
+    key: 'coreUtilisationPercent',
+    label: 'core utilisation',
+    unit: 'percent',
+    lowerIsBetter: false,
+    of: (s) => s.utilisation * 100,
+  },
+  {
+    key: 'memoryUtilisationPercent',
+    label: 'memory utilisation',
+    unit: 'percent',
+    lowerIsBetter: false,
+    of: (s) => s.memoryUtilisation * 100,
+  },
+  {
+    key: 'workersVsBoundRatio',
+    label: 'busy workers ÷ lower bound',
+    unit: 'ratio',
+    lowerIsBetter: true,
+    of: (s) => s.workersVsBound,
+  },
+  {
+    key: 'fragmentedFreeCoresPercent',
+    label: 'fragmented free cores',
+    unit: 'percent',
+    lowerIsBetter: true,
+    of: (s) => pctOf(s.fragmentation),
+  },
+  {
+    key: 'peakQueueDepthJobs',
+    label: 'peak queue depth',
+    unit: 'jobs',
+    lowerIsBetter: true,
+    of: (s) => s.peakQueueDepth,
+  },
+  {
+    key: 'finishedJobs',
+    label: 'jobs finished',
+    unit: 'jobs',
+    lowerIsBetter: false,
+    of: (s) => s.jobs.finished,
+  },
+  {
+    key: 'neverPlacedJobs',
+    label: 'jobs never placed',
+    unit: 'jobs',
+    lowerIsBetter: true,
+    of: (s) => s.jobs.unplaced,
+  },
+];
+
+/** One strategy's figures over its seeds. */
+export interface StrategyAggregate {
+  /** The strategy's label (the strategy, `-2` … when listed twice). */
+  readonly strategy: string;
+  readonly seeds: readonly number[];
+  /** By figure key; null when no seed has the figure. */
+  readonly figures: Readonly<Record<string, MeanInterval | null>>;
+}
+
+/** A strategy against the baseline on the same seeds. */
+export interface PairedComparison {
+  readonly baseline: string;
+  readonly strategy: string;
+  /** By figure key: strategy − baseline per seed; null when no seed has both. */
+  readonly figures: Readonly<Record<string, PairedDifference | null>>;
+}
+
+/** Summaries of one strategy label, in seed order. */
+export interface SeedGroup {
+  readonly strategy: string;
+  readonly summaries: readonly RunSummary[];
+}
+
+/** Mean and interval of every figure per strategy. */
+export function aggregateBySeed(groups: readonly SeedGroup[]): StrategyAggregate[] {
+  return groups.map((g) => {
+    const figures: Record<string, MeanInterval | null> = {};
+    for (const f of FIGURES) {
+      const values = g.summaries.map(f.of).filter((v): v is number => v !== null);
+      figures[f.key] = values.length > 0 ? meanInterval(values) : null;
+    }
+    return { strategy: g.strategy, seeds: g.summaries.map((s) => s.seed), figures };
+  });
+}
+
+/**
+ * Every strategy after the first against the first (the baseline), seed by seed. Seeds are
+ * matched by value, so a seed one strategy lacks is left out of that pair.
+ */
+export function pairedComparisons(groups: readonly SeedGroup[]): PairedComparison[] {
+  const [base, ...others] = groups;
+  if (base === undefined) return [];
+  return others.map((g) => {
+    const bySeed = new Map(g.summaries.map((s) => [s.seed, s]));
+    const pairs = base.summaries.flatMap((a) => {
+      const b = bySeed.get(a.seed);
+      return b ? [[a, b] as const] : [];
+    });
+    const figures: Record<string, PairedDifference | null> = {};
+    for (const f of FIGURES) {
+      figures[f.key] = pairedDifference(
+        pairs.map(([a]) => f.of(a)),
+        pairs.map(([, b]) => f.of(b)),
+      );
+    }
+    return { baseline: base.strategy, strategy: g.strategy, figures };
+  });
+}
