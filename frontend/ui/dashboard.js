@@ -12,11 +12,15 @@ import { eventItem, renderCores, renderJobs, renderSummary, renderWorkers } from
 
 const TOKEN_KEY = 'rswarm.token';
 const LIVE_STATES = ['waiting', 'scheduled', 'running'];
+const ENDED_STATES = ['finished', 'failed', 'cancelled'];
+const HISTORY_PAGES = 5;
+const HISTORY_EVERY_MS = 30_000;
 /** Ended jobs kept on the page (newest first); older ones are in the API's history. */
 const MAX_ENDED = 50;
 /** How often the page re-reads everything: often without the event stream, rarely with it. */
 const POLL_MS = { live: 15_000, other: 3_000 };
 const MAX_FEED = 100;
+const ENDED_KINDS = ENDED_STATES.map((s) => `job-${s}`);
 
 /**
  * @param {string} id
@@ -38,7 +42,11 @@ const state = {
   /** @type {any} */ scheduler: null,
   /** @type {string | null} */ selected: null,
   /** @type {import('./event-stream.js').StreamState} */ stream: 'connecting',
-  loadedHistory: false,
+  /** Ended jobs the manager counted when the history was last walked (-1: never). */
+  endedSeen: -1,
+  historyAt: 0,
+  /** Pages the last walk read: one page is cheap enough to read on every change. */
+  historyPages: 0,
 };
 
 /** @type {{ close(): void } | null} */
@@ -76,19 +84,35 @@ function showStatus(text) {
   bar.className = 'status';
 }
 
-/** Ended jobs seen in the history pages on the first load (the API lists oldest first). */
+/**
+ * Ended jobs from the history pages (the API lists oldest first, so at most {@link HISTORY_PAGES}
+ * pages are walked and the newest {@link MAX_ENDED} kept). Walked on the first load and again when
+ * the manager counts more ended jobs than before (a job can start and end between two polls),
+ * at most every {@link HISTORY_EVERY_MS} when the history is longer than one page.
+ */
 async function loadHistory() {
   /** @type {string | null} */
   let cursor = null;
-  for (let page = 0; page < 5; page++) {
+  for (let page = 0; page < HISTORY_PAGES; page++) {
     /** @type {any} */
     const res = await api.get(
       `/api/v1/jobs?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
     );
     for (const j of res.items) if (!LIVE_STATES.includes(j.state)) keepEnded(j);
     cursor = res.nextCursor;
+    state.historyPages = page + 1;
     if (!cursor) break;
   }
+  state.historyAt = Date.now();
+}
+
+/**
+ * Ended jobs the manager counts.
+ * @param {any} manager
+ */
+function endedTotal(manager) {
+  const byState = manager?.jobs ?? {};
+  return ENDED_STATES.reduce((n, s) => n + (byState[s] ?? 0), 0);
 }
 
 /** @param {any} job */
@@ -112,16 +136,18 @@ async function refresh() {
   }
   refreshing = true;
   try {
-    if (!state.loadedHistory) {
-      await loadHistory();
-      state.loadedHistory = true;
-    }
     const [workers, manager, scheduler, ...pages] = await Promise.all([
       api.get('/api/v1/workers'),
       api.get('/api/v1/manager'),
       api.get('/api/v1/scheduler'),
       ...LIVE_STATES.map((s) => api.get(`/api/v1/jobs?status=${s}&limit=1000`)),
     ]);
+    const ended = endedTotal(manager);
+    const due = state.historyPages <= 1 || Date.now() - state.historyAt >= HISTORY_EVERY_MS;
+    if (state.endedSeen === -1 || (ended !== state.endedSeen && due)) {
+      await loadHistory();
+      state.endedSeen = ended;
+    }
     const live = new Map(pages.flatMap((p) => p.items).map((j) => [j.name, j]));
     // A job that left the live states ended: read it once to keep its final state on the page.
     const gone = [...state.live.keys()].filter((n) => !live.has(n));
@@ -236,6 +262,13 @@ function onEvent(message) {
   } catch {
     return;
   }
+  if (e.job && ENDED_KINDS.includes(e.kind))
+    void api
+      .get(`/api/v1/jobs/${encodeURIComponent(e.job)}`)
+      .then((j) => {
+        if (!LIVE_STATES.includes(j.state)) keepEnded(j);
+      })
+      .catch(() => {});
   const feed = byId('feed');
   feed.prepend(eventItem(e));
   while (feed.childElementCount > MAX_FEED) feed.lastElementChild?.remove();

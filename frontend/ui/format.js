@@ -70,10 +70,13 @@ export function waitOf(job, now) {
  * @param {string} name
  */
 export function jobColour(name) {
+  // FNV-1a, then a murmur3 finaliser: similar names ("job-1", "job-2") land far apart.
   let h = 2166136261;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
-  const hue = (h >>> 0) % 360;
-  return `hsl(${hue} 65% 55%)`;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h = (h ^ (h >>> 16)) >>> 0;
+  return `hsl(${h % 360} ${55 + ((h >>> 9) % 25)}% ${42 + ((h >>> 17) % 16)}%)`;
 }
 
 /**
