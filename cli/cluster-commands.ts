@@ -14,6 +14,8 @@ import { BringUpError, ClusterEngine, type StatusReport } from '../management-en
 import { createHttpProbe } from '../management-engine/control-plane-probe.js';
 import { createLocalProcessLauncher, runForeground } from '../management-engine/local-process-launcher.js';
 import { connectSsh } from '../management-engine/ssh-remote-shell.js';
+import { processIo, withClientOptions, type ClientFlags } from './operator/operator-io.js';
+import { clusterStatusAction } from './operator/strategy-commands.js';
 
 /** How this CLI runs itself: the argv prefix and the repository directory. */
 export interface SelfCommand {
@@ -114,19 +116,23 @@ export function registerClusterCommands(program: Command, self: SelfCommand = SE
         if (r.stressExitCode !== undefined && r.stressExitCode !== 0) process.exitCode = r.stressExitCode;
       }),
     );
-  cluster
+  const clusterStatus = cluster
     .command('status')
-    .description("recorded processes (alive?) and the API's view of workers and the queue")
-    .requiredOption('-f, --file <cluster.yaml>', 'cluster file')
-    .option('--json', 'print JSON')
-    .action(async (opts: { file: string; json?: boolean }) =>
-      withEngine(opts.file, self, async (e) => {
-        const r = await e.status();
-        if (opts.json) console.log(JSON.stringify(r, null, 2));
-        else printStatus(r);
-        if (r.state && r.processes.some((p) => p.running !== true)) process.exitCode = 3;
-      }),
-    );
+    .description(
+      "with -f: recorded processes (alive?) and the API's view of workers and the queue; without: the API's view only (strategy, queue, jobs, workers, components) at --url / the context",
+    )
+    .option('-f, --file <cluster.yaml>', 'cluster file')
+    .option('--json', 'print JSON');
+  withClientOptions(clusterStatus).action(async (opts: ClientFlags & { file?: string; json?: boolean }) =>
+    !opts.file
+      ? clusterStatusAction(processIo())({ ...opts, ...(opts.json ? { output: 'json' } : {}) })
+      : withEngine(opts.file, self, async (e) => {
+          const r = await e.status();
+          if (opts.json) console.log(JSON.stringify(r, null, 2));
+          else printStatus(r);
+          if (r.state && r.processes.some((p) => p.running !== true)) process.exitCode = 3;
+        }),
+  );
   cluster
     .command('down')
     .description('stop exactly the processes `up` started (workers first), then remove the state file')
