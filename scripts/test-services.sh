@@ -5,7 +5,8 @@
 #   FerretDB   127.0.0.1:27017 (services/ferretdb, SQLite backend, MongoDB wire protocol)
 #   and, with RSWARM_FERRET_PG=1 (for benchmarks), a second FerretDB on 127.0.0.1:27018 with the
 #   PostgreSQL handler over a private PostgreSQL 15 cluster (unix socket only, no TCP port)
-# plus the test image rswarm/busybox:latest (also tagged busybox:latest) and,
+# plus the test image rswarm/busybox:latest (also tagged busybox:latest),
+# Debian's chromium (headless, for the dashboard test) and,
 # best effort, a CRIU recent enough for `docker checkpoint` on this kernel.
 #
 # Usage (as root):
@@ -14,7 +15,7 @@
 #   scripts/test-services.sh status   show what answers
 #
 # Idempotent. Progress goes to stderr; stdout is exactly one line,
-#   export MONGO_URL=... REDIS_URL=... DOCKER_HOST=...
+#   export MONGO_URL=... REDIS_URL=... DOCKER_HOST=... CHROMIUM_PATH=...
 # so `eval "$(scripts/test-services.sh)"` sets up a shell (plus MONGO_PG_URL with RSWARM_FERRET_PG=1). The same line is
 # written to $RSWARM_STATE_DIR/env.sh.
 #
@@ -383,6 +384,21 @@ ensure_openssh() {
   log "openssh: $(/usr/sbin/sshd -V 2>&1 | head -1 || true)"
 }
 
+# ---------------------------------------------------------------- Chromium
+# The dashboard test (test/integration/dashboard-ui.test.ts) drives Debian's chromium headless
+# through puppeteer-core. A pre-set CHROMIUM_PATH means "use mine".
+USER_CHROMIUM_PATH="${CHROMIUM_PATH:-}"
+ensure_chromium() {
+  if [[ -n $USER_CHROMIUM_PATH ]]; then
+    [[ -x $USER_CHROMIUM_PATH ]] || die "CHROMIUM_PATH=$USER_CHROMIUM_PATH is not an executable"
+    CHROMIUM_OUT=$USER_CHROMIUM_PATH
+  else
+    command -v chromium >/dev/null 2>&1 || apt_install chromium || die "cannot install chromium"
+    CHROMIUM_OUT=$(command -v chromium) || die "chromium installed but not on PATH"
+  fi
+  log "chromium: $("$CHROMIUM_OUT" --version 2>/dev/null | head -1 || true) ($CHROMIUM_OUT)"
+}
+
 # ---------------------------------------------------------------- main
 
 start_redis
@@ -392,11 +408,12 @@ start_docker
 ensure_image
 start_ferretdb
 start_ferretdb_pg
+ensure_chromium
 
 MONGO_URL_OUT=${USER_MONGO_URL:-mongodb://127.0.0.1:27017/rswarm_test}
 REDIS_URL_OUT=${USER_REDIS_URL:-redis://127.0.0.1:6379}
 DOCKER_HOST_OUT=${USER_DOCKER_HOST:-unix:///var/run/docker.sock}
-ENV_LINE="export MONGO_URL=$(printf '%q' "$MONGO_URL_OUT") REDIS_URL=$(printf '%q' "$REDIS_URL_OUT") DOCKER_HOST=$(printf '%q' "$DOCKER_HOST_OUT")"
+ENV_LINE="export MONGO_URL=$(printf '%q' "$MONGO_URL_OUT") REDIS_URL=$(printf '%q' "$REDIS_URL_OUT") DOCKER_HOST=$(printf '%q' "$DOCKER_HOST_OUT") CHROMIUM_PATH=$(printf '%q' "$CHROMIUM_OUT")"
 if [[ ${RSWARM_FERRET_PG:-0} == 1 ]]; then ENV_LINE+=" MONGO_PG_URL=mongodb://127.0.0.1:27018/rswarm_test"; fi
 echo "$ENV_LINE" >"$STATE/env.sh"
 log "ready in $((SECONDS - T0))s"
