@@ -1,79 +1,16 @@
 /**
- * `rswarm cluster up|status|down -f cluster.yaml`: wiring of the management engine's ports to
- * their real adapters. The engine itself lives in management-engine/.
+ * `rswarm cluster up|status|down -f cluster.yaml`: the commands. Their actions import the
+ * engine's wiring (cli/cluster-engine-run.ts: ssh2, the engine) only when they run; the engine
+ * itself lives in management-engine/.
  */
-import { randomBytes } from 'node:crypto';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { systemClock } from '../core/clock/clock.js';
-import { childEnvironment } from '../management-engine/bring-up-plan.js';
-import { ClusterFileError, loadClusterFile } from '../management-engine/cluster-file.js';
-import { BringUpError, ClusterEngine, type StatusReport } from '../management-engine/cluster-engine.js';
-import { createHttpProbe } from '../management-engine/control-plane-probe.js';
-import { createLocalProcessLauncher, runForeground } from '../management-engine/local-process-launcher.js';
-import { connectSsh } from '../management-engine/ssh-remote-shell.js';
 import { processIo, withClientOptions, type ClientFlags } from './operator/operator-io.js';
 import { clusterStatusAction } from './operator/strategy-commands.js';
+import type { StatusReport } from '../management-engine/cluster-engine.js';
+import { selfCommand, type SelfCommand } from './self-command.js';
 
-/** How this CLI runs itself: the argv prefix and the repository directory. */
-export interface SelfCommand {
-  readonly rswarmCommand: readonly string[];
-  readonly repoDir: string;
-}
-
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.ts');
-
-/** This checkout's `rswarm`: the running node with tsx on cli/main.ts, run from the repository root. */
-export const SELF: SelfCommand = {
-  // tsx resolved here, so the command also works from another working directory.
-  rswarmCommand: [process.execPath, '--import', import.meta.resolve('tsx'), MAIN],
-  repoDir: dirname(dirname(MAIN)),
-};
-
-function engineFor(file: string, self: SelfCommand): ClusterEngine {
-  const spec = loadClusterFile(file, {
-    mongoUrl: process.env['MONGO_URL'],
-    redisUrl: process.env['REDIS_URL'],
-  });
-  const baseEnv = childEnvironment(process.env);
-  return ClusterEngine.create(spec, {
-    local: createLocalProcessLauncher({ clock: systemClock, baseEnv }),
-    connect: connectSsh,
-    probe: createHttpProbe(),
-    clock: systemClock,
-    out: (line) => console.log(line),
-    runForeground: (argv, cwd) => runForeground(argv, baseEnv, cwd),
-    rswarmCommand: self.rswarmCommand,
-    cwd: self.repoDir,
-    defaultKnownHosts: join(homedir(), '.ssh', 'known_hosts'),
-    secret: () => randomBytes(24).toString('base64url'),
-  });
-}
-
-async function withEngine(
-  file: string,
-  self: SelfCommand,
-  fn: (e: ClusterEngine) => Promise<void>,
-): Promise<void> {
-  let engine: ClusterEngine | undefined;
-  try {
-    engine = engineFor(file, self);
-    await fn(engine);
-  } catch (err) {
-    // Expected failures (bad file, refused host key, a component that died) carry their whole
-    // story in the message: print it without a stack trace.
-    if (err instanceof ClusterFileError || err instanceof BringUpError) {
-      console.error(`rswarm cluster: ${err.message}`);
-      process.exitCode = 1;
-      return;
-    }
-    throw err;
-  } finally {
-    await engine?.close();
-  }
-}
+/** This package's `rswarm`, as it runs now (built or from source): cli/self-command.ts. */
+export const SELF: SelfCommand = selfCommand();
 
 function printStatus(r: StatusReport): void {
   if (!r.state) {
@@ -111,7 +48,7 @@ export function registerClusterCommands(program: Command, self: SelfCommand = SE
     .requiredOption('-f, --file <cluster.yaml>', 'cluster file')
     .option('--stress', "run the cluster file's stress section after bring-up")
     .action(async (opts: { file: string; stress?: boolean }) =>
-      withEngine(opts.file, self, async (e) => {
+      (await import('./cluster-engine-run.js')).withEngine(opts.file, self, async (e) => {
         const r = await e.up({ ...(opts.stress ? { stress: true } : {}) });
         if (r.stressExitCode !== undefined && r.stressExitCode !== 0) process.exitCode = r.stressExitCode;
       }),
@@ -126,7 +63,7 @@ export function registerClusterCommands(program: Command, self: SelfCommand = SE
   withClientOptions(clusterStatus).action(async (opts: ClientFlags & { file?: string; json?: boolean }) =>
     !opts.file
       ? clusterStatusAction(processIo())({ ...opts, ...(opts.json ? { output: 'json' } : {}) })
-      : withEngine(opts.file, self, async (e) => {
+      : (await import('./cluster-engine-run.js')).withEngine(opts.file, self, async (e) => {
           const r = await e.status();
           if (opts.json) console.log(JSON.stringify(r, null, 2));
           else printStatus(r);
@@ -138,7 +75,7 @@ export function registerClusterCommands(program: Command, self: SelfCommand = SE
     .description('stop exactly the processes `up` started (workers first), then remove the state file')
     .requiredOption('-f, --file <cluster.yaml>', 'cluster file')
     .action(async (opts: { file: string }) =>
-      withEngine(opts.file, self, async (e) => {
+      (await import('./cluster-engine-run.js')).withEngine(opts.file, self, async (e) => {
         const r = await e.down();
         if (r.remaining.length > 0) process.exitCode = 1;
       }),

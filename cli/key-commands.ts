@@ -1,28 +1,32 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../core/config/index.js';
-import { KEY_FILES, Keyring } from '../core/security/index.js';
+import type { Keyring } from '../core/security/index.js';
 
 /**
  * `rswarm keys …`: the operator's view of the worker link's keyring (`<cluster.keysDir>/keyring.json`,
  * docs/design/security.md). Running GlobalManagers and Discovery re-read the file when it
- * changes, so a revocation takes effect within about a second.
+ * changes, so a revocation takes effect within about a second. core/security (ZeroMQ's key
+ * functions) is imported inside the actions, so registering these commands stays light.
  */
-export function registerKeyCommands(program: Command, config: () => Config): void {
+export function registerKeyCommands(program: Command, config: () => Promise<Config>): void {
   const keys = program.command('keys').description("the worker link's enrolled worker keys");
-  const open = (): Keyring => Keyring.open(join(resolve(config().cluster.keysDir), KEY_FILES.keyring));
+  const open = async (): Promise<Keyring> => {
+    const { KEY_FILES, Keyring } = await import('../core/security/index.js');
+    return Keyring.open(join(resolve((await config()).cluster.keysDir), KEY_FILES.keyring));
+  };
   keys
     .command('list')
     .description('print each enrolled worker id and its public key')
-    .action(() => {
-      const ring = open();
+    .action(async () => {
+      const ring = await open();
       for (const id of ring.workers()) console.log(`${id}\t${ring.keyOf(id) ?? ''}`);
     });
   keys
     .command('revoke <workerId>')
     .description('revoke a worker key for good: its messages are refused and it is reported lost')
-    .action((workerId: string) => {
-      if (!open().revoke(workerId)) {
+    .action(async (workerId: string) => {
+      if (!(await open()).revoke(workerId)) {
         console.error(`${workerId} is not enrolled`);
         process.exitCode = 1;
         return;

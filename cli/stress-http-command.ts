@@ -2,19 +2,13 @@
  * `rswarm stress http`: the HTTP load shape aimed at the services gateway. Sends a rate profile
  * (steady, step, burst) of requests to `<gateway>/<service>/<path>`, samples the service's
  * replicas every second, writes the report (replicas and latency over time) and prints the
- * summary. Wiring only: the pieces live in stress-client/http-load/.
+ * summary. Wiring only: the pieces live in stress-client/http-load/ (imported when it runs).
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import {
-  formatHttpLoadSummary,
-  RATE_PROFILE_KINDS,
-  resolveRateProfile,
-  runHttpLoad,
-  writeHttpLoadReport,
-  type RateProfileInput,
-} from '../stress-client/http-load/index.js';
-import { durationOption, numberOption, type RawOptions } from './stress-options.js';
+import { RATE_PROFILE_KINDS } from '../stress-client/http-load/rate-profile-kinds.js';
+import type { RateProfileInput } from '../stress-client/http-load/rate-profile.js';
+import { durationOption, numberOption, type RawOptions } from './stress-flags.js';
 
 /** Where the command writes, and how it reads the token (from stress-commands). */
 export interface HttpStressContext {
@@ -91,6 +85,9 @@ export function registerHttpStressCommand(stress: Command, ctx: HttpStressContex
     .option('--out <dir>', 'report folder (default reports/<timestamp>-http)')
     .action(async (o: RawOptions) => {
       try {
+        // The runner and the report (charts) load only when the command runs.
+        const { formatHttpLoadSummary, resolveRateProfile, runHttpLoad, writeHttpLoadReport } =
+          await import('../stress-client/http-load/index.js');
         const profile = resolveRateProfile(profileOf(o));
         const maxInFlight = numberOption(o, 'maxInFlight', '--max-in-flight');
         if (maxInFlight !== undefined && (!Number.isInteger(maxInFlight) || maxInFlight < 1))

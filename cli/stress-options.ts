@@ -1,10 +1,8 @@
 /**
- * The options of `rswarm stress <shape>` and `rswarm compare <shape>`, and their resolution into
- * a workload (shape → arrivals → jobs, or the openb trace), a target (running cluster, local
- * simulated fleet, or virtual time) and thresholds. Every bad value is refused naming its flag.
+ * The resolution of the stress commands' options (cli/stress-flags.ts) into a workload (shape →
+ * arrivals → jobs, or the openb trace), a target (running cluster, local simulated fleet, or
+ * virtual time) and thresholds. Every bad value is refused naming its flag.
  */
-import type { Command } from 'commander';
-import { parseDurationMs } from '../core/config/index.js';
 import { AppError } from '../core/errors/index.js';
 import {
   arrivalTimes,
@@ -20,126 +18,26 @@ import {
   type GeneratorOptionsInput,
 } from '../stress-client/generator/index.js';
 import { readOriginalConfig } from '../stress-client/original-config.js';
-import { TIME_STATS, type Threshold, type TimeMetric } from '../stress-client/report/run-summary.js';
+import { TIME_STATS, type Threshold } from '../stress-client/report/run-summary.js';
 import { loadOpenbTrace, OPENB_DEFAULT_DIR } from '../stress-client/trace/openb-trace.js';
 import type { FleetWorker, Workload } from '../stress-client/workload.js';
+import {
+  badFlag,
+  durationOption,
+  METRIC_ALIASES,
+  numberOption,
+  type RawOptions,
+  type StressShape,
+} from './stress-flags.js';
 
-/** Shapes a stress command accepts: the four load shapes and trace replay. */
-export const STRESS_SHAPES = ['steady', 'bursty', 'incremental', 'random', 'trace'] as const;
-/** One of {@link STRESS_SHAPES}. */
-export type StressShape = (typeof STRESS_SHAPES)[number];
-
-/** Threshold flag names: `--max-<stat>-<alias>`. */
-const METRIC_ALIASES: Readonly<Record<string, TimeMetric>> = {
-  wait: 'waiting',
-  exec: 'execution',
-  total: 'total',
-};
-
-/** Raw option values as commander gives them (strings unless a flag). */
-export type RawOptions = Record<string, string | boolean | undefined>;
-
-const SHAPE_OPTIONS: Readonly<Record<StressShape, readonly [string, string][]>> = {
-  steady: [['--jobs-per-turn <a>', 'F(t) = a jobs per turn (original feed_constant; default 1)']],
-  bursty: [
-    ['--lambda <λ>', 'ceil(Exp(λ)) jobs per turn (original lambda; default 0.5)'],
-    ['--poisson', 'a true Poisson process instead (exponential gaps)'],
-    ['--rate <jobs/s>', 'Poisson rate (default 1 / (λ × interval))'],
-  ],
-  incremental: [
-    ['--coefficient <a>', 'F(t) = a·t + b: a (default 1)'],
-    ['--constant <b>', 'F(t) = a·t + b: b (default 0)'],
-  ],
-  random: [
-    ['--lower <n>', 'fewest jobs per turn, inclusive (original lower_bound; default 1)'],
-    ['--upper <n>', 'most jobs per turn, inclusive (original upper_bound; default 3)'],
-  ],
-  trace: [
-    ['--trace-dir <dir>', `openb trace folder (default ${OPENB_DEFAULT_DIR})`],
-    ['--compression <factor>', 'time ÷ factor for arrivals and run times (default 1)'],
-    ['--node-sample <fraction>', 'keep this share of the nodes (default 1)'],
-    ['--pod-sample <fraction>', 'keep this share of the pods (default 1)'],
-    ['--limit-pods <n>', 'only the first n pods by arrival'],
-  ],
-};
-
-/** Adds the options shared by every shape, the shape's own, the target and the thresholds. */
-export function addStressOptions(cmd: Command, shape: StressShape): Command {
-  for (const [flags, help] of SHAPE_OPTIONS[shape]) cmd.option(flags, help);
-  if (shape !== 'trace') {
-    cmd
-      .option(
-        '--config <file>',
-        "the original stress client's JSON config (shape keys and/or StressClientInfo.json keys)",
-      )
-      .option('--turns <n>', 'number of turns (original run_count; default 10)')
-      .option('--interval <seconds>', 'seconds between turns (original time_interval; default 1)')
-      .option(
-        '--duration <duration>',
-        'run length instead of --turns, e.g. 30s (turns = ceil(duration ÷ interval))',
-      )
-      .option('--tasks <n>', 'tasks per job: 4, 1,2,4 or 1-8 (original task_count; default 4)')
-      .option('--cores <n>', 'cores per task: 2, 1,2,4 or 1-8 (original task_cores; default 2)')
-      .option('--memory <size>', 'memory per task: 50m or a list 50m,1g (original task_mem; default 50m)')
-      .option('--run-seconds <s>', 'task run time: 5, a list or a range (default 5; command sleep <s>)')
-      .option('--image <image>', 'task image (default rswarm/busybox:latest)')
-      .option('--command <argv...>', 'task command instead of sleep <run-seconds>')
-      .option('--priority <n>', 'job priority (default 0)');
-  }
-  cmd
-    .option('--seed <n>', 'random seed: same seed, same workload (default 1)')
-    .option('--url <api>', 'a running cluster (default http://127.0.0.1:5001)')
-    .option('--token <token>', 'bearer token (default: RSWARM_TOKEN, else --token-file)')
-    .option('--token-file <file>', 'file holding the bearer token (default .rswarm/token)')
-    .option('--virtual', 'virtual time: simulate, no waiting')
-    .option(
-      '--fleet <spec>',
-      'virtual-time fleet <count>x<cores>x<memory>, e.g. 50x32x128g (a trace brings its own)',
-    )
-    .option(
-      '--local-fleet <spec>',
-      "in-process control plane with simulated workers <count>x<cores>x<memory> ('trace': the trace's fleet)",
-    )
-    .option('--concurrency <n>', 'submissions in flight at most (default 32)')
-    .option('--timeout <duration>', 'stop collecting this long after the last submission (default 10m)')
-    .option(
-      '--sample-every <duration>',
-      'worker/queue sampling period (default 500ms real time, every event virtual)',
-    )
-    .option('--out <dir>', 'report folder (default reports/<timestamp>-<shape>)')
-    .option('--verbose', 'control-plane logs of --local-fleet on stderr');
-  for (const stat of TIME_STATS) {
-    for (const alias of Object.keys(METRIC_ALIASES)) {
-      cmd.option(
-        `--max-${stat}-${alias} <duration>`,
-        `fail (exit 1) when the ${stat} ${METRIC_ALIASES[alias]} time exceeds it`,
-      );
-    }
-  }
-  return cmd;
-}
-
-function bad(flag: string, text: unknown, want: string): AppError {
-  return new AppError('VALIDATION_FAILED', `${flag}: "${String(text)}" is not ${want}`);
-}
-
-/** A number option, or undefined when absent. @throws AppError naming `flag` */
-export function numberOption(o: RawOptions, key: string, flag: string): number | undefined {
-  const v = o[key];
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw bad(flag, v, 'a number');
-  return n;
-}
-
-/** A duration option in ms (`10s`, `1m`, `250ms`), or undefined. @throws AppError naming `flag` */
-export function durationOption(o: RawOptions, key: string, flag: string): number | undefined {
-  const v = o[key];
-  if (v === undefined) return undefined;
-  const ms = typeof v === 'string' ? parseDurationMs(v) : undefined;
-  if (ms === undefined) throw bad(flag, v, 'a duration such as 10s, 1.5m or 250ms');
-  return ms;
-}
+export {
+  addStressOptions,
+  durationOption,
+  numberOption,
+  STRESS_SHAPES,
+  type RawOptions,
+  type StressShape,
+} from './stress-flags.js';
 
 /** The thresholds given (`--max-p95-wait 10s` → waiting p95 ≤ 10 s). */
 export function thresholdsOf(o: RawOptions): Threshold[] {
@@ -202,7 +100,7 @@ function generatorInput(o: RawOptions, fromFile: GeneratorOptionsInput): Generat
 export function seedOf(o: RawOptions): number {
   const seed = numberOption(o, 'seed', '--seed') ?? 1;
   if (!Number.isInteger(seed) || Math.abs(seed) > 2 ** 31)
-    throw bad('--seed', o['seed'], 'an integer within ±2^31');
+    throw badFlag('--seed', o['seed'], 'an integer within ±2^31');
   return seed;
 }
 
