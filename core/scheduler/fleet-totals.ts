@@ -7,6 +7,7 @@
  * Only a worker's totals (and whether its view is well-formed) change these tables: a booking or a
  * readiness change does not, so most worker updates never reach this class.
  */
+import { sortShapes, type WorkerShape } from './gang-fit.js';
 import type { TotalCounts } from './reasons.js';
 import { MAX_WORKER_CORES } from './types.js';
 
@@ -24,6 +25,8 @@ export class FleetTotals {
   private readonly memoryAt = new Map<number, Map<number, number>>();
   /** Workers counted (every view, malformed ones too). */
   private counted = 0;
+  /** {@link shapes}, until a well-formed worker's totals are counted or uncounted. */
+  private shapeCache: readonly WorkerShape[] | undefined;
 
   constructor() {
     let size = 1;
@@ -40,6 +43,7 @@ export class FleetTotals {
     this.counted++;
     this.addCount(wellFormed ? totalCores : 0, 1);
     if (!wellFormed) return;
+    this.shapeCache = undefined;
     let memories = this.memoryAt.get(totalCores);
     if (memories === undefined) this.memoryAt.set(totalCores, (memories = new Map<number, number>()));
     memories.set(totalMemoryBytes, (memories.get(totalMemoryBytes) ?? 0) + 1);
@@ -52,6 +56,7 @@ export class FleetTotals {
     this.counted--;
     this.addCount(wellFormed ? totalCores : 0, -1);
     if (!wellFormed) return;
+    this.shapeCache = undefined;
     const memories = this.memoryAt.get(totalCores);
     if (memories === undefined) return;
     const left = (memories.get(totalMemoryBytes) ?? 0) - 1;
@@ -79,6 +84,20 @@ export class FleetTotals {
   totalCounts(cores: number): TotalCounts {
     const fewerTotalCores = this.countBelow(Math.min(cores, LEAVES));
     return { fewerTotalCores, lowTotalMemory: this.counted - fewerTotalCores };
+  }
+
+  /**
+   * The counted well-formed workers grouped by (total cores, total memory), sorted by
+   * `sortShapes`; O(shapes) after a change, then cached.
+   */
+  shapes(): readonly WorkerShape[] {
+    if (this.shapeCache !== undefined) return this.shapeCache;
+    const list: WorkerShape[] = [];
+    for (const [cores, memories] of this.memoryAt) {
+      for (const [memoryBytes, count] of memories) list.push({ cores, memoryBytes, count });
+    }
+    this.shapeCache = sortShapes(list);
+    return this.shapeCache;
   }
 
   private addCount(cores: number, delta: number): void {

@@ -5,6 +5,7 @@
  * of a removed worker is reused.
  */
 import { FleetTotals } from './fleet-totals.js';
+import type { WorkerShape } from './gang-fit.js';
 import type { FleetFacts } from './plan-index.js';
 import type { TotalCounts } from './reasons.js';
 import { isWellFormedView } from './snapshot-facts.js';
@@ -40,6 +41,10 @@ export class LiveFacts implements FleetFacts {
 
   totalCounts(cores: number): TotalCounts {
     return this.totals.totalCounts(cores);
+  }
+
+  workerShapes(): readonly WorkerShape[] {
+    return this.totals.shapes();
   }
 
   /**

@@ -8,8 +8,10 @@
  * `Placement` objects are created at the end, in one sequential pass over the batch.
  */
 import type { Choice } from './choices.js';
+import { gangFit, type GangTask } from './gang-fit.js';
 import { effectivePriority } from './orderings.js';
 import {
+  gangNeverFits,
   noCapacity,
   noCapacityOnPinned,
   pinCoreBusy,
@@ -62,11 +64,84 @@ export function placeTasks(
   const refCount = taskOffset[batch.length]!;
   const placedCores = new Array<number[] | undefined>(refCount);
   const placedWorker = new Int32Array(refCount);
-  const sequence = new Int32Array(order.length);
+  // Refs in decision order; a ref rolled back and placed again on a second chance appears twice,
+  // and only its last decision (decidedAt) counts.
+  let sequence = new Int32Array(order.length);
+  const decidedAt = new Int32Array(refCount);
   let placedCount = 0;
   const failed = new Uint8Array(batch.length);
   let blocker = -1;
+  let retryable = 0;
   const taskOf = (j: number, ref: number): TaskRequest => batch[j]!.tasks[ref - taskOffset[j]!]!;
+
+  /**
+   * Tries one task on the plan overlay and records the placement.
+   * @returns undefined when placed; else why not (the reason is built only when `explain`)
+   */
+  const tryTask = (ref: number, j: number, explain: boolean): Unplaced | undefined => {
+    const pinned = pinWorker[ref]!;
+    const cores = taskCores[ref]!;
+    const memory = taskMemory[ref]!;
+    let w = -1;
+    let ids: number[] | undefined;
+    let counts: CapacityCounts | undefined;
+    if (pinned >= 0) {
+      const outcome = placePinned(
+        index,
+        facts.workers[pinned] as WorkerView,
+        pinned,
+        batch[j]!.jobId,
+        taskOf(j, ref),
+      );
+      if (!Array.isArray(outcome)) return outcome;
+      w = pinned;
+      ids = outcome;
+    } else if (groups === undefined) {
+      w = choice.pick(index, cores, memory);
+      if (w >= 0) ids = index.takeByRule(w, cores, memory);
+      else if (explain) counts = index.capacityCounts(cores);
+    } else {
+      const group = groupOfRef![ref]!;
+      // The avoid filter: the group's avoided workers are hidden while the choice picks.
+      const avoided = groups.avoidedBy(group);
+      let hidden = 0;
+      if (avoided !== undefined) for (const a of avoided) if (index.hide(a)) hidden++;
+      w = choice.pick(index, cores, memory, countGroups ? groups.holdersOf(group) : undefined);
+      if (w < 0 && explain) {
+        counts = index.capacityCounts(cores);
+        if (hidden > 0) counts.avoided = hidden;
+      }
+      if (avoided !== undefined) for (const a of avoided) index.unhide(a);
+      if (w >= 0) ids = index.takeByRule(w, cores, memory);
+    }
+    if (ids === undefined) {
+      return explain
+        ? noCapacity(batch[j]!.jobId, taskOf(j, ref).taskId, cores, memory, counts!)
+        : NOT_PLACED;
+    }
+    placedCores[ref] = ids;
+    placedWorker[ref] = w;
+    if (placedCount === sequence.length) {
+      const grown = new Int32Array(sequence.length * 2);
+      grown.set(sequence);
+      sequence = grown;
+    }
+    decidedAt[ref] = placedCount;
+    sequence[placedCount++] = ref;
+    if (countGroups) groups.add(groupOfRef![ref]!, w);
+    return undefined;
+  };
+
+  /** Rolls job j back: its tentative placements give their cores and memory back. */
+  const rollBack = (j: number): void => {
+    for (let r = taskOffset[j]!; r < taskOffset[j + 1]!; r++) {
+      const ids = placedCores[r];
+      if (ids === undefined) continue;
+      index.release(placedWorker[r]!, ids, taskMemory[r]!);
+      if (countGroups) groups.remove(groupOfRef![r]!, placedWorker[r]!);
+      placedCores[r] = undefined;
+    }
+  };
 
   for (let s = 0; s < order.length; s++) {
     const ref = order[s]!;
@@ -79,74 +154,42 @@ export function placeTasks(
       failed[j] = 1;
       continue;
     }
-    const pinned = pinWorker[ref]!;
-    const cores = taskCores[ref]!;
-    const memory = taskMemory[ref]!;
-    let failure: Unplaced;
-    if (pinned >= 0) {
-      const outcome = placePinned(
-        index,
-        facts.workers[pinned] as WorkerView,
-        pinned,
-        batch[j]!.jobId,
-        taskOf(j, ref),
-      );
-      if (Array.isArray(outcome)) {
-        placedCores[ref] = outcome;
-        placedWorker[ref] = pinned;
-        sequence[placedCount++] = ref;
-        if (countGroups) groups.add(groupOfRef![ref]!, pinned);
-        continue;
-      }
-      failure = outcome;
-    } else if (groups === undefined) {
-      const w = choice.pick(index, cores, memory);
-      if (w >= 0) {
-        placedCores[ref] = index.takeByRule(w, cores, memory);
-        placedWorker[ref] = w;
-        sequence[placedCount++] = ref;
-        continue;
-      }
-      failure = noCapacity(
-        batch[j]!.jobId,
-        taskOf(j, ref).taskId,
-        cores,
-        memory,
-        index.capacityCounts(cores),
-      );
-    } else {
-      const group = groupOfRef![ref]!;
-      // The avoid filter: the group's avoided workers are hidden while the choice picks.
-      const avoided = groups.avoidedBy(group);
-      let hidden = 0;
-      if (avoided !== undefined) for (const a of avoided) if (index.hide(a)) hidden++;
-      const w = choice.pick(index, cores, memory, countGroups ? groups.holdersOf(group) : undefined);
-      let counts: CapacityCounts | undefined;
-      if (w < 0) {
-        counts = index.capacityCounts(cores);
-        if (hidden > 0) counts.avoided = hidden;
-      }
-      if (avoided !== undefined) for (const a of avoided) index.unhide(a);
-      if (w >= 0) {
-        placedCores[ref] = index.takeByRule(w, cores, memory);
-        placedWorker[ref] = w;
-        sequence[placedCount++] = ref;
-        if (countGroups) groups.add(group, w);
-        continue;
-      }
-      failure = noCapacity(batch[j]!.jobId, taskOf(j, ref).taskId, cores, memory, counts!);
-    }
-    failures[j] = failure;
+    let failure = tryTask(ref, j, true);
+    if (failure === undefined) continue;
     failed[j] = 1;
-    // Roll the job back: its tentative placements give their cores and memory back.
-    for (let r = taskOffset[j]!; r < taskOffset[j + 1]!; r++) {
-      const ids = placedCores[r];
-      if (ids === undefined) continue;
-      index.release(placedWorker[r]!, ids, taskMemory[r]!);
-      if (countGroups) groups.remove(groupOfRef![r]!, placedWorker[r]!);
-      placedCores[r] = undefined;
+    rollBack(j);
+    // A gang that can never run together fails for good: it neither blocks nor is retried.
+    if (failure.code === 'NO_CAPACITY') failure = neverFitsAsGang(input, j) ?? failure;
+    failures[j] = failure;
+    if (failure.neverFits) continue;
+    retryable++;
+    if (input.blocking && pinWorker[ref]! < 0 && failure.code === 'NO_CAPACITY') blocker = j;
+  }
+
+  // Second chances (every strategy without head-of-line blocking): a failed job may have failed
+  // only because of tentative placements of jobs rolled back later (the decreasing orderings
+  // interleave jobs). Each such job is tried again alone, its tasks in the strategy's order, on
+  // what the plan leaves free; passes repeat until one places nothing, so at the end no job is
+  // left out that this placement would fit alone into the free capacity.
+  if (!input.blocking && retryable > 0) {
+    const jobRefs = refsByJob(order, jobOfRef, failed, failures, batch.length);
+    for (let placedAny = true; placedAny;) {
+      placedAny = false;
+      for (let j = 0; j < batch.length; j++) {
+        if (failed[j] === 0 || failures[j]!.neverFits || failures[j]!.code === 'PRIORITY_BLOCKED') continue;
+        let ok = true;
+        for (let i = jobRefs.start[j]!; i < jobRefs.start[j + 1]! && ok; i++) {
+          ok = tryTask(jobRefs.refs[i]!, j, false) === undefined;
+        }
+        if (!ok) {
+          rollBack(j);
+          continue;
+        }
+        failed[j] = 0;
+        failures[j] = undefined;
+        placedAny = true;
+      }
     }
-    if (input.blocking && pinned < 0 && failure.code === 'NO_CAPACITY') blocker = j;
   }
 
   // Materialise the surviving placements in one sequential pass over the batch (visiting jobs in
@@ -169,10 +212,69 @@ export function placeTasks(
   }
   const placements = new Array<Placement>(surviving);
   for (let i = 0, out = 0; i < placedCount; i++) {
-    const placement = byRef[sequence[i]!];
-    if (placement !== undefined) placements[out++] = placement;
+    const ref = sequence[i]!;
+    const placement = byRef[ref];
+    if (placement !== undefined && decidedAt[ref] === i) placements[out++] = placement;
   }
   return placements;
+}
+
+/** What `tryTask` returns for a failure it was not asked to explain. */
+const NOT_PLACED: Unplaced = Object.freeze({
+  jobId: '',
+  code: 'NO_CAPACITY',
+  reason: '',
+  counts: {},
+  neverFits: false,
+});
+
+/**
+ * The refs of each failed job, in the strategy's order (the order restricted to one job is the
+ * order the strategy gives that job alone): `refs[start[j] .. start[j + 1]]`.
+ */
+function refsByJob(
+  order: Int32Array,
+  jobOfRef: Int32Array,
+  failed: Uint8Array,
+  failures: readonly (Unplaced | undefined)[],
+  jobCount: number,
+): { refs: Int32Array; start: Int32Array } {
+  const start = new Int32Array(jobCount + 1);
+  const wanted = (j: number): boolean => failed[j] === 1 && failures[j]?.neverFits === false;
+  for (let s = 0; s < order.length; s++) {
+    const j = jobOfRef[order[s]!]!;
+    if (wanted(j)) start[j + 1]!++;
+  }
+  for (let j = 0; j < jobCount; j++) start[j + 1]! += start[j]!;
+  const fill = start.slice(0, jobCount);
+  const refs = new Int32Array(start[jobCount]!);
+  for (let s = 0; s < order.length; s++) {
+    const ref = order[s]!;
+    const j = jobOfRef[ref]!;
+    if (wanted(j)) refs[fill[j]!++] = ref;
+  }
+  return { refs, start };
+}
+
+/**
+ * GANG_NEVER_FITS for job j when its tasks can provably never run together on the fleet (see
+ * gang-fit.ts), else undefined. A one-task job passed the per-task NEVER_FITS pre-check, so it
+ * always fits; nothing is judged when no worker is well-formed.
+ */
+function neverFitsAsGang(input: PlacementInput, j: number): Unplaced | undefined {
+  const { facts, batch, taskOffset, pinWorker } = input;
+  const job = batch[j]!;
+  if (job.tasks.length < 2) return undefined;
+  const shapes = facts.workerShapes();
+  if (shapes.length === 0) return undefined;
+  const tasks: GangTask[] = job.tasks.map((task, t) => {
+    const w = pinWorker[taskOffset[j]! + t]!;
+    if (w < 0) return { cores: task.cores, memoryBytes: task.memoryBytes };
+    const view = facts.workers[w] as WorkerView;
+    const pin = { key: w, cores: view.totalCores, memoryBytes: view.totalMemoryBytes };
+    return { cores: task.cores, memoryBytes: task.memoryBytes, pin };
+  });
+  return gangFit(tasks, shapes) === 'never' ? gangNeverFits(job.jobId, tasks, shapes) : undefined;
 }
 
 /**

@@ -4,6 +4,7 @@
  * a snapshot) and on the {@link LiveIndex} that lives across rounds. A worker is a number `w` in
  * both: a position in the snapshot, or a slot of the live index.
  */
+import type { WorkerShape } from './gang-fit.js';
 import type { CapacityCounts, TotalCounts } from './reasons.js';
 import type { WorkerView } from './types.js';
 
@@ -26,6 +27,12 @@ export interface FleetFacts {
   fitsSomeWorker(cores: number, memoryBytes: number): boolean;
   /** Why a task fits no worker in total; meaningful only when {@link fitsSomeWorker} is false. */
   totalCounts(cores: number): TotalCounts;
+  /**
+   * The well-formed workers (ready or not) grouped by shape (total cores, total memory), sorted by
+   * `sortShapes`: what a gang is checked against (`gangFit`). Computed on first use per plan (a
+   * snapshot) or kept until a worker's totals change (the live index).
+   */
+  workerShapes(): readonly WorkerShape[];
 }
 
 /**

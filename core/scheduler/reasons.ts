@@ -7,6 +7,7 @@
  * that rejected workers with their counts, largest count first.
  */
 import { cpusetString } from './cpuset-string.js';
+import type { GangTask, WorkerShape } from './gang-fit.js';
 import type { UnplacedCode, Unplaced } from './types.js';
 
 /** Count keys of a capacity failure, in pipeline (filter) order; see filters.ts. */
@@ -176,6 +177,79 @@ export function neverFitsPinned(
     'NEVER_FITS',
     reason,
     { fewerTotalCores, lowTotalMemory: 1 - fewerTotalCores },
+    true,
+  );
+}
+
+/** "6, 6 and 3"; long lists keep the first 6 and say how many more. */
+function listNumbers(values: readonly number[]): string {
+  const shown = values.slice(0, 6).map(String);
+  if (values.length > 6) return `${shown.join(', ')} and ${values.length - 6} more`;
+  return shown.length === 1 ? shown[0]! : `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)!}`;
+}
+
+/** "2 workers of 8 cores and 16 GiB", "5 workers of 8–32 cores and 16–64 GiB" (totals). */
+function describeFleet(shapes: readonly WorkerShape[]): { text: string; workers: number; cores: number } {
+  let workers = 0;
+  let cores = 0;
+  let lowCores = Infinity;
+  let highCores = 0;
+  let lowMemory = Infinity;
+  let highMemory = 0;
+  for (const s of shapes) {
+    workers += s.count;
+    cores += s.cores * s.count;
+    lowCores = Math.min(lowCores, s.cores);
+    highCores = Math.max(highCores, s.cores);
+    lowMemory = Math.min(lowMemory, s.memoryBytes);
+    highMemory = Math.max(highMemory, s.memoryBytes);
+  }
+  const range = (low: number, high: number, f: (n: number) => string): string => {
+    const [a, b] = [f(low), f(high)];
+    if (low === high) return a;
+    const unit = (text: string): string => text.replace(/^\S+ /, '');
+    return unit(a) === unit(b) ? `${a.replace(/ .*/, '')}–${b}` : `${a}–${b}`;
+  };
+  const coresText = range(lowCores, highCores, (n) => `${n} cores`);
+  const memoryText = range(lowMemory, highMemory, formatBytes);
+  const text = `${workers} ${workers === 1 ? 'worker' : 'workers'} of ${coresText} and ${memoryText}`;
+  return { text, workers, cores };
+}
+
+/**
+ * Every task fits some worker, but the job's tasks can never run together on the fleet
+ * (`GANG_NEVER_FITS`, see gang-fit.ts): more than the whole cluster, or no assignment of the
+ * tasks to the workers holds them all even when every worker is idle.
+ * @param shapes the well-formed workers (ready or not) the verdict was reached on
+ */
+export function gangNeverFits(
+  jobId: string,
+  tasks: readonly GangTask[],
+  shapes: readonly WorkerShape[],
+): Unplaced {
+  let coresNeeded = 0;
+  let memoryNeeded = 0;
+  for (const t of tasks) {
+    coresNeeded += t.cores;
+    memoryNeeded += t.memoryBytes;
+  }
+  const fleet = describeFleet(shapes);
+  const clusterMemory = shapes.reduce((sum, s) => sum + s.memoryBytes * s.count, 0);
+  const gang =
+    `job ${jobId} needs ${tasks.length} tasks of ${listNumbers(tasks.map((t) => t.cores))} cores` +
+    (memoryNeeded > 0 ? ` (${formatBytes(memoryNeeded)} in all)` : '') +
+    ' as one gang';
+  const why =
+    coresNeeded > fleet.cores || memoryNeeded > clusterMemory
+      ? `more than the ${fleet.text} have together (${formatCores(fleet.cores)}, ${formatBytes(clusterMemory)})`
+      : `no way to place them all at once on the ${fleet.text}, even with every core free` +
+        (tasks.some((t) => t.pin !== undefined) ? ' and the pinned tasks on their workers' : '');
+  return make(
+    jobId,
+    undefined,
+    'GANG_NEVER_FITS',
+    `${gang}: ${why}; the cluster can never run it`,
+    { tasks: tasks.length, workers: fleet.workers, coresNeeded, clusterCores: fleet.cores },
     true,
   );
 }

@@ -3,6 +3,7 @@
  * well-formed and usable, the id → index map for pins, and the tables that answer "does this task
  * fit *any* worker's total capacity?" in O(1) for NEVER_FITS.
  */
+import { sortShapes, type WorkerShape } from './gang-fit.js';
 import type { FleetFacts } from './plan-index.js';
 import type { TotalCounts } from './reasons.js';
 import { MAX_WORKER_CORES, type ClusterSnapshot, type WorkerView } from './types.js';
@@ -51,6 +52,7 @@ export class SnapshotFacts implements FleetFacts {
   private readonly maxMemoryWithCores: Float64Array;
   /** `fewerTotalCores[c]` = workers (malformed ones as 0 cores) with fewer than c total cores. */
   private readonly fewerTotalCores: Int32Array;
+  private shapes: readonly WorkerShape[] | undefined;
 
   constructor(snapshot: ClusterSnapshot) {
     const workers = Array.isArray(snapshot.workers) ? snapshot.workers : [];
@@ -130,5 +132,19 @@ export class SnapshotFacts implements FleetFacts {
     const table = this.fewerTotalCores;
     const fewerTotalCores = cores >= table.length ? this.workers.length : table[cores]!;
     return { fewerTotalCores, lowTotalMemory: this.workers.length - fewerTotalCores };
+  }
+
+  /** {@link FleetFacts.workerShapes}: O(N) on first use, then cached (the snapshot never changes). */
+  workerShapes(): readonly WorkerShape[] {
+    if (this.shapes !== undefined) return this.shapes;
+    const counts = new Map<string, WorkerShape>();
+    for (let w = 0; w < this.workers.length; w++) {
+      if (this.wellFormed[w] === 0) continue;
+      const { totalCores: cores, totalMemoryBytes: memoryBytes } = this.workers[w] as WorkerView;
+      const key = `${cores}/${memoryBytes}`;
+      counts.set(key, { cores, memoryBytes, count: (counts.get(key)?.count ?? 0) + 1 });
+    }
+    this.shapes = sortShapes([...counts.values()]);
+    return this.shapes;
   }
 }

@@ -134,6 +134,11 @@ export const UNPLACED_CODES = [
   'JOB_EMPTY',
   /** `priority` only: a higher-ranked job is waiting for capacity, and nobody may overtake it. */
   'PRIORITY_BLOCKED',
+  /**
+   * Every task fits some worker, but the tasks can never run together: no assignment to the
+   * workers (ready or not, every core idle) holds them all, or they need more than the cluster.
+   */
+  'GANG_NEVER_FITS',
 ] as const;
 
 /** A stable code saying why a job was left unplaced; see {@link UNPLACED_CODES}. */

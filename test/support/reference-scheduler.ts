@@ -4,12 +4,16 @@
  * the oracle (the fast plan must deep-equal this one) and the benchmark as the baseline.
  *
  * It shares with the fast planner only data and wording: the types, the strategy registry (which
- * ordering and choice a name means), the capacity filters' predicates, and the reason builders.
- * Validation, pre-checks, orderings, choices, the core rule and rollback are written again here.
+ * ordering and choice a name means), the capacity filters' predicates, the reason builders, and
+ * the gang check (`gangFit`, which has its own brute-force oracle in gang-fit.test.ts).
+ * Validation, pre-checks, orderings, choices, the core rule, rollback and the second chances are
+ * written again here.
  */
 import { firstFailingFilter, type WorkerState } from '../../core/scheduler/filters.js';
+import { gangFit, sortShapes, type GangTask, type WorkerShape } from '../../core/scheduler/gang-fit.js';
 import {
   INVALID,
+  gangNeverFits,
   invalidRequest,
   jobEmpty,
   neverFits,
@@ -249,6 +253,30 @@ export function referenceCoreRule(free: ReadonlySet<number>, k: number): number[
   return sorted.slice(0, k);
 }
 
+/**
+ * GANG_NEVER_FITS when the job's tasks can never run together on the well-formed workers (ready
+ * or not) at full capacity; one-task jobs and fleets without a well-formed worker are not judged.
+ */
+function gangCheck(job: JobRequest, workers: readonly RefWorker[]): Unplaced | undefined {
+  const formed = workers.filter((w) => w.wellFormed);
+  if (job.tasks.length < 2 || formed.length === 0) return undefined;
+  const shapes: WorkerShape[] = [];
+  for (const w of formed) {
+    const { totalCores: cores, totalMemoryBytes: memoryBytes } = w.view;
+    const same = shapes.findIndex((s) => s.cores === cores && s.memoryBytes === memoryBytes);
+    if (same < 0) shapes.push({ cores, memoryBytes, count: 1 });
+    else shapes[same] = { ...shapes[same]!, count: shapes[same]!.count + 1 };
+  }
+  sortShapes(shapes);
+  const tasks: GangTask[] = job.tasks.map(({ cores, memoryBytes, pin }) => {
+    if (pin === undefined) return { cores, memoryBytes };
+    const key = workers.findIndex((w) => isObj(w.view) && w.view.id === pin.workerId);
+    const v = workers[key]!.view;
+    return { cores, memoryBytes, pin: { key, cores: v.totalCores, memoryBytes: v.totalMemoryBytes } };
+  });
+  return gangFit(tasks, shapes) === 'never' ? gangNeverFits(job.jobId, tasks, shapes) : undefined;
+}
+
 /** Same contract as `schedule` in core/scheduler, by brute force. */
 export function referenceSchedule(
   snapshot: ClusterSnapshot,
@@ -307,17 +335,10 @@ export function referenceSchedule(
   const sequence: string[] = [];
   const failed = new Set<number>();
   let blocker: JobRequest | undefined;
-  for (const { jobIndex, position, task } of order(spec, jobs, eligible, options.nowMs, aging)) {
-    if (failed.has(jobIndex)) continue;
+
+  /** Places one task; @returns its failure, or undefined when placed. */
+  const tryTask = (jobIndex: number, position: number, task: TaskRequest): Unplaced | undefined => {
     const job = jobs[jobIndex]!;
-    if (blocker !== undefined) {
-      failures.set(
-        jobIndex,
-        priorityBlocked(job.jobId, blocker.jobId, effective(blocker, options.nowMs, aging)),
-      );
-      failed.add(jobIndex);
-      continue;
-    }
     const { taskId, cores, memoryBytes: memory, pin } = task;
     const group = task.group ?? job.jobId;
     let target: RefWorker | undefined;
@@ -377,20 +398,21 @@ export function referenceSchedule(
         failure = noCapacity(job.jobId, taskId, cores, memory, counts);
       }
     }
-    if (coreIds !== undefined && target !== undefined) {
-      for (const c of coreIds) target.free.delete(c);
-      target.freeMemory -= memory;
-      const key = `${jobIndex}/${position}`;
-      placed.set(key, {
-        placement: { jobId: job.jobId, taskId, workerId: target.view.id, coreIds, memoryBytes: memory },
-        worker: target,
-      });
-      sequence.push(key);
-      addInstance(group, target, 1);
-      continue;
-    }
-    failures.set(jobIndex, failure!);
-    failed.add(jobIndex);
+    if (coreIds === undefined || target === undefined) return failure!;
+    for (const c of coreIds) target.free.delete(c);
+    target.freeMemory -= memory;
+    const key = `${jobIndex}/${position}`;
+    placed.set(key, {
+      placement: { jobId: job.jobId, taskId, workerId: target.view.id, coreIds, memoryBytes: memory },
+      worker: target,
+    });
+    sequence.push(key);
+    addInstance(group, target, 1);
+    return undefined;
+  };
+
+  const rollBack = (jobIndex: number): void => {
+    const job = jobs[jobIndex]!;
     job.tasks.forEach((_, p) => {
       const entry = placed.get(`${jobIndex}/${p}`);
       if (!entry) return;
@@ -398,8 +420,48 @@ export function referenceSchedule(
       entry.worker.freeMemory += entry.placement.memoryBytes;
       addInstance(job.tasks[p]!.group ?? job.jobId, entry.worker, -1);
       placed.delete(`${jobIndex}/${p}`);
+      sequence.splice(sequence.indexOf(`${jobIndex}/${p}`), 1);
     });
-    if (spec.headOfLineBlocking && pin === undefined && failure?.code === 'NO_CAPACITY') blocker = job;
+  };
+
+  const ordered = order(spec, jobs, eligible, options.nowMs, aging);
+  for (const { jobIndex, position, task } of ordered) {
+    if (failed.has(jobIndex)) continue;
+    const job = jobs[jobIndex]!;
+    if (blocker !== undefined) {
+      failures.set(
+        jobIndex,
+        priorityBlocked(job.jobId, blocker.jobId, effective(blocker, options.nowMs, aging)),
+      );
+      failed.add(jobIndex);
+      continue;
+    }
+    let failure = tryTask(jobIndex, position, task);
+    if (failure === undefined) continue;
+    failed.add(jobIndex);
+    rollBack(jobIndex);
+    if (failure.code === 'NO_CAPACITY') failure = gangCheck(job, workers) ?? failure;
+    failures.set(jobIndex, failure);
+    if (spec.headOfLineBlocking && task.pin === undefined && failure.code === 'NO_CAPACITY') blocker = job;
+  }
+
+  // Second chances: without head-of-line blocking, every job that failed while placing (not a
+  // gang that never fits) is tried again alone, in job order, until a pass places nothing.
+  if (!spec.headOfLineBlocking) {
+    for (let again = true; again;) {
+      again = false;
+      for (let j = 0; j < jobs.length; j++) {
+        if (!failed.has(j) || failures.get(j)!.neverFits) continue;
+        const mine = ordered.filter((t) => t.jobIndex === j);
+        if (mine.every((t) => tryTask(j, t.position, t.task) === undefined)) {
+          failed.delete(j);
+          failures.delete(j);
+          again = true;
+        } else {
+          rollBack(j);
+        }
+      }
+    }
   }
 
   return {

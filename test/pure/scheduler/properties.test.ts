@@ -12,6 +12,7 @@ import {
   type ClusterSnapshot,
   type JobRequest,
   type Plan,
+  type TaskRequest,
 } from '../../../core/scheduler/types.js';
 import { isWellFormedView } from '../../../core/scheduler/snapshot-facts.js';
 import { referenceSchedule } from '../../support/reference-scheduler.js';
@@ -163,22 +164,35 @@ for (const strategy of STRATEGY_NAMES) {
 }
 
 describe('decreasing strategies', () => {
-  test('consider the whole batch largest first: placements of unpinned tasks are non-increasing in size', () => {
+  test('consider the whole batch largest first: placements of unpinned tasks are non-increasing in size, then whole jobs placed on second chances', () => {
+    const inOrder = (a: TaskRequest, b: TaskRequest): boolean =>
+      a.cores > b.cores || (a.cores === b.cores && a.memoryBytes >= b.memoryBytes);
     fc.assert(
       fc.property(arbSnapshotOf(5, 20), arbBatchOf(15), arbNowMs, (snapshot, jobs, nowMs) => {
         for (const strategy of ['first-fit-decreasing', 'best-fit-decreasing']) {
           const plan = schedule(snapshot, jobs, strategy, { nowMs });
-          const sizes = plan.placements
-            .map((p) => jobs.find((j) => j.jobId === p.jobId)!.tasks.find((t) => t.taskId === p.taskId)!)
-            .filter((t) => t.pin?.coreIds === undefined)
-            .map((t) => [t.cores, t.memoryBytes] as const);
-          for (let i = 1; i < sizes.length; i++) {
-            const [c0, m0] = sizes[i - 1]!;
-            const [c1, m1] = sizes[i]!;
-            assert.ok(
-              c0 > c1 || (c0 === c1 && m0 >= m1),
-              `out of order at ${i}: ${c0}/${m0} then ${c1}/${m1}`,
-            );
+          const placed = plan.placements
+            .map((p) => ({
+              jobId: p.jobId,
+              task: jobs.find((j) => j.jobId === p.jobId)!.tasks.find((t) => t.taskId === p.taskId)!,
+            }))
+            .filter((p) => p.task.pin?.coreIds === undefined);
+          // The main pass: largest first over the whole batch, up to the first step back.
+          let i = 1;
+          while (i < placed.length && inOrder(placed[i - 1]!.task, placed[i]!.task)) i++;
+          // A step back can only start a job placed on a second chance: each such job comes whole
+          // and on its own, largest task first, and took nothing in the main pass.
+          const mainJobs = new Set(placed.slice(0, i).map((p) => p.jobId));
+          const seen = new Set<string>();
+          for (let k = i; k < placed.length; k++) {
+            const { jobId, task } = placed[k]!;
+            assert.ok(!mainJobs.has(jobId), `job ${jobId} placed in both passes`);
+            if (k > i && placed[k - 1]!.jobId === jobId) {
+              assert.ok(inOrder(placed[k - 1]!.task, task), `out of order within ${jobId} at ${k}`);
+              continue;
+            }
+            assert.ok(!seen.has(jobId), `job ${jobId} not contiguous`);
+            seen.add(jobId);
           }
         }
       }),

@@ -248,6 +248,60 @@ const CASES: readonly ReasonCase[] = [
       neverFits: false,
     },
   },
+  {
+    name: 'GANG_NEVER_FITS: each task fits a worker, the gang fits no set of them',
+    workers: [aWorker({ id: 'w0' }), aWorker({ id: 'w1', freeCores: 0 })],
+    jobs: [
+      aJob({
+        jobId: 'b',
+        tasks: [6, 6, 3].map((cores, i) => aTask({ taskId: `b${i}`, cores, memoryBytes: 50 * MiB })),
+      }),
+    ],
+    expected: {
+      jobId: 'b',
+      code: 'GANG_NEVER_FITS',
+      reason:
+        'job b needs 3 tasks of 6, 6 and 3 cores (150 MiB in all) as one gang: no way to place them all at once on the 2 workers of 8 cores and 16 GiB, even with every core free; the cluster can never run it',
+      counts: { tasks: 3, workers: 2, coresNeeded: 15, clusterCores: 16 },
+      neverFits: true,
+    },
+  },
+  {
+    name: 'GANG_NEVER_FITS: more than the whole cluster (a not-ready worker counts)',
+    workers: [aWorker({ id: 'w0', cores: 4, memoryBytes: 512 * MiB }), aWorker({ id: 'w1', ready: false })],
+    jobs: [aJob({ jobId: 'j', tasks: 4, cores: 4 })],
+    strategy: 'first-fit-decreasing',
+    expected: {
+      jobId: 'j',
+      code: 'GANG_NEVER_FITS',
+      reason:
+        'job j needs 4 tasks of 4, 4, 4 and 4 cores as one gang: more than the 2 workers of 4–8 cores and 512 MiB–16 GiB have together (12 cores, 16.5 GiB); the cluster can never run it',
+      counts: { tasks: 4, workers: 2, coresNeeded: 16, clusterCores: 12 },
+      neverFits: true,
+    },
+  },
+  {
+    name: 'GANG_NEVER_FITS: pinned tasks that overfill their worker together',
+    workers: [aWorker({ id: 'w0' }), aWorker({ id: 'w1' })],
+    jobs: [
+      aJob({
+        jobId: 'p',
+        tasks: [
+          aTask({ taskId: 'p1', cores: 5, pin: { workerId: 'w0' } }),
+          aTask({ taskId: 'p2', cores: 5, pin: { workerId: 'w0' } }),
+        ],
+      }),
+    ],
+    strategy: 'priority',
+    expected: {
+      jobId: 'p',
+      code: 'GANG_NEVER_FITS',
+      reason:
+        'job p needs 2 tasks of 5 and 5 cores as one gang: no way to place them all at once on the 2 workers of 8 cores and 16 GiB, even with every core free and the pinned tasks on their workers; the cluster can never run it',
+      counts: { tasks: 2, workers: 2, coresNeeded: 10, clusterCores: 16 },
+      neverFits: true,
+    },
+  },
 ];
 
 /** Malformed requests: [name, job, expected reason]. All are INVALID_REQUEST, neverFits, no counts. */

@@ -125,7 +125,8 @@ describe('all-or-nothing jobs', () => {
       'first-fit-decreasing',
       'best-fit-decreasing',
     ]) {
-      const p = plan([aWorker({ id: 'w' })], jobs, strategy);
+      // v (not ready) makes x a gang that could run together, so it waits instead of failing.
+      const p = plan([aWorker({ id: 'w' }), aWorker({ id: 'v', ready: false })], jobs, strategy);
       assert.deepEqual(where(p), ['y1@w:0,1,2,3,4,5,6,7'], strategy);
       assert.deepEqual(
         p.unplaced.map((u) => [u.jobId, u.taskId, u.code]),
@@ -151,8 +152,8 @@ describe('all-or-nothing jobs', () => {
 
   test('the reason counts the capacity the job itself had tentatively taken', () => {
     const jobs = [aJob({ jobId: 'x', tasks: 2, cores: 8 })];
-    const p = plan([aWorker({ id: 'w' })], jobs, 'best-fit');
-    assert.deepEqual(p.unplaced[0]?.counts, { notReady: 0, fewerCores: 1, lowMemory: 0 });
+    const p = plan([aWorker({ id: 'w' }), aWorker({ id: 'v', ready: false })], jobs, 'best-fit');
+    assert.deepEqual(p.unplaced[0]?.counts, { notReady: 1, fewerCores: 1, lowMemory: 0 });
   });
 });
 
@@ -277,7 +278,8 @@ describe('pins, in every strategy', () => {
         tasks: [aTask({ taskId: 'b1', cores: 2, pin: { workerId: 'w0', coreIds: [1, 2] } })],
       }),
     ];
-    const p = plan([aWorker({ id: 'w0' })], jobs, 'best-fit');
+    // w1 (not ready) could hold a2, so job a is a gang that waits rather than one that never fits.
+    const p = plan([aWorker({ id: 'w0' }), aWorker({ id: 'w1', ready: false })], jobs, 'best-fit');
     assert.deepEqual(where(p), ['b1@w0:1,2']);
     assert.deepEqual(
       p.unplaced.map((u) => u.taskId),
