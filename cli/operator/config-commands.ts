@@ -46,44 +46,40 @@ export function registerConfigCommands(
     .option('--token-file <file>', 'read the token from this file at each call instead')
     .option('--use', 'also make it the current context')
     .action(
-      act(
-        io,
-        (name: string, f: { url?: string; token?: string; tokenFile?: string; use?: boolean }) => {
-          if (f.token && f.tokenFile)
-            throw new CliError(EXIT.usage, 'give --token or --token-file, not both');
-          const path = clientConfigPath(io);
-          const file = readClientConfig(io) ?? { contexts: [] };
-          let next = withContext(file, {
-            name,
-            ...(f.url ? { url: f.url } : {}),
-            ...(f.token ? { token: f.token } : {}),
-            ...(f.tokenFile ? { tokenFile: f.tokenFile } : {}),
+      act(io, (name: string, f: { url?: string; token?: string; tokenFile?: string; use?: boolean }) => {
+        if (f.token && f.tokenFile) throw new CliError(EXIT.usage, 'give --token or --token-file, not both');
+        const path = clientConfigPath(io);
+        const file = readClientConfig(io) ?? { contexts: [] };
+        let next = withContext(file, {
+          name,
+          ...(f.url ? { url: f.url } : {}),
+          ...(f.token ? { token: f.token } : {}),
+          ...(f.tokenFile ? { tokenFile: f.tokenFile } : {}),
+        });
+        // A new token source replaces the other one.
+        next = {
+          ...next,
+          contexts: next.contexts.map((c) => {
+            if (c.name !== name) return c;
+            const { token, tokenFile, ...rest } = c;
+            if (f.token) return { ...rest, token: f.token };
+            if (f.tokenFile) return { ...rest, tokenFile: f.tokenFile };
+            return { ...rest, ...(token ? { token } : {}), ...(tokenFile ? { tokenFile } : {}) };
+          }),
+        };
+        // Check the URL now rather than at the next call.
+        if (f.url)
+          resolveTarget({
+            flags: { url: f.url },
+            env: {},
+            file: undefined,
+            filePath: path,
+            readTokenFile: () => undefined,
           });
-          // A new token source replaces the other one.
-          next = {
-            ...next,
-            contexts: next.contexts.map((c) => {
-              if (c.name !== name) return c;
-              const { token, tokenFile, ...rest } = c;
-              if (f.token) return { ...rest, token: f.token };
-              if (f.tokenFile) return { ...rest, tokenFile: f.tokenFile };
-              return { ...rest, ...(token ? { token } : {}), ...(tokenFile ? { tokenFile } : {}) };
-            }),
-          };
-          // Check the URL now rather than at the next call.
-          if (f.url)
-            resolveTarget({
-              flags: { url: f.url },
-              env: {},
-              file: undefined,
-              filePath: path,
-              readTokenFile: () => undefined,
-            });
-          if (f.use || !next['current-context']) next = { ...next, 'current-context': name };
-          writeClientConfig(path, next);
-          io.out(`context ${name} saved in ${path}${next['current-context'] === name ? ' (current)' : ''}`);
-        },
-      ),
+        if (f.use || !next['current-context']) next = { ...next, 'current-context': name };
+        writeClientConfig(path, next);
+        io.out(`context ${name} saved in ${path}${next['current-context'] === name ? ' (current)' : ''}`);
+      }),
     );
 
   config

@@ -24,9 +24,9 @@ export function renderTable(
 }
 
 function cellText(c: string | undefined): string {
-  if (c === undefined || c === '') return '-';
-  // One line per row: newlines and tabs would break the columns.
-  return c.replace(/[\r\n\t]+/g, ' ');
+  // One line per row: newlines and tabs would break the columns; a blank cell shows as -.
+  const text = (c ?? '').replace(/[\r\n\t]+/g, ' ').trim();
+  return text === '' ? '-' : text;
 }
 
 /** Key/value lines (`Name:   web`), keys padded to the longest. */
