@@ -354,6 +354,11 @@ export async function startControlPlane(
     }
     if (components.includes('frontend')) {
       const feLogger = componentLogger(logger, 'frontend');
+      if (config.compat.allowAnonymous)
+        feLogger.warn(
+          { networks: ['loopback', ...config.compat.anonymousNetworks] },
+          'compat.allowAnonymous is on: /RESTfulSwarm/FE/request_new_job and switch_scheduler accept requests without a token from these networks',
+        );
       const feCommands = new ZmqWorkerCommandLink(cl.managerEndpoint, feLogger, link?.client);
       started.push({ name: 'fe-commands', close: () => feCommands.close() });
       const base = controlPlaneHandlers({
@@ -377,6 +382,7 @@ export async function startControlPlane(
         token: options.token,
         metrics,
         authFailures: config.http.authFailures,
+        compat: config.compat,
         jobRules: jobRules(config),
         logger: feLogger,
         handlers: {

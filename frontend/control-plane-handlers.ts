@@ -110,6 +110,9 @@ export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers 
     },
     compatSubmitJob: async (req) => {
       await accept(req.job as NonNullable<typeof req.job>);
+      // The original's plain OK, unless something was read leniently: then say what.
+      const warnings = req.warnings ?? [];
+      if (warnings.length > 0) return ok({ status: 'OK', warnings });
       return { status: 200, body: 'OK', contentType: 'text/plain' };
     },
     listJobs: async (req) => {

@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Request } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobRules } from '../core/job/index.js';
@@ -6,6 +6,7 @@ import type { Logger } from '../core/log/logger.js';
 import { configSchema } from '../core/config/index.js';
 import { loadSpec, specOperations } from '../core/openapi/index.js';
 import type { AuthFailureLimit } from './auth-failure-limit.js';
+import type { CompatAccess } from './compat-access.js';
 import { dashboardRouter } from './dashboard-route.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { httpMetrics } from './http-metrics.js';
@@ -27,6 +28,10 @@ export interface FrontEndDeps {
   readonly healthChecks?: () => Promise<Record<string, string>>;
   /** Failed authentications per client address and window (config `http.authFailures`). */
   readonly authFailures?: AuthFailureLimit;
+  /** Anonymous access to the original's two routes (config `compat`); absent: off. */
+  readonly compat?: CompatAccess;
+  /** The client address anonymous access is decided on; the socket's peer by default. */
+  readonly clientAddress?: (req: Request) => string | undefined;
 }
 
 /** Routes the app serves outside the spec: the spec itself, its UI and the web dashboard. */
@@ -70,6 +75,8 @@ export function createApp(deps: FrontEndDeps): Express {
       jobRules: deps.jobRules,
       handlers,
       authFailures: deps.authFailures ?? configSchema.parse({}).http.authFailures,
+      ...(deps.compat ? { compat: deps.compat } : {}),
+      ...(deps.clientAddress ? { clientAddress: deps.clientAddress } : {}),
     }),
   );
   app.use(

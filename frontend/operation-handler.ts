@@ -1,5 +1,5 @@
 import type { operations } from '../openapi/schema.js';
-import type { JobSpec } from '../core/job/index.js';
+import type { JobSpec, JobWarning } from '../core/job/index.js';
 
 /** Every operationId in openapi/openapi.yaml (generated types). */
 export type OperationId = keyof operations;
@@ -11,6 +11,8 @@ export interface ValidatedRequest {
   readonly body: unknown;
   /** Set for operations whose body is a job (`x-rswarm-body-validator: job`). */
   readonly job: JobSpec | undefined;
+  /** What the job validator read leniently (the compatibility route only). */
+  readonly warnings?: readonly JobWarning[];
 }
 
 /** What a handler returns; the router writes it. */

@@ -6,7 +6,7 @@ import express, {
   type Router,
 } from 'express';
 import { AppError, jsonPointer, type FieldIssue } from '../core/errors/index.js';
-import { validateJob, type JobRules, type JobSpec } from '../core/job/index.js';
+import { validateJob, type JobRules, type JobSpec, type JobWarning } from '../core/job/index.js';
 import {
   SchemaValidator,
   specOperations,
@@ -15,6 +15,7 @@ import {
 } from '../core/openapi/index.js';
 import { authFailureGuard, type AuthFailureLimit } from './auth-failure-limit.js';
 import { bearerAuth } from './bearer-auth.js';
+import { COMPAT_OPERATIONS, compatAuth, type CompatAccess } from './compat-access.js';
 import { requireJson } from './error-handler.js';
 import type { OperationHandlers, OperationId, ValidatedRequest } from './operation-handler.js';
 
@@ -25,6 +26,10 @@ export interface SpecRouterOptions {
   readonly handlers: OperationHandlers;
   /** Failed authentications allowed per client address and window on secured operations. */
   readonly authFailures: AuthFailureLimit;
+  /** Anonymous access to the original's two routes (config `compat`); absent: off. */
+  readonly compat?: CompatAccess;
+  /** The client address anonymous access is decided on; the socket's peer by default. */
+  readonly clientAddress?: (req: Request) => string | undefined;
 }
 
 function coerce(param: SpecParameter, raw: string): unknown {
@@ -81,7 +86,7 @@ function readBody(
   rules: JobRules,
   validator: SchemaValidator,
   issues: FieldIssue[],
-): { body: unknown; job: JobSpec | undefined } {
+): { body: unknown; job: JobSpec | undefined; warnings?: readonly JobWarning[] } {
   // express.json leaves req.body undefined when the request carried no body.
   const hasBody = req.body !== undefined;
   if (!op.bodySchema) return { body: undefined, job: undefined };
@@ -92,16 +97,17 @@ function readBody(
   }
   if (op.bodyValidator === 'job') {
     const bodyBytes = Number(req.headers['content-length'] ?? 0) || undefined;
-    const format = op.operationId === 'compatSubmitJob' ? 'original' : undefined;
+    // The original's route reads its documents leniently (with warnings); the native one is strict.
+    const compat = op.operationId === 'compatSubmitJob';
     const result = validateJob(req.body, rules, {
-      ...(format ? { format } : {}),
+      ...(compat ? { format: 'original', lenient: true } : {}),
       ...(bodyBytes ? { bodyBytes } : {}),
     });
     if (!result.ok) {
       issues.push(...result.issues);
       return { body: req.body, job: undefined };
     }
-    return { body: req.body, job: result.job };
+    return { body: req.body, job: result.job, warnings: result.warnings };
   }
   issues.push(...validator.validate(op.bodySchema, req.body));
   return { body: req.body, job: undefined };
@@ -119,6 +125,11 @@ export function createSpecRouter(options: SpecRouterOptions): Router {
   const validator = new SchemaValidator();
   const failures = authFailureGuard(options.authFailures);
   const guard: RequestHandler[] = [failures.check, bearerAuth(options.token, failures.recordFailure)];
+  const compatGuard = compatAuth(
+    options.compat ?? { allowAnonymous: false, anonymousNetworks: [] },
+    guard,
+    options.clientAddress,
+  );
   const readJson: RequestHandler[] = [
     requireJson,
     express.json({ limit: options.jobRules.maxBodyBytes, strict: false }),
@@ -126,13 +137,13 @@ export function createSpecRouter(options: SpecRouterOptions): Router {
   for (const op of specOperations()) {
     const handler = options.handlers[op.operationId as OperationId];
     const chain = [
-      ...(op.secured ? guard : []),
+      ...(op.secured ? (COMPAT_OPERATIONS.has(op.operationId) ? [compatGuard] : guard) : []),
       ...(op.bodySchema ? readJson : []),
       async (req: Request, res: Response, next: NextFunction): Promise<void> => {
         try {
           const issues: FieldIssue[] = [];
           const { params, query } = readParams(op, req, validator, issues);
-          const { body, job } = readBody(op, req, options.jobRules, validator, issues);
+          const { body, job, warnings } = readBody(op, req, options.jobRules, validator, issues);
           if (issues.length > 0) {
             const tooLarge = issues.find((i) => i.code === 'BODY_TOO_LARGE');
             throw tooLarge
@@ -144,7 +155,7 @@ export function createSpecRouter(options: SpecRouterOptions): Router {
               'NOT_IMPLEMENTED',
               `${op.operationId} is specified but not available in this build`,
             );
-          const validated: ValidatedRequest = { params, query, body, job };
+          const validated: ValidatedRequest = { params, query, body, job, ...(warnings ? { warnings } : {}) };
           const result = await handler(validated);
           res.status(result.status);
           if (result.body === undefined) res.end();

@@ -350,7 +350,24 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The original FrontEnd's job submission (original format only). */
+        /**
+         * The original FrontEnd's job submission (original format only).
+         * @description Takes job documents as the original clients post them, and is lenient where the original
+         *     was: a field this API does not know (the original samples' `session`) is ignored, a
+         *     network driver other than `overlay`/`bridge` (the original samples'
+         *     `weaveworks/net-plugin:latest_release`) becomes the cluster's network driver (overlay in
+         *     swarm mode, bridge on a single engine), a subnet with host bits set is cut to its network,
+         *     and a task key that differs from its `container_name` gives way to the `container_name`
+         *     (the name the original ran the container under). Each such change is listed in the
+         *     answer's `warnings`; a document that needed none gets the original's plain `OK`. The
+         *     native route, `POST /api/v1/jobs`, stays strict and refuses all of these.
+         *
+         *     Needs the bearer token, unless the compatibility setting `compat.allowAnonymous`
+         *     (`RSWARM_COMPAT_ANONYMOUS=1`, off by default) is on and the request, sent without an
+         *     `Authorization` header, comes from loopback or a network of `compat.anonymousNetworks`
+         *     (`RSWARM_COMPAT_NETWORKS`), so the original's stress clients run unmodified. That applies
+         *     to this route and `switch_scheduler` only.
+         */
         post: operations["compatSubmitJob"];
         delete?: never;
         options?: never;
@@ -365,7 +382,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The original FrontEnd's strategy switch; queued jobs are kept. */
+        /**
+         * The original FrontEnd's strategy switch; queued jobs are kept.
+         * @description Needs the bearer token, unless `compat.allowAnonymous` (`RSWARM_COMPAT_ANONYMOUS=1`) is on and the request, without an `Authorization` header, comes from loopback or `compat.anonymousNetworks` (see `POST /RESTfulSwarm/FE/request_new_job`).
+         */
         get: operations["compatSwitchScheduler"];
         put?: never;
         post?: never;
@@ -626,6 +646,55 @@ export interface components {
             start_time?: number;
             end_time?: number;
             submit_time?: number;
+        };
+        /** @description The original job document as the compatibility route reads it: `OriginalJob` with any network driver and unknown fields allowed (both ignored with a warning in the answer). Keep its known fields in step with `OriginalJob`, `OriginalNetwork` and `OriginalTask`. */
+        CompatOriginalJob: {
+            job_name: components["schemas"]["Name"];
+            job_info: {
+                network?: {
+                    name: components["schemas"]["Name"];
+                    /** @description `overlay` or `bridge`; any other becomes the cluster's network driver. */
+                    driver?: string;
+                    subnet?: string;
+                };
+                tasks: {
+                    [key: string]: components["schemas"]["CompatOriginalTask"];
+                };
+            };
+            /** @enum {string} */
+            status?: "Ready" | "Deployed" | "Down";
+            start_time?: number;
+            end_time?: number;
+            submit_time?: number;
+        };
+        /** @description `OriginalTask` with unknown fields allowed (ignored with a warning). */
+        CompatOriginalTask: {
+            container_name: components["schemas"]["Name"];
+            node?: string | null;
+            image: string;
+            detach?: boolean;
+            command?: components["schemas"]["Command"];
+            req_cores: number;
+            cpuset_cpus?: string | null;
+            mem_limit: components["schemas"]["MemorySize"];
+            ports?: components["schemas"]["PortMap"];
+            volumes?: components["schemas"]["VolumeMap"];
+            environment?: components["schemas"]["Environment"];
+            status?: components["schemas"]["OriginalTaskStatus"];
+            deadline?: number;
+            network?: string;
+        };
+        /** @description The compatibility route's answer to a document it read leniently. */
+        CompatAccepted: {
+            /** @constant */
+            status: "OK";
+            warnings: components["schemas"]["JobWarning"][];
+        };
+        /** @description One lenient reading of a submitted document. */
+        JobWarning: {
+            /** @description JSON pointer to the field, e.g. `/job_info/network/driver`. */
+            field: string;
+            message: string;
         };
         NativeTask: {
             name: components["schemas"]["Name"];
@@ -1628,17 +1697,18 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["OriginalJob"];
+                "application/json": components["schemas"]["CompatOriginalJob"];
             };
         };
         responses: {
-            /** @description Accepted; the body is the original's plain `OK`. */
+            /** @description Accepted. The body is the original's plain `OK`, or, when the document was read leniently, a JSON object listing each change in `warnings`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "text/plain": "OK";
+                    "application/json": components["schemas"]["CompatAccepted"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -12,7 +12,10 @@ import {
   type TaskSpec,
 } from './job-model.js';
 import { normaliseTask, NATIVE_TASK_FIELDS, ORIGINAL_TASK_FIELDS, type TaskRules } from './normalise-task.js';
+import { relaxOriginalJob, type JobWarning } from './relax-original-job.js';
 import { findDuplicateHostPorts } from './task-bindings.js';
+
+export type { JobWarning };
 
 /** Limits from configuration that a job document is checked against. */
 export interface JobRules extends TaskRules {
@@ -22,9 +25,13 @@ export interface JobRules extends TaskRules {
   readonly imageRegistryAllowList?: readonly string[];
 }
 
-/** The outcome of {@link validateJob}: a normalised job, or every problem found. */
+/**
+ * The outcome of {@link validateJob}: a normalised job (with what was read leniently, if
+ * anything), or every problem found.
+ */
 export type JobValidation =
-  { readonly ok: true; readonly job: JobSpec } | { readonly ok: false; readonly issues: FieldIssue[] };
+  | { readonly ok: true; readonly job: JobSpec; readonly warnings: readonly JobWarning[] }
+  | { readonly ok: false; readonly issues: FieldIssue[] };
 
 /** Options of one validation call. */
 export interface ValidateJobOptions {
@@ -32,6 +39,11 @@ export interface ValidateJobOptions {
   readonly format?: 'original' | 'native';
   /** Size of the raw body, when known, checked against `maxBodyBytes`. */
   readonly bodyBytes?: number;
+  /**
+   * Original format only: read the document as the compatibility route does (see
+   * relaxOriginalJob: unknown fields and network drivers are not errors but warnings).
+   */
+  readonly lenient?: boolean;
 }
 
 let sharedValidator: SchemaValidator | undefined;
@@ -218,13 +230,22 @@ export function validateJob(body: unknown, rules: JobRules, options: ValidateJob
   }
   const forbidden = findForbiddenKeys(body);
   if (forbidden.length > 0) return { ok: false, issues: forbidden };
-  const record = body as Record<string, unknown>;
+  let record = body as Record<string, unknown>;
   const format = options.format ?? ('job_name' in record || 'job_info' in record ? 'original' : 'native');
   sharedValidator ??= new SchemaValidator();
-  const structural = sharedValidator.validateNamed(format === 'original' ? 'OriginalJob' : 'NativeJob', body);
+  let warnings: JobWarning[] = [];
+  if (format === 'original' && options.lenient) {
+    const loose = sharedValidator.validateNamed('CompatOriginalJob', body);
+    if (loose.length > 0) return { ok: false, issues: loose };
+    ({ body: record, warnings } = relaxOriginalJob(record));
+  }
+  const structural = sharedValidator.validateNamed(
+    format === 'original' ? 'OriginalJob' : 'NativeJob',
+    record,
+  );
   if (structural.length > 0) return { ok: false, issues: structural };
   const issues: FieldIssue[] = [];
   const job = format === 'original' ? fromOriginal(record, rules, issues) : fromNative(record, rules, issues);
   if (issues.length > 0 || !job) return { ok: false, issues };
-  return { ok: true, job };
+  return { ok: true, job, warnings };
 }
