@@ -18,7 +18,15 @@ const PROCESSES = [
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'coverage/**', 'reports/**', '.data/**', 'openapi/schema.d.ts', 'bin/**'],
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'coverage/**',
+      'reports/**',
+      '.data/**',
+      'openapi/schema.d.ts',
+      'bin/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

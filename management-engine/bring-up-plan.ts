@@ -53,7 +53,7 @@ export interface BringUpPlan {
 export interface PlanInputs {
   readonly token: string;
   readonly joinToken: string;
-  /** Local argv prefix that runs `rswarm` (e.g. node --import tsx /repo/cli/main.ts). */
+  /** Local argv prefix that runs `rswarm` (e.g. node /repo/dist/cli/main.js). */
   readonly rswarmCommand: readonly string[];
   /** Local working directory of the components. */
   readonly cwd: string;

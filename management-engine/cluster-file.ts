@@ -74,8 +74,11 @@ const workerSchema = z
     strictHostKeyChecking: z.boolean().default(true),
     /** Directory on the host where `command` runs (a checkout of this repository). */
     cwd: z.string().min(1),
-    /** How to run `rswarm worker` there: one simple command run in `cwd`. */
-    command: simpleCommand.default(['node', '--import', 'tsx', 'cli/main.ts', 'worker']),
+    /**
+     * How to run `rswarm worker` there: one simple command run in `cwd`. The default runs the
+     * checkout's build (bin/rswarm.js; `npm install` builds it), falling back to the source.
+     */
+    command: simpleCommand.default(['node', 'bin/rswarm.js', 'worker']),
     /** Directory on the host for the worker's log. @defaultValue "/tmp/rswarm-cluster" */
     logDir: z.string().min(1).default('/tmp/rswarm-cluster'),
     /** Worker id, unique in the cluster. */
@@ -129,7 +132,7 @@ export const clusterFileSchema = z
         /** Scheduling strategy at start-up. */
         strategy: z.string().min(1).default('best-fit'),
         logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
-        /** Local command prefix that runs `rswarm`; default: this node with tsx and cli/main.ts. */
+        /** Local command prefix that runs `rswarm`; default: this `rswarm` as it runs (built or source). */
         command: simpleCommand.optional(),
         /** How long each component may take to answer its health check. @defaultValue 30000 */
         startTimeoutMs: z.number().int().positive().default(30_000),

@@ -37,7 +37,7 @@ test('defaults: ports, strict host-key checking, worker command, paths relative 
   assert.equal(w.strictHostKeyChecking, true);
   assert.equal(w.identityFile, '/etc/rswarm/keys/id');
   assert.equal(w.knownHosts, undefined, 'the engine falls back to ~/.ssh/known_hosts');
-  assert.deepEqual(w.command, ['node', '--import', 'tsx', 'cli/main.ts', 'worker']);
+  assert.deepEqual(w.command, ['node', 'bin/rswarm.js', 'worker']);
   assert.equal(w.runtime, 'docker');
   assert.equal(c.stopGraceMs, 10_000);
 });
