@@ -79,17 +79,17 @@ describe('dashboard in headless Chromium', { timeout: 180_000 }, () => {
     await page.waitForSelector('#login:not([hidden])');
     await page.type('#token', 'not-the-token');
     await page.click('#login button[type=submit]');
-    await page.waitForFunction(() =>
-      document.querySelector('#login-error')?.textContent?.includes('not valid'),
-    );
-    await page.$eval('#token', (el) => ((el as HTMLInputElement).value = ''));
+    await page.waitForFunction(`document.querySelector('#login-error').textContent.includes('not valid')`);
+    await page.$eval('#token', (el) => {
+      (el as unknown as { value: string }).value = '';
+    });
     await page.type('#token', c.token);
     await page.click('#login button[type=submit]');
     await page.waitForSelector('#main:not([hidden])');
-    await page.waitForFunction(() => document.querySelectorAll('#cores .core-row').length === 4);
+    await page.waitForFunction(`document.querySelectorAll('#cores .core-row').length === 4`);
     const cores = await page.$$eval('#cores .core-row[data-worker="w1"] .core', (els) => els.length);
     assert.equal(cores, 4);
-    const stored = await page.evaluate(() => sessionStorage.getItem('rswarm.token'));
+    const stored = await page.evaluate(`sessionStorage.getItem('rswarm.token')`);
     assert.equal(stored, c.token, 'the token lives in the tab (sessionStorage)');
   });
 
@@ -136,7 +136,7 @@ describe('dashboard in headless Chromium', { timeout: 180_000 }, () => {
       timeout: 30_000,
     });
     const booked = await page.waitForFunction(
-      () => document.querySelectorAll('#cores .core.booked[data-job="ui-job"]').length,
+      `document.querySelectorAll('#cores .core.booked[data-job="ui-job"]').length`,
       { timeout: 15_000 },
     );
     assert.equal(await booked.jsonValue(), 4, 'ui-job books 4 cores');
@@ -145,9 +145,8 @@ describe('dashboard in headless Chromium', { timeout: 180_000 }, () => {
       String(
         await (
           await page.waitForFunction(
-            (n) => document.querySelector(`#jobs-body tr[data-job="${n}"] .reason`)?.textContent || undefined,
+            `document.querySelector('#jobs-body tr[data-job="${name}"] .reason')?.textContent || undefined`,
             { timeout: 15_000 },
-            name,
           )
         ).jsonValue(),
       );
@@ -167,7 +166,9 @@ describe('dashboard in headless Chromium', { timeout: 180_000 }, () => {
     await page.waitForSelector('#job-detail:not([hidden]) tr[data-task="t3"]');
     const api = (await c.api('GET', '/api/v1/jobs/analytics')).body;
     const shown = await page.$$eval('#job-detail tbody tr', (rows) =>
-      rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)),
+      rows.map((r) =>
+        Array.from(r.querySelectorAll('td'), (td) => (td as { textContent: string | null }).textContent),
+      ),
     );
     for (const t of api.tasks) {
       const row = shown.find((cells) => cells[0] === t.name);
