@@ -53,7 +53,7 @@ function onSignal(logger: Logger, close: () => Promise<void>): void {
 
 /**
  * `rswarm all-in-one`: every component and a few local workers in one process; prints the
- * banner (API, Swagger UI, gateway, token, workers, control state) on stdout.
+ * banner (API, Swagger UI, dashboard, gateway, token, workers, control state) on stdout.
  * @param stateFromEnv whether RSWARM_STATE is set (then the environment chooses the state backend)
  */
 export async function runAllInOne(
@@ -96,6 +96,7 @@ export async function runAllInOne(
   );
   console.log(`RESTfulSwarm API   ${plane.url}/api/v1`);
   console.log(`Swagger UI         ${plane.url}/docs`);
+  console.log(`Dashboard          ${plane.url}/ui`);
   console.log(`Services gateway   ${plane.gatewayUrl}/<service>/<path>`);
   console.log(`Bearer token       ${token}  (also in ${tokenFile})`);
   console.log(`Workers            ${workers.length} local ${runtime} worker(s); store ${c.backends.store}`);
