@@ -32,6 +32,8 @@ import {
 import { Discovery } from '../discovery/discovery.js';
 import { createApp } from '../frontend/create-app.js';
 import { controlPlaneHandlers } from '../frontend/control-plane-handlers.js';
+import { EventHub } from '../frontend/event-hub.js';
+import { eventStream } from '../frontend/event-stream.js';
 import { operationsHandlers } from '../frontend/operations-handlers.js';
 import { servicesHandlers } from '../frontend/services-handlers.js';
 import { controlPlaneKeys } from '../core/security/index.js';
@@ -361,6 +363,9 @@ export async function startControlPlane(
         );
       const feCommands = new ZmqWorkerCommandLink(cl.managerEndpoint, feLogger, link?.client);
       started.push({ name: 'fe-commands', close: () => feCommands.close() });
+      // One poller of the leader's recent events for every event-stream client of this FrontEnd.
+      const events = new EventHub({ control, clock, logger: feLogger });
+      started.push({ name: 'fe-events', close: () => events.close() });
       const base = controlPlaneHandlers({
         stores: reads,
         control,
@@ -381,6 +386,8 @@ export async function startControlPlane(
       const app = createApp({
         token: options.token,
         metrics,
+        clock,
+        maxStreamMs: config.http.maxStreamMs,
         authFailures: config.http.authFailures,
         compat: config.compat,
         jobRules: jobRules(config),
@@ -399,6 +406,7 @@ export async function startControlPlane(
             operationTimeoutMs: cl.operationTimeoutMs,
             drain: base.drainWorker as NonNullable<typeof base.drainWorker>,
           }),
+          streamEvents: (req) => eventStream({ control, hub: events, clock }, req),
         },
         healthChecks: async () => ({
           store: await stores.ping(),

@@ -1,6 +1,7 @@
 import express, { type Express, type Request } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { systemClock, type Clock } from '../core/clock/clock.js';
 import type { JobRules } from '../core/job/index.js';
 import type { Logger } from '../core/log/logger.js';
 import { configSchema } from '../core/config/index.js';
@@ -28,6 +29,10 @@ export interface FrontEndDeps {
   readonly healthChecks?: () => Promise<Record<string, string>>;
   /** Failed authentications per client address and window (config `http.authFailures`). */
   readonly authFailures?: AuthFailureLimit;
+  /** Timers of streamed answers (keepalives, follow polls, the stream limit); the system clock by default. */
+  readonly clock?: Clock;
+  /** Longest a streamed answer stays open (config `http.maxStreamMs`); 0 or absent = no limit. */
+  readonly maxStreamMs?: number;
   /** Anonymous access to the original's two routes (config `compat`); absent: off. */
   readonly compat?: CompatAccess;
   /** The client address anonymous access is decided on; the socket's peer by default. */
@@ -75,6 +80,7 @@ export function createApp(deps: FrontEndDeps): Express {
       jobRules: deps.jobRules,
       handlers,
       authFailures: deps.authFailures ?? configSchema.parse({}).http.authFailures,
+      streams: { logger: deps.logger, clock: deps.clock ?? systemClock, maxStreamMs: deps.maxStreamMs ?? 0 },
       ...(deps.compat ? { compat: deps.compat } : {}),
       ...(deps.clientAddress ? { clientAddress: deps.clientAddress } : {}),
     }),

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { Histogram, type Registry } from 'prom-client';
 import { specOperations } from '../core/openapi/index.js';
+import { STREAM_HEAD_SENT } from './streamed-answer.js';
 
 /** HTTP request duration at the FrontEnd, by method, route template and status. */
 export const HTTP_DURATION_METRIC = 'rswarm_http_request_duration_seconds';
@@ -49,6 +50,8 @@ function literalRank(template: string): number {
 /**
  * Express middleware timing every request into `rswarm_http_request_duration_seconds{method,
  * route, status, status_class}` on `registry` (one histogram per registry, however many apps).
+ * A streamed answer (followed logs, events) counts until its head went out, not for as long as
+ * the client listens; it is counted when it ends, or when the client leaves before the end.
  */
 export function httpMetrics(registry: Registry, extraRoutes: readonly string[] = []): RequestHandler {
   const histogram =
@@ -67,8 +70,12 @@ export function httpMetrics(registry: Registry, extraRoutes: readonly string[] =
   const methods = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
   return (req, res, next) => {
     const start = process.hrtime.bigint();
-    res.once('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    let counted = false;
+    const count = (): void => {
+      if (counted) return;
+      counted = true;
+      const head = res.locals[STREAM_HEAD_SENT] as bigint | undefined;
+      const seconds = Number((head ?? process.hrtime.bigint()) - start) / 1e9;
       histogram.observe(
         {
           method: methods.has(req.method) ? req.method : 'OTHER',
@@ -78,7 +85,9 @@ export function httpMetrics(registry: Registry, extraRoutes: readonly string[] =
         },
         seconds,
       );
-    });
+    };
+    res.once('finish', count);
+    res.once('close', count);
     next();
   };
 }

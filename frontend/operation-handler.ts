@@ -1,5 +1,6 @@
 import type { operations } from '../openapi/schema.js';
 import type { JobSpec, JobWarning } from '../core/job/index.js';
+import type { StreamBody } from './streamed-answer.js';
 
 /** Every operationId in openapi/openapi.yaml (generated types). */
 export type OperationId = keyof operations;
@@ -8,6 +9,8 @@ export type OperationId = keyof operations;
 export interface ValidatedRequest {
   readonly params: Readonly<Record<string, string>>;
   readonly query: Readonly<Record<string, unknown>>;
+  /** Header parameters the spec declares, by lower-case name. */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly body: unknown;
   /** Set for operations whose body is a job (`x-rswarm-body-validator: job`). */
   readonly job: JobSpec | undefined;
@@ -21,6 +24,8 @@ export interface HandlerResult {
   readonly body?: unknown;
   /** Defaults to JSON; `text/plain` sends `body` as a string. */
   readonly contentType?: 'application/json' | 'text/plain';
+  /** A body written over time (followed logs, events) instead of `body`. */
+  readonly stream?: StreamBody;
 }
 
 /** One operation's implementation. Throw an AppError for expected failures. */

@@ -9,6 +9,7 @@ import type { Stores } from '../core/store/store-ports.js';
 import type { WorkerCommandLink } from '../core/transport/index.js';
 import type { HandlerResult, OperationHandler, OperationHandlers } from './operation-handler.js';
 import { checkpointTask, updateTaskLimits } from './task-commands.js';
+import { taskLogs } from './task-logs.js';
 import {
   awaitMigration,
   failedMigration,
@@ -33,13 +34,15 @@ export interface OperationsDeps {
   readonly operationTimeoutMs: number;
   /** The plain drain (state change only); `{migrate: true}` adds the moves. */
   readonly drain: OperationHandler;
+  /** Pause between two reads of a followed task's log. @defaultValue 300 */
+  readonly followPollMs?: number;
 }
 
 const LIVE_JOB_STATES = ['waiting', 'scheduled', 'running'] as const;
 const MAX_LOOKUP_JOBS = 1_000_000;
 
 /**
- * Migrate, update, checkpoint, drain-with-migrate and remove-worker. Bookkeeping is the leader's:
+ * Migrate, update, checkpoint, logs, drain-with-migrate and remove-worker. Bookkeeping is the leader's:
  * the FrontEnd sends intents (`move-task`, `resize-task`, `worker-removed`, see
  * `task-migration.ts` and `task-commands.ts`) and reaches workers through the GlobalManager's
  * `commands` for what needs the worker's answer.
@@ -150,6 +153,24 @@ export function operationsHandlers(deps: OperationsDeps): OperationHandlers {
       const job = await updateTaskLimits(commandDeps, at, { cores: body.cores, coreIds, memoryBytes });
       return ok(jobView(job).tasks.find((t) => t.name === at.task.name));
     },
+    getTaskLogs: async (req) =>
+      taskLogs(
+        {
+          stores,
+          commands: deps.commands,
+          clock,
+          logger: deps.logger,
+          operationTimeoutMs: deps.operationTimeoutMs,
+          ...(deps.followPollMs !== undefined ? { followPollMs: deps.followPollMs } : {}),
+        },
+        await findTask(req.params['task'] as string),
+        {
+          tail: req.query['tail'] as string,
+          follow: req.query['follow'] === true,
+          timestamps: req.query['timestamps'] === true,
+          since: req.query['since'] as string | undefined,
+        },
+      ),
     checkpointTask: async (req) => {
       const at = await findTask(req.params['task'] as string);
       return ok({ task: at.task.name, checkpoint: await checkpointTask(commandDeps, at) }, 201);

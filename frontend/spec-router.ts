@@ -18,6 +18,7 @@ import { bearerAuth } from './bearer-auth.js';
 import { COMPAT_OPERATIONS, compatAuth, type CompatAccess } from './compat-access.js';
 import { requireJson } from './error-handler.js';
 import type { OperationHandlers, OperationId, ValidatedRequest } from './operation-handler.js';
+import { writeStreamedAnswer, type StreamOptions } from './streamed-answer.js';
 
 /** What the router needs besides the handlers. */
 export interface SpecRouterOptions {
@@ -26,6 +27,8 @@ export interface SpecRouterOptions {
   readonly handlers: OperationHandlers;
   /** Failed authentications allowed per client address and window on secured operations. */
   readonly authFailures: AuthFailureLimit;
+  /** How streamed answers (followed logs, events) are written. */
+  readonly streams: StreamOptions;
   /** Anonymous access to the original's two routes (config `compat`); absent: off. */
   readonly compat?: CompatAccess;
   /** The client address anonymous access is decided on; the socket's peer by default. */
@@ -45,14 +48,20 @@ function readParams(
   req: Request,
   validator: SchemaValidator,
   issues: FieldIssue[],
-): { params: Record<string, string>; query: Record<string, unknown> } {
+): { params: Record<string, string>; query: Record<string, unknown>; headers: Record<string, string> } {
   const params: Record<string, string> = {};
   const query: Record<string, unknown> = {};
+  const headers: Record<string, string> = {};
   for (const p of op.parameters) {
+    if (p.in === 'cookie') continue;
     const source =
-      p.in === 'path' ? (req.params as Record<string, string>) : (req.query as Record<string, unknown>);
+      p.in === 'path'
+        ? (req.params as Record<string, string>)
+        : p.in === 'header'
+          ? { [p.name]: req.get(p.name) }
+          : (req.query as Record<string, unknown>);
     const raw = source[p.name];
-    const base = `${p.in === 'path' ? '/path' : '/query'}${jsonPointer(p.name)}`;
+    const base = `/${p.in}${jsonPointer(p.name)}`;
     if (raw === undefined) {
       if (p.required)
         issues.push({
@@ -75,9 +84,10 @@ function readParams(
     const value = coerce(p, raw);
     issues.push(...validator.validate(p.schema, value, base));
     if (p.in === 'path') params[p.name] = raw;
+    else if (p.in === 'header') headers[p.name.toLowerCase()] = raw;
     else query[p.name] = value;
   }
-  return { params, query };
+  return { params, query, headers };
 }
 
 function readBody(
@@ -142,7 +152,7 @@ export function createSpecRouter(options: SpecRouterOptions): Router {
       async (req: Request, res: Response, next: NextFunction): Promise<void> => {
         try {
           const issues: FieldIssue[] = [];
-          const { params, query } = readParams(op, req, validator, issues);
+          const { params, query, headers } = readParams(op, req, validator, issues);
           const { body, job, warnings } = readBody(op, req, options.jobRules, validator, issues);
           if (issues.length > 0) {
             const tooLarge = issues.find((i) => i.code === 'BODY_TOO_LARGE');
@@ -155,8 +165,19 @@ export function createSpecRouter(options: SpecRouterOptions): Router {
               'NOT_IMPLEMENTED',
               `${op.operationId} is specified but not available in this build`,
             );
-          const validated: ValidatedRequest = { params, query, body, job, ...(warnings ? { warnings } : {}) };
+          const validated: ValidatedRequest = {
+            params,
+            query,
+            headers,
+            body,
+            job,
+            ...(warnings ? { warnings } : {}),
+          };
           const result = await handler(validated);
+          if (result.stream) {
+            await writeStreamedAnswer(req, res, result.status, result.stream, options.streams);
+            return;
+          }
           res.status(result.status);
           if (result.body === undefined) res.end();
           else if (result.contentType === 'text/plain')

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock/clock.js';
-import type { ControlState } from '../core/control-state/index.js';
+import { EventRing, type ControlState, type EventPage } from '../core/control-state/index.js';
 import {
   mergeEffects,
   noEffects,
@@ -149,6 +149,11 @@ export class ControlLeader implements IntentPort {
   private readonly recent = new Map<string, JobRecord>();
   /** Ended jobs not yet in history: reads must still find them. */
   private readonly pendingHistory = new Map<string, JobRecord>();
+  /**
+   * The latest events of durable cycles, for the event stream (`GET /api/v1/events`): readers
+   * poll it by id instead of scanning the database. Starts empty with each leadership.
+   */
+  private readonly events = new EventRing();
   private stepDownListener: ((reason: string) => void) | undefined;
   readonly stats: LeaderStats = {
     cycles: 0,
@@ -181,6 +186,13 @@ export class ControlLeader implements IntentPort {
 
   endedUnwritten(): Iterable<JobRecord> {
     return this.mode === 'leading' ? this.pendingHistory.values() : [];
+  }
+
+  /** Recent events of this leadership (see {@link EventRing.page}); none unless leading. */
+  recentEvents(q: Parameters<EventRing['page']>[0]): EventPage {
+    return this.mode === 'leading'
+      ? this.events.page(q)
+      : { events: [], gap: q.after !== undefined, newest: null };
   }
 
   /** Retention: ended jobs before `before` are no longer answered from memory either. */
@@ -258,6 +270,7 @@ export class ControlLeader implements IntentPort {
     this.state = undefined;
     this.recent.clear();
     this.pendingHistory.clear();
+    this.events.clear();
     this.dirty = false;
     this.failPending(reason);
   }
@@ -517,6 +530,8 @@ export class ControlLeader implements IntentPort {
       const items = this.finishQueue.splice(0);
       const t = performance.now();
       await this.writeRecords(mergeRecordBatches(items.map((i) => i.records)));
+      // Durable in the log since the append: readers may see them, whatever the records write did.
+      for (const i of items) this.events.push(i.records.events);
       for (const i of items) await this.dispatchEffects(i.fx);
       this.stats.finishMs += performance.now() - t;
       for (const i of items) for (const a of i.settled) a.p.resolve(a.outcome);
@@ -529,6 +544,7 @@ export class ControlLeader implements IntentPort {
    */
   private async finish(fx: Effects, batch: RecordBatch): Promise<void> {
     await this.writeRecords(batch);
+    this.events.push(batch.events);
     await this.dispatchEffects(fx);
   }
 

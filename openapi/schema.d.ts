@@ -152,6 +152,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{task}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task: components["parameters"]["TaskName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A task's output (stdout and stderr), streamed; with `follow` it stays open until the task ends.
+         * @description The lines the task's container wrote to stdout and stderr, in order, as plain text (one
+         *     line per line; chunked). They are read from the task's worker over the worker link, in
+         *     chunks of at most 256 KiB. With `follow=true` the answer stays open: the worker is asked
+         *     again about three times a second and new lines are written as they come, until the
+         *     task's container stops (its last lines written), the task leaves the worker, or the client
+         *     disconnects. A simulated worker answers with the lines its simulated runtime keeps
+         *     (started, limits changed, exited). Errors are found before the first line is sent, so they
+         *     come with the usual JSON body: 404 when no live task has that name, 409 `TASK_NOT_RUNNING`
+         *     when it has no container (never placed, or already ended and removed).
+         */
+        get: operations["getTaskLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cluster events as Server-Sent Events (backlog first, then live).
+         * @description A `text/event-stream` of the cluster's events as the leading JobManager makes them (it
+         *     keeps the last 10,000 in memory; the database is not scanned). First the backlog: the
+         *     last `backlog` matching events, or, when resuming with `Last-Event-ID` (or `after`), every
+         *     matching event after that id. Then each new event as it happens (the FrontEnd polls the
+         *     leader four times a second, once for all its clients). Each event is
+         *     `id: <event id>`, `event: <kind>`, `data: <ClusterEvent as one line of JSON>`, then a
+         *     blank line; a comment `: keepalive` comes every 15 s. Ids grow, so a client that
+         *     reconnects with the last id it saw gets each event once. After a change of leader the
+         *     ring starts again from what the new leader made: an `after` older than everything it
+         *     holds gets what it has, after a comment line saying events may be missing (read older
+         *     ones from the database, e.g. with the events collection). The answer stays open until the
+         *     client disconnects (or `http.maxStreamMs`, when set, has passed: then reconnect with
+         *     `Last-Event-ID`). Browsers cannot set headers on `EventSource`: read it with `fetch()`
+         *     and the bearer token.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workers": {
         parameters: {
             query?: never;
@@ -882,6 +945,25 @@ export interface components {
                 eventsSeconds?: number;
             };
         };
+        /**
+         * @description An event's id (24 hex digits, ordered as the events were made).
+         * @example 692f6a1b0000000007000000
+         */
+        EventId: string;
+        /** @enum {string} */
+        EventKind: "job-submitted" | "job-scheduled" | "job-running" | "job-finished" | "job-failed" | "job-cancelled" | "job-requeued" | "job-unplaced" | "task-state" | "worker-joined" | "worker-lost" | "worker-state" | "strategy-changed" | "task-migrated" | "task-updated" | "worker-removed" | "service-created" | "service-updated" | "service-deleted" | "service-scaled" | "service-autoscaled";
+        /** @description One event, as the `data` of an event-stream message. */
+        ClusterEvent: {
+            id?: components["schemas"]["EventId"];
+            /** @description Unix milliseconds. */
+            at: number;
+            kind: components["schemas"]["EventKind"];
+            job?: string;
+            task?: string;
+            worker?: string;
+            attempt?: number;
+            detail?: string;
+        };
         ConsistencyReport: {
             ok: boolean;
             problems: string[];
@@ -1298,6 +1380,98 @@ export interface operations {
             429: components["responses"]["TooManyAuthFailures"];
             501: components["responses"]["NotImplemented"];
             502: components["responses"]["BadGateway"];
+        };
+    };
+    getTaskLogs: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many of the last lines to send first, or `all`.
+                 * @example 20
+                 */
+                tail?: string;
+                /** @description Keep the answer open and send new lines until the task ends. */
+                follow?: boolean;
+                /** @description Prefix each line with the engine's timestamp (RFC 3339, nanoseconds) and a space. */
+                timestamps?: boolean;
+                /**
+                 * @description Only lines written at or after this time, an RFC 3339 time or unix seconds.
+                 * @example 2026-12-02T22:30:00Z
+                 */
+                since?: string;
+            };
+            header?: never;
+            path: {
+                task: components["parameters"]["TaskName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lines, each ending with a newline; streamed (chunked) and, with `follow`, open until the task ends. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example listening on :8080
+                     *     accepted a connection from 10.0.0.7
+                     */
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyAuthFailures"];
+            502: components["responses"]["BadGateway"];
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events of this job. */
+                job?: components["schemas"]["Name"];
+                /** @description Only events of this kind. */
+                kind?: components["schemas"]["EventKind"];
+                /** @description How many recent events to send first (when not resuming). */
+                backlog?: number;
+                /** @description Resume after this event id (as `Last-Event-ID`; the header wins). */
+                after?: components["schemas"]["EventId"];
+            };
+            header?: {
+                /** @description The id of the last event received; the stream resumes after it. */
+                "Last-Event-ID"?: components["schemas"]["EventId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream; open until the client disconnects. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example : rswarm events
+                     *
+                     *     id: 692f6a1b0000000007000000
+                     *     event: job-submitted
+                     *     data: {"id":"692f6a1b0000000007000000","at":1764715035000,"kind":"job-submitted","job":"demo"}
+                     *
+                     *     : keepalive
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyAuthFailures"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listWorkers: {

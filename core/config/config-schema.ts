@@ -57,6 +57,11 @@ export const configSchema = z
             windowMs: duration.default(60_000),
           })
           .prefault({}),
+        /**
+         * Longest a streamed answer (`GET /api/v1/events`, followed task logs) stays open; the
+         * client then reconnects (events resume with Last-Event-ID). 0 = no limit. @defaultValue 0
+         */
+        maxStreamMs: duration.default(0),
       })
       .prefault({}),
     /**

@@ -1,10 +1,11 @@
 import type { ServiceRecord } from '../services/service-model.js';
 import { AppError } from '../errors/index.js';
 import type { JobState } from '../job/job-state.js';
-import type { JobRecord, WorkerRecord } from '../model/records.js';
+import type { EventKind, JobRecord, WorkerRecord } from '../model/records.js';
 import { compareJobOrder, isAfterCursor, type JobCursor } from '../store/job-order.js';
 import type { ControlIntent, IntentPort } from './control-intent.js';
 import type { ControlState } from './control-state.js';
+import type { EventPage } from './event-ring.js';
 import type { CommandOutcome } from './state-effects.js';
 
 /**
@@ -45,7 +46,21 @@ export type ControlQuery =
   /** Jobs by state, live and remembered ended ones. */
   | { readonly kind: 'counts' }
   /** Services with their live replica jobs; one when `name` is given (none when unknown). */
-  | { readonly kind: 'services'; readonly name?: string };
+  | { readonly kind: 'services'; readonly name?: string }
+  /**
+   * Recent events from the leader's ring (not the database): after the id `after` (the first
+   * `limit`), else the latest `limit`; only of `job` and of `eventKind` when given.
+   */
+  | {
+      readonly kind: 'events';
+      readonly after?: string;
+      readonly job?: string;
+      readonly eventKind?: EventKind;
+      readonly limit: number;
+    };
+
+/** Most events one `events` query answers. */
+export const MAX_EVENTS_PAGE = 1000;
 
 /** A service and its live replica jobs, as the leader holds them. */
 export interface ServiceState {
@@ -72,6 +87,7 @@ export interface QueryResults {
   readonly workers: WorkerRecord[];
   readonly counts: Record<JobState, number>;
   readonly services: ServiceState[];
+  readonly events: EventPage;
 }
 
 /**
@@ -93,6 +109,13 @@ export interface LeaderHandle extends IntentPort {
   endedRecently(name: string): JobRecord | undefined;
   /** Ended jobs whose history record is not written yet (lists must still show them). */
   endedUnwritten(): Iterable<JobRecord>;
+  /** A page of the recent events this leader holds (see `EventRing.page`). */
+  recentEvents(q: {
+    readonly after?: string | undefined;
+    readonly job?: string | undefined;
+    readonly kind?: EventKind | undefined;
+    readonly limit: number;
+  }): EventPage;
 }
 
 /** Answers a query on the leader's state. @throws AppError STORE_UNAVAILABLE when not leading */
@@ -140,6 +163,13 @@ export function answerQuery(leader: LeaderHandle, query: ControlQuery): QueryRes
         replicas: state.services.liveReplicas(record.spec.name).flatMap((n) => state.job(n) ?? []),
       }));
     }
+    case 'events':
+      return leader.recentEvents({
+        after: query.after,
+        job: query.job,
+        kind: query.eventKind,
+        limit: Math.min(Math.max(0, query.limit), MAX_EVENTS_PAGE),
+      });
   }
 }
 

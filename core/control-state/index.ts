@@ -15,3 +15,4 @@ export * from './service-load.js';
 export * from './service-readiness.js';
 export * from './apply-autoscale.js';
 export * from './autoscale-input.js';
+export * from './event-ring.js';

@@ -43,6 +43,7 @@ const requestSchema = z.discriminatedUnion('type', [
         'workers',
         'counts',
         'services',
+        'events',
       ]),
     }),
   }),
