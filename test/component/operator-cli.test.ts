@@ -7,6 +7,7 @@
  * no server, 4 a watched job that ended badly).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +211,22 @@ describe('operator CLI against an in-process control plane', () => {
     assert.match(invalid.stderr, /\/tasks\/0\/cores/);
   });
 
+  test('as a process (cli/main.ts): help lists the exit codes; exit codes reach the shell', async () => {
+    const help = await rswarm(['--help'], {});
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Exit codes of the client commands/);
+    assert.match(help.stdout, /^ {2}3 {2}cannot reach the server/m);
+    const ok = await rswarm(['job', 'ls', '-o', 'json'], { RSWARM_URL: c.url, RSWARM_TOKEN: c.token });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok(Array.isArray(JSON.parse(ok.stdout).items));
+    const status = await rswarm(['cluster', 'status', '--url', c.url, '--token', 'wrong'], {});
+    assert.equal(status.code, 3, status.stderr);
+    assert.match(status.stderr, /UNAUTHORIZED/);
+    const usage = await rswarm(['node', 'frob'], {});
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /unknown command 'frob'/);
+  });
+
   test('contexts: set-context, use-context, view (token redacted), then commands use the context', async () => {
     const bare = { HOME: dir };
     const set = await runCli(['config', 'set-context', 'local', '--url', c.url, '--token', c.token], {
@@ -246,4 +263,24 @@ describe('operator CLI against an in-process control plane', () => {
 
 function job(name: string, cores: number) {
   return { name, tasks: [{ name: 't1', image: 'busybox', cores, memory: '16m' }] };
+}
+
+/** Runs `rswarm` as a process from this checkout, with only `env` and PATH set (HOME a folder that does not exist). */
+function rswarm(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+      cwd: process.cwd(),
+      env: { PATH: process.env['PATH'] ?? '', HOME: join(tmpdir(), 'rswarm-cli-no-home'), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
