@@ -16,6 +16,8 @@ export class SimFleet {
   readonly totalMemoryBytes: number;
   /** Used cores over the whole fleet. */
   usedCores = 0;
+  /** Bumped by every booking and release: what was computed from the bookings is current while it stays. */
+  bookings = 0;
   usedMemoryBytes = 0;
   private readonly index: Map<string, number>;
   private readonly busy: Uint8Array[];
@@ -28,6 +30,11 @@ export class SimFleet {
   /** Workers with the same cores and memory share a class (interchangeable while idle). */
   private readonly classOf: Int32Array;
   private readonly classCount: Int32Array;
+  /** Largest worker in cores; the fit table's size. */
+  private readonly maxCores: number;
+  /** `fitMemory[c]`: most free memory on a worker with at least c free cores (-1: none). */
+  private readonly fitMemory: Float64Array;
+  private fitStale = true;
 
   /** @throws RangeError for a duplicate worker id or a worker without cores */
   constructor(fleet: readonly FleetWorker[]) {
@@ -62,6 +69,31 @@ export class SimFleet {
       this.classOf[i] = c;
     }
     this.classCount = new Int32Array(classes.size);
+    this.maxCores = this.workers.reduce((m, w) => Math.max(m, w.cores), 0);
+    this.fitMemory = new Float64Array(this.maxCores + 1);
+  }
+
+  /**
+   * True when some worker has `cores` free cores and `memoryBytes` free memory at once: a task
+   * for which this is false cannot be placed now, nor after any booking. O(1) after an O(N + C)
+   * rebuild once bookings changed.
+   */
+  fitsNow(cores: number, memoryBytes: number): boolean {
+    if (!(cores <= this.maxCores)) return false;
+    if (this.fitStale) this.rebuildFit();
+    return this.fitMemory[Math.max(0, Math.ceil(cores))]! >= memoryBytes;
+  }
+
+  private rebuildFit(): void {
+    const fit = this.fitMemory.fill(-1);
+    for (let i = 0; i < this.workers.length; i++) {
+      const w = this.workers[i]!;
+      const free = w.cores - this.used[i]!;
+      const memory = w.memoryBytes - this.usedMemory[i]!;
+      if (memory > fit[free]!) fit[free] = memory;
+    }
+    for (let c = fit.length - 2; c >= 0; c--) if (fit[c + 1]! > fit[c]!) fit[c] = fit[c + 1]!;
+    this.fitStale = false;
   }
 
   /**
@@ -164,6 +196,8 @@ export class SimFleet {
 
   private touch(i: number): void {
     this.stale[i] = 1;
+    this.fitStale = true;
+    this.bookings++;
     if (this.changed[i] === 0) {
       this.changed[i] = 1;
       this.changedList.push(i);

@@ -11,50 +11,17 @@
  * `wallSeconds` and, without `nowEpochMs`, `startedAtEpochMs` differ). See
  * docs/design/experiments.md for what is and is not modelled.
  */
-import { DEFAULT_AGING_PER_SECOND, getStrategy, schedule } from '../../core/scheduler/index.js';
+import { getStrategy, schedule } from '../../core/scheduler/index.js';
 import type { JobRequest, Placement, Plan, WorkerView } from '../../core/scheduler/index.js';
-import type { ClusterSample, JobSample, RunResult, WorkerSample } from '../run-result.js';
-import type { FleetWorker, Workload, WorkloadJob } from '../workload.js';
+import type { ClusterSample, RunResult, WorkerSample } from '../run-result.js';
+import type { FleetWorker, Workload } from '../workload.js';
 import { EventHeap } from './event-heap.js';
+import { SelectiveRounds, type BatchOutcome } from './selective-round.js';
 import { SimFleet } from './sim-fleet.js';
+import { jobSample, simJob, type SimJob } from './sim-job.js';
+import { checkSimulateOptions, type SimulateOptions } from './simulate-options.js';
 
-/** Options of {@link simulate}; the resolved values are recorded in the result's config. */
-export interface SimulateOptions {
-  /** Priority points per second waited (`priority` strategy). @defaultValue 0.1 */
-  agingPerSecond?: number;
-  /**
-   * Minimum virtual ms between cluster samples; 0 samples every instant at which something
-   * happened (exact peaks). @defaultValue 0
-   */
-  sampleEveryMs?: number;
-  /** Recorded in the result's config as given (the caller's own settings). */
-  config?: Record<string, unknown>;
-  /** Waiting jobs considered per round, oldest first (the JobManager's maxJobsPerRound). @defaultValue 5000 */
-  maxRoundJobs?: number;
-  /** Virtual epoch of run time 0 (what `schedule` sees as "now"). @defaultValue Date.now() */
-  nowEpochMs?: number;
-  /**
-   * Schedule on a pruned snapshot first (same placements, see `SimFleet.prunedViews`); false
-   * always uses the full snapshot (tests compare the two). @defaultValue true
-   */
-  pruneIdle?: boolean;
-}
-
-/** The JobManager's default `maxJobsPerRound`. */
-export const DEFAULT_MAX_ROUND_JOBS = 5000;
-
-/** A job's life in the simulation. */
-interface SimJob {
-  readonly spec: WorkloadJob;
-  readonly request: JobRequest;
-  readonly cores: number;
-  readonly memoryBytes: number;
-  state: 'pending' | 'waiting' | 'running' | 'finished' | 'failed';
-  startedMs: number | null;
-  finishedMs: number | null;
-  reason: string | null;
-  tasksLeft: number;
-}
+export { DEFAULT_MAX_ROUND_JOBS, type SimProgress, type SimulateOptions } from './simulate-options.js';
 
 /** One placed task: what to free when it finishes. */
 interface Running {
@@ -62,58 +29,6 @@ interface Running {
   readonly worker: number;
   readonly coreIds: readonly number[];
   readonly memoryBytes: number;
-}
-
-function checkOptions(o: SimulateOptions): Required<Omit<SimulateOptions, 'config'>> {
-  const aging = o.agingPerSecond ?? DEFAULT_AGING_PER_SECOND;
-  const every = o.sampleEveryMs ?? 0;
-  const cap = o.maxRoundJobs ?? DEFAULT_MAX_ROUND_JOBS;
-  if (!(Number.isFinite(aging) && aging >= 0)) {
-    throw new RangeError(`simulate: agingPerSecond must be a number >= 0 (got ${aging})`);
-  }
-  if (!(Number.isFinite(every) && every >= 0)) {
-    throw new RangeError(`simulate: sampleEveryMs must be a number >= 0 (got ${every})`);
-  }
-  if (!(Number.isSafeInteger(cap) && cap >= 1)) {
-    throw new RangeError(`simulate: maxRoundJobs must be a positive integer (got ${cap})`);
-  }
-  return {
-    agingPerSecond: aging,
-    sampleEveryMs: every,
-    maxRoundJobs: cap,
-    nowEpochMs: o.nowEpochMs ?? Date.now(),
-    pruneIdle: o.pruneIdle ?? true,
-  };
-}
-
-function simJob(spec: WorkloadJob, epoch: number): SimJob {
-  let cores = 0;
-  let memoryBytes = 0;
-  for (const t of spec.tasks) {
-    cores += t.cores;
-    memoryBytes += t.memoryBytes;
-  }
-  return {
-    spec,
-    request: {
-      jobId: spec.name,
-      priority: spec.priority,
-      submittedAtMs: epoch + spec.arrivalMs,
-      tasks: spec.tasks.map((t) => ({
-        taskId: t.name,
-        cores: t.cores,
-        memoryBytes: t.memoryBytes,
-        ...(t.node !== undefined ? { pin: { workerId: t.node } } : {}),
-      })),
-    },
-    cores,
-    memoryBytes,
-    state: 'pending',
-    startedMs: null,
-    finishedMs: null,
-    reason: null,
-    tasksLeft: spec.tasks.length,
-  };
 }
 
 /**
@@ -128,7 +43,7 @@ export function simulate(
 ): RunResult {
   const wallStart = performance.now();
   const spec = getStrategy(strategy);
-  const opts = checkOptions(options);
+  const opts = checkSimulateOptions(options);
   const sim = new SimFleet(fleet);
   const jobs = workload.jobs.map((j) => simJob(j, opts.nowEpochMs));
   for (let i = 1; i < jobs.length; i++) {
@@ -148,6 +63,8 @@ export function simulate(
   let placedSinceSample = 0;
   let lastSampleAt = -Infinity;
   let version = 0;
+  let done = 0;
+  const selective = opts.replanAll ? undefined : new SelectiveRounds(jobs, spec, sim, opts.agingPerSecond);
 
   const sampleCluster = (force: boolean): void => {
     if (!force && now - lastSampleAt < opts.sampleEveryMs) return;
@@ -175,6 +92,9 @@ export function simulate(
       finishes.push(now + Math.round(task.runSeconds * 1000), slot);
       job.state = 'running';
       job.startedMs = now;
+      // The JobManager clears the reason when it claims the job (claimJob).
+      job.reason = null;
+      selective?.left(j);
       placedSinceSample++;
     }
   };
@@ -205,6 +125,66 @@ export function simulate(
     return scheduleOn(sim.snapshotViews());
   };
 
+  /** Fails a job the scheduler says can never be placed (the JobManager's words). */
+  const fail = (job: SimJob, reason: string): void => {
+    job.state = 'failed';
+    job.reason = `can never be placed: ${reason}`;
+    done++;
+    selective?.left(byName.get(job.spec.name)!);
+  };
+
+  const tried = (batch: readonly number[]): void => {
+    for (const j of batch) {
+      const job = jobs[j]!;
+      job.tried = true;
+      if (job.state === 'waiting') selective?.planned(j);
+    }
+  };
+
+  /** Plans `batch` (job indices, in plan order) and books the placements. */
+  const run = (batch: readonly number[]): BatchOutcome => {
+    // A job that waited before will most likely wait again: then the pruned try is wasted work.
+    const fresh = batch.every((j) => !jobs[j]!.tried);
+    const plan = plan_(
+      batch.map((j) => jobs[j]!.request),
+      fresh,
+    );
+    apply(plan.placements);
+    let failed = 0;
+    let blocked = false;
+    for (const u of plan.unplaced) {
+      const job = jobs[byName.get(u.jobId)!]!;
+      job.reason = u.reason;
+      if (u.neverFits && sim.workers.length > 0) {
+        fail(job, u.reason);
+        failed++;
+      } else if (
+        u.code === 'NO_CAPACITY' &&
+        job.spec.tasks.find((t) => t.name === u.taskId)?.node === undefined
+      ) {
+        blocked = true;
+      }
+    }
+    tried(batch);
+    return { placed: plan.placements.length, failed, blocked };
+  };
+
+  /** Plans `batch` without booking it, only to fail the jobs that can never be placed. */
+  const probe = (batch: readonly number[]): number => {
+    const plan = plan_(
+      batch.map((j) => jobs[j]!.request),
+      false,
+    );
+    let failed = 0;
+    for (const u of plan.unplaced) {
+      if (!u.neverFits || sim.workers.length === 0) continue;
+      fail(jobs[byName.get(u.jobId)!]!, u.reason);
+      failed++;
+    }
+    tried(batch);
+    return failed;
+  };
+
   /**
    * One JobManager round. True when another round at this instant could place more: the window
    * was capped and this round removed jobs from it, so jobs beyond it move in. An uncapped round
@@ -212,27 +192,48 @@ export function simulate(
    */
   const round = (): boolean => {
     const capped = waiting.length > opts.maxRoundJobs;
-    const window = capped ? waiting.slice(0, opts.maxRoundJobs) : waiting;
-    // A job that waited before will most likely wait again: then the pruned try is wasted work.
-    const fresh = window.every((j) => jobs[j]!.reason === null);
-    const plan = plan_(
-      window.map((j) => jobs[j]!.request),
-      fresh,
-    );
-    apply(plan.placements);
-    let failed = 0;
-    for (const u of plan.unplaced) {
-      const job = jobs[byName.get(u.jobId)!]!;
-      job.reason = u.reason;
-      if (u.neverFits && sim.workers.length > 0) {
-        job.state = 'failed';
-        job.reason = `can never be placed: ${u.reason}`;
-        failed++;
-      }
-    }
-    if (plan.placements.length === 0 && failed === 0) return false;
+    const windowLength = capped ? opts.maxRoundJobs : waiting.length;
+    const outcome =
+      selective === undefined
+        ? run(capped ? waiting.slice(0, windowLength) : waiting)
+        : selective.round({ waiting, windowLength, nowMs: opts.nowEpochMs + now, run, probe });
+    if (outcome.placed === 0 && outcome.failed === 0) return false;
     waiting = waiting.filter((j) => jobs[j]!.state === 'waiting');
     return capped;
+  };
+
+  /**
+   * The selective rounds leave the reasons of jobs they did not plan as they were. Every round
+   * plans the whole window in the JobManager; its last one ran at the last instant, on the fleet
+   * as it is now, and placed nothing (else tasks would still finish later): planning the window
+   * again now gives its reasons.
+   */
+  const finalReasons = (): void => {
+    const window = waiting.slice(0, opts.maxRoundJobs);
+    const plan = plan_(
+      window.map((j) => jobs[j]!.request),
+      false,
+    );
+    if (plan.placements.length > 0 || plan.unplaced.some((u) => u.neverFits && sim.workers.length > 0)) {
+      throw new Error(
+        'simulator: the selective rounds left a job waiting that the last round would have placed',
+      );
+    }
+    for (const u of plan.unplaced) jobs[byName.get(u.jobId)!]!.reason = u.reason;
+  };
+
+  const lastArrivalMs = jobs.at(-1)?.spec.arrivalMs ?? 0;
+  let lastProgress = performance.now();
+  let events = 0;
+  const progress = (force: boolean): void => {
+    if (options.onProgress === undefined) return;
+    if (!force) {
+      if ((++events & 1023) !== 0) return;
+      const t = performance.now();
+      if (t - lastProgress < 250) return;
+      lastProgress = t;
+    }
+    options.onProgress({ nowMs: now, lastArrivalMs, done, jobs: jobs.length, queueDepth: waiting.length });
   };
 
   sim.touchAll();
@@ -257,11 +258,13 @@ export function simulate(
       if (--job.tasksLeft === 0) {
         job.state = 'finished';
         job.finishedMs = now;
+        done++;
       }
       changed = true;
     }
     while (next < jobs.length && jobs[next]!.spec.arrivalMs === now) {
       jobs[next]!.state = 'waiting';
+      selective?.arrive(next);
       waiting.push(next++);
       changed = true;
     }
@@ -269,8 +272,11 @@ export function simulate(
     if (changed) while (waiting.length > 0 && round());
     sim.drainSamples(now, workerSamples);
     sampleCluster(false);
+    progress(false);
   }
   if (clusterSamples.length === 0 || lastSampleAt !== now) sampleCluster(true);
+  if (!opts.replanAll && waiting.length > 0) finalReasons();
+  progress(true);
 
   return {
     mode: 'virtual-time',
@@ -283,6 +289,7 @@ export function simulate(
       maxRoundJobs: opts.maxRoundJobs,
       nowEpochMs: opts.nowEpochMs,
       pruneIdle: opts.pruneIdle,
+      replanAll: opts.replanAll,
     },
     startedAtEpochMs: opts.nowEpochMs,
     durationMs: now,
@@ -291,20 +298,5 @@ export function simulate(
     jobs: jobs.map(jobSample),
     workers: workerSamples,
     cluster: clusterSamples,
-  };
-}
-
-function jobSample(j: SimJob): JobSample {
-  return {
-    name: j.spec.name,
-    tasks: j.spec.tasks.length,
-    cores: j.cores,
-    memoryBytes: j.memoryBytes,
-    state: j.state === 'pending' ? 'waiting' : j.state,
-    submittedMs: j.spec.arrivalMs,
-    scheduledMs: j.startedMs,
-    startedMs: j.startedMs,
-    finishedMs: j.finishedMs,
-    unplacedReason: j.reason,
   };
 }

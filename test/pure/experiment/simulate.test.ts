@@ -10,7 +10,11 @@ import fc from 'fast-check';
 import { STRATEGY_NAMES } from '../../../core/scheduler/index.js';
 import type { RunResult } from '../../../stress-client/run-result.js';
 import { loadOpenbTrace, OPENB_DEFAULT_DIR } from '../../../stress-client/trace/openb-trace.js';
-import { simulate } from '../../../stress-client/virtual-time/simulate.js';
+import {
+  simulate,
+  type SimProgress,
+  type SimulateOptions,
+} from '../../../stress-client/virtual-time/simulate.js';
 import type { FleetWorker, Workload, WorkloadJob } from '../../../stress-client/workload.js';
 
 const GIB = 1024 ** 3;
@@ -260,6 +264,145 @@ describe('simulate: properties', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+// Deep queues on one or two workers, pins (some to no worker), a round cap and aging: what the
+// selective rounds must get exactly right.
+const arbDeep = fc.record({
+  fleet: fc
+    .array(fc.record({ cores: fc.constantFrom(2, 4, 8), gib: fc.constantFrom(4, 8) }), {
+      minLength: 0,
+      maxLength: 2,
+    })
+    .map((ws) => ws.map((w, i) => ({ id: `w${i}`, cores: w.cores, memoryBytes: w.gib * GIB }))),
+  jobs: fc.array(
+    fc.record({
+      at: fc.integer({ min: 0, max: 30 }),
+      tasks: fc.array(
+        fc.record({
+          cores: fc.integer({ min: 1, max: 9 }),
+          gib: fc.integer({ min: 0, max: 9 }),
+          run: fc.integer({ min: 0, max: 20 }),
+          node: fc.option(fc.constantFrom('w0', 'w1', 'gone'), { freq: 8 }),
+        }),
+        { minLength: 1, maxLength: 3 },
+      ),
+      priority: fc.integer({ min: 0, max: 3 }),
+    }),
+    { maxLength: 40 },
+  ),
+  maxRoundJobs: fc.option(fc.integer({ min: 1, max: 12 })),
+  agingPerSecond: fc.constantFrom(0, 0.1, 7),
+  nowEpochMs: fc.constantFrom(0, 1_700_000_000_123.5),
+});
+
+describe('simulate: selective rounds = planning the whole window every round', () => {
+  const both = (w: Workload, fleet: FleetWorker[], strategy: string, o: SimulateOptions): void => {
+    const fast = simulate(w, fleet, strategy, o);
+    const all = simulate(w, fleet, strategy, { ...o, replanAll: true });
+    assert.deepEqual(comparable(fast), comparable(all));
+  };
+
+  test('random workloads, every strategy: identical results (start times, samples, reasons)', () => {
+    fc.assert(
+      fc.property(arbFleet, arbWorkload, arbStrategy, (fleet, w, strategy) =>
+        both(w, fleet, strategy, { nowEpochMs: 0 }),
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  test('deep queues with pins, a round cap and aging: identical results', () => {
+    fc.assert(
+      fc.property(arbDeep, arbStrategy, (d, strategy) => {
+        const w = workload(
+          d.jobs
+            .sort((a, b) => a.at - b.at)
+            .map((r, i) => ({
+              name: `j${String(i).padStart(2, '0')}`,
+              arrivalMs: r.at * 1000,
+              priority: r.priority,
+              tasks: r.tasks.map((t, k) => ({
+                name: `t${k}`,
+                cores: t.cores,
+                memoryBytes: t.gib * GIB,
+                runSeconds: t.run,
+                image: 'x',
+                command: undefined,
+                ...(t.node !== null ? { node: t.node } : {}),
+              })),
+            })),
+        );
+        both(w, d.fleet, strategy, {
+          nowEpochMs: d.nowEpochMs,
+          agingPerSecond: d.agingPerSecond,
+          ...(d.maxRoundJobs !== null ? { maxRoundJobs: d.maxRoundJobs } : {}),
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('one-task jobs on one worker (the deep-queue fast paths): identical results', () => {
+    const arbPods = fc.array(
+      fc.record({
+        at: fc.integer({ min: 0, max: 50 }),
+        cores: fc.integer({ min: 1, max: 8 }),
+        gib: fc.integer({ min: 0, max: 6 }),
+        run: fc.integer({ min: 1, max: 30 }),
+      }),
+      { maxLength: 60 },
+    );
+    fc.assert(
+      fc.property(arbPods, arbStrategy, fc.option(fc.integer({ min: 1, max: 20 })), (pods, strategy, cap) => {
+        const w = workload(
+          pods
+            .sort((a, b) => a.at - b.at)
+            .map((p, i) =>
+              job(`p${String(i).padStart(2, '0')}`, p.at, p.cores, p.run, {
+                tasks: [
+                  {
+                    name: 't0',
+                    cores: p.cores,
+                    memoryBytes: p.gib * GIB,
+                    runSeconds: p.run,
+                    image: 'x',
+                    command: undefined,
+                  },
+                ],
+              }),
+            ),
+        );
+        both(w, [{ id: 'w0', cores: 8, memoryBytes: 6 * GIB }], strategy, {
+          nowEpochMs: 0,
+          ...(cap !== null ? { maxRoundJobs: cap } : {}),
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a started job has no unplaced reason (the JobManager clears it when it claims the job)', () => {
+    const r = simulate(workload([job('A', 0, 4, 10), job('B', 0, 4, 1)]), [twoByFour[0]!], 'best-fit', {
+      nowEpochMs: 0,
+    });
+    assert.deepEqual(
+      r.jobs.map((j) => [j.name, j.startedMs, j.unplacedReason]),
+      [
+        ['A', 0, null],
+        ['B', 10_000, null],
+      ],
+    );
+  });
+
+  test('progress: reported at the end with every job done', () => {
+    const seen: SimProgress[] = [];
+    simulate(workload([job('A', 0, 4, 10), job('B', 1, 4, 1)]), twoByFour, 'best-fit', {
+      nowEpochMs: 0,
+      onProgress: (p) => seen.push(p),
+    });
+    assert.deepEqual(seen.at(-1), { nowMs: 10_000, lastArrivalMs: 1000, done: 2, jobs: 2, queueDepth: 0 });
   });
 });
 
