@@ -1,11 +1,12 @@
 /**
  * `rswarm job logs NAME [TASK] [-f]`: a task's container output from `GET /api/v1/tasks/{task}/logs`.
  * A job with one task needs no TASK; for a job of several tasks without TASK every task's lines
- * are printed, each prefixed with its task name (`web | …`), as `docker compose logs` does.
+ * are printed, each prefixed with its task name (`web | …`), as `docker compose logs` does; a
+ * task without a container then is a note on stderr (exit 0 while another task printed).
  */
 import type { Command } from 'commander';
 import { seg, type ApiClient } from './api-client.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { ApiError, CliError, EXIT } from './exit-codes.js';
 import type { JobView } from './job-views.js';
 import { act, clientFor, withClientOptions, type ClientFlags, type OperatorIo } from './operator-io.js';
 
@@ -95,12 +96,20 @@ export function registerJobLogs(job: Command, io: OperatorIo): void {
         const tasks = pickTasks(job, task);
         if (tasks.length === 1) return streamLog(client, io, name, tasks[0] as string, f);
         const width = Math.max(...tasks.map((t) => t.length));
-        // Each task's stream on its own; a failure of one is reported after the others finish.
+        // Each task's stream on its own. A task without a container (never started, or ended and
+        // removed) is a note on stderr, as long as another task printed; any other failure fails.
         const results = await Promise.allSettled(
           tasks.map((t) => streamLog(client, io, name, t, f, `${t.padEnd(width)} | `)),
         );
-        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw failed.reason;
+        const failures = results.flatMap((r, i) =>
+          r.status === 'rejected' ? [[tasks[i], r.reason] as const] : [],
+        );
+        const noContainer = (e: unknown): boolean =>
+          e instanceof ApiError && (e.status === 404 || e.status === 409);
+        const hard = failures.find(([, e]) => !noContainer(e));
+        if (hard) throw hard[1];
+        if (failures.length === tasks.length && failures[0]) throw failures[0][1];
+        for (const [t, e] of failures) io.err(`${t}: ${(e as ApiError).message}`);
       }),
     );
 }

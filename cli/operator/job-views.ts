@@ -120,7 +120,7 @@ export function eventLine(e: ClusterEventView): string {
   if (e.worker) parts.push(`worker=${e.worker}`);
   if (e.attempt !== undefined) parts.push(`attempt=${e.attempt}`);
   if (e.detail) parts.push(e.detail);
-  return parts.join('  ');
+  return parts.join('  ').trimEnd();
 }
 
 /**

@@ -40,10 +40,17 @@ const jobBody = (name: string) => ({
   unplacedReason: null,
   failureReason: script.failureReason,
   tasks:
-    name === 'pair'
+    name === 'pair' || name === 'mixed'
       ? [
           { name: 'web', state: 'running', cores: 1, memoryBytes: 1, worker: 'w1', cpuset: '0' },
-          { name: 'db', state: 'running', cores: 1, memoryBytes: 1, worker: 'w1', cpuset: '1' },
+          {
+            name: name === 'pair' ? 'db' : 'idle',
+            state: 'running',
+            cores: 1,
+            memoryBytes: 1,
+            worker: 'w1',
+            cpuset: '1',
+          },
         ]
       : [
           {
@@ -121,7 +128,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   if (logs) {
     script.logRequests.push(req.url ?? '');
     const task = logs[1] as string;
-    if (task === 'idle_t1') return error(res, 409, 'TASK_NOT_RUNNING', 'task t1 has no container');
+    if (task === 'idle_t1' || task === 'mixed_idle')
+      return error(res, 409, 'TASK_NOT_RUNNING', 'task t1 has no container');
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     res.write(`${task} line 1\n${task} line 2\n`);
     if (url.searchParams.get('follow') !== 'true') return void res.end();
@@ -266,5 +274,10 @@ describe('operator CLI streams (scripted server)', () => {
     const r = await cli('job', 'logs', 'idle');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error: TASK_NOT_RUNNING \(HTTP 409\)/m);
+    // Among several tasks, one without a container is a note; the others still print.
+    const mixed = await cli('job', 'logs', 'mixed');
+    assert.equal(mixed.code, 0, mixed.stderr);
+    assert.match(mixed.stdout, /^web {2}\| mixed_web line 1$/m);
+    assert.match(mixed.stderr, /^idle: TASK_NOT_RUNNING \(HTTP 409\): task t1 has no container$/m);
   });
 });
