@@ -12,6 +12,7 @@ import { Command } from 'commander';
 import type { Config, ConfigInput } from '../core/config/index.js';
 import { busyPortOf } from './all-in-one-ports.js';
 import { registerClusterCommands } from './cluster-commands.js';
+import { registerExportCommands } from './export-commands.js';
 import type { ComponentName } from './control-plane.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerOperatorCommands } from './operator/operator-commands.js';
@@ -110,6 +111,7 @@ registerClusterCommands(program);
 registerStressCommands(program);
 registerKeyCommands(program, config);
 registerOperatorCommands(program);
+registerExportCommands(program);
 
 try {
   await program.parseAsync();
