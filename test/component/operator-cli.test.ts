@@ -76,6 +76,15 @@ describe('operator CLI against an in-process control plane', () => {
       new RegExp(`^\\s+web\\s+running\\s+${t.worker}\\s+${t.cpuset}\\s+2\\s+32Mi\\s`, 'm'),
     );
 
+    // The events route's backlog (GET /api/v1/events?job=hello).
+    assert.match(status.stdout, /^Events$/m);
+    assert.match(status.stdout, /^\s+\d\d:\d\d:\d\d\s+job-running\s/m);
+
+    // One task: no TASK needed; the simulated runtime keeps its lines for the logs route.
+    const logs = await cli('job', 'logs', 'hello');
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /started web \(job hello, attempt 0\)/);
+
     const watch = await cli('job', 'watch', 'hello');
     assert.equal(watch.code, 0, watch.stderr);
     assert.match(watch.stdout, /job hello is running/);
