@@ -17,6 +17,7 @@ import {
 import { checkThresholds, formatSummary, summarise } from '../stress-client/report/summarise.js';
 import { writeReport } from '../stress-client/report/write-report.js';
 import type { RunResult } from '../stress-client/run-result.js';
+import { simProgressBar } from '../stress-client/virtual-time/sim-progress-bar.js';
 import { simulate } from '../stress-client/virtual-time/simulate.js';
 import type { Workload } from '../stress-client/workload.js';
 import { readToken, timestamp, type StressIo } from './stress-io.js';
@@ -97,12 +98,15 @@ async function runAll(
       io.err(
         `[stress] virtual time: ${workload.jobs.length} jobs on ${target.fleet.length} workers, ${s ?? 'best-fit'}`,
       );
+      const bar = simProgressBar(process.stderr, `[virtual ${s ?? 'best-fit'}]`);
       results.push(
         simulate(workload, target.fleet, s ?? 'best-fit', {
           config,
+          onProgress: bar.onProgress,
           ...(sampleEveryMs !== undefined ? { sampleEveryMs } : {}),
         }),
       );
+      bar.stop();
     }
     return results;
   }
