@@ -264,9 +264,24 @@ function refsByJob(
 function neverFitsAsGang(input: PlacementInput, j: number): Unplaced | undefined {
   const { facts, batch, taskOffset, pinWorker } = input;
   const job = batch[j]!;
-  if (job.tasks.length < 2) return undefined;
+  const n = job.tasks.length;
+  if (n < 2) return undefined;
   const shapes = facts.workerShapes();
   if (shapes.length === 0) return undefined;
+  // The common case without allocating: no pins, and n workers each hold the largest task.
+  let maxCores = 0;
+  let maxMemory = 0;
+  let pinned = false;
+  for (let r = taskOffset[j]!; r < taskOffset[j + 1]!; r++) {
+    if (pinWorker[r]! >= 0) pinned = true;
+    if (input.taskCores[r]! > maxCores) maxCores = input.taskCores[r]!;
+    if (input.taskMemory[r]! > maxMemory) maxMemory = input.taskMemory[r]!;
+  }
+  if (!pinned) {
+    let roomy = 0;
+    for (const s of shapes) if (s.cores >= maxCores && s.memoryBytes >= maxMemory) roomy += s.count;
+    if (roomy >= n) return undefined;
+  }
   const tasks: GangTask[] = job.tasks.map((task, t) => {
     const w = pinWorker[taskOffset[j]! + t]!;
     if (w < 0) return { cores: task.cores, memoryBytes: task.memoryBytes };
