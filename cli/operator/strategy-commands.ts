@@ -74,7 +74,7 @@ export function clusterStatusText(
   return parts.join('\n');
 }
 
-/** Adds `--url`/`--token`/`--context`/`-o` and the API status action to `cmd` (`cluster status`). */
+/** The action of `rswarm cluster status` without `-f`: GET /api/v1/manager (and the consistency check). */
 export function clusterStatusAction(io: OperatorIo): (f: ClientFlags) => Promise<void> {
   return act(io, async (f: ClientFlags) => {
     const out = outputOf(f);

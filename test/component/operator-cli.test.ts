@@ -148,6 +148,13 @@ describe('operator CLI against an in-process control plane', () => {
     assert.equal(st.code, 0, st.stderr);
     assert.match(st.stdout, new RegExp(`^\\s+${core}\\s+pinned/t1$`, 'm'));
 
+    // Drain with --migrate moves the running task to another worker, one line per task.
+    const moved = await cli('node', 'drain', w, '--migrate');
+    assert.equal(moved.code, 0, moved.stdout + moved.stderr);
+    assert.match(moved.stdout, new RegExp(`^node ${w} draining$`, 'm'));
+    assert.match(moved.stdout, /^ {2}\S+: moved to cli-\S+ \((cold|live)\)$/m);
+    assert.equal((await cli('node', 'undrain', w)).code, 0);
+
     const drain = await cli('node', 'drain', 'cli-spare');
     assert.equal(drain.code, 0, drain.stderr);
     assert.match(drain.stdout, /^node cli-spare draining$/m);
