@@ -3,8 +3,9 @@
  * scripts/test-services.sh; /usr/bin/chromium otherwise), driven by puppeteer-core, against an
  * in-process control plane with four simulated workers. The page loads under the FrontEnd's
  * security policy, signs in with the token, shows the workers × cores grid, shows a job submitted
- * through the API reaching `running` with its cores booked, opens its tasks and placements, and a
- * drain, an undrain and a strategy switch clicked in the page take effect in the API. A
+ * through the API reaching `running` with its cores booked, opens its tasks, placements, events
+ * and logs, and a drain, an undrain and a strategy switch clicked in the page take effect in the
+ * API. A
  * screenshot is kept at artifacts/ui/dashboard.png (CI artefact).
  */
 import { test, describe, before, after } from 'node:test';
@@ -91,6 +92,8 @@ describe('dashboard in headless Chromium', { timeout: 180_000 }, () => {
     assert.equal(cores, 4);
     const stored = await page.evaluate(`sessionStorage.getItem('rswarm.token')`);
     assert.equal(stored, c.token, 'the token lives in the tab (sessionStorage)');
+    // Updates come over GET /api/v1/events (read with fetch, the token in a header).
+    await page.waitForSelector('#live[data-state="live"]');
   });
 
   test('a job submitted through the API reaches running in the page, its cores booked in the grid', async () => {
@@ -176,6 +179,21 @@ describe('dashboard in headless Chromium', { timeout: 180_000 }, () => {
       assert.equal(row[3], t.worker, `${t.name}'s worker`);
       assert.equal(row[4], t.cpuset, `${t.name}'s cpuset`);
     }
+  });
+
+  test("a job's events arrive in its panel, and a task's logs show on request", async () => {
+    await page.waitForSelector('#detail-events li[data-kind="job-running"]');
+    const kinds = await page.$$eval('#detail-events li', (items) =>
+      items.map((li) => (li as unknown as { dataset: Record<string, string> }).dataset['kind']),
+    );
+    assert.deepEqual(kinds.slice(0, 3), ['job-submitted', 'job-scheduled', 'job-running']);
+    await page.select('#log-task', 't1');
+    await page.click('#log-load');
+    await page.waitForFunction(
+      `document.querySelector('#logs').textContent.includes('started t1 (job analytics')`,
+    );
+    // The cluster's feed saw the other jobs as they happened.
+    await page.waitForSelector('#feed li[data-kind="job-running"]');
   });
 
   test('drain and undrain clicked in the page take effect; so does the strategy switch', async () => {
