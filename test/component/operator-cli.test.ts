@@ -89,6 +89,16 @@ describe('operator CLI against an in-process control plane', () => {
     assert.equal(watch.code, 0, watch.stderr);
     assert.match(watch.stdout, /job hello is running/);
 
+    const migrate = await cli('job', 'migrate', 'hello');
+    assert.equal(migrate.code, 0, migrate.stdout + migrate.stderr);
+    assert.match(migrate.stdout, /^TASK\s+MODE\s+FROM\s+TO\s+CPUSET\s+ERROR$/m);
+    assert.match(
+      migrate.stdout,
+      new RegExp(`^web\\s+(cold|live)\\s+${t.worker}\\s+cli-\\S+\\s+\\S+\\s+-$`, 'm'),
+    );
+    const unknownTarget = await cli('job', 'migrate', 'hello', '--to', 'nowhere', '-o', 'json');
+    assert.equal(unknownTarget.code, 1, unknownTarget.stdout + unknownTarget.stderr);
+
     const stop = await cli('job', 'stop', 'hello');
     assert.equal(stop.code, 0, stop.stderr);
     assert.match(stop.stdout, /^job hello: cancellation accepted/m);
