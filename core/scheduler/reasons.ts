@@ -241,7 +241,8 @@ export function gangNeverFits(
     ' as one gang';
   const why =
     coresNeeded > fleet.cores || memoryNeeded > clusterMemory
-      ? `more than the ${fleet.text} have together (${formatCores(fleet.cores)}, ${formatBytes(clusterMemory)})`
+      ? `more than the cluster has in all (${formatCores(fleet.cores)} and ${formatBytes(clusterMemory)} ` +
+        `on ${fleet.workers} ${fleet.workers === 1 ? 'worker' : 'workers'})`
       : `no way to place them all at once on the ${fleet.text}, even with every core free` +
         (tasks.some((t) => t.pin !== undefined) ? ' and the pinned tasks on their workers' : '');
   return make(

@@ -86,6 +86,28 @@ describe('control plane (simulated workers)', () => {
     assert.match(j.failureReason, /never/i);
   });
 
+  test('a gang whose tasks each fit a worker but never together fails fast, saying why (issue 14)', async () => {
+    // w1 has 4 cores: each 3-core task fits it, both at once never do.
+    await c.api(
+      'POST',
+      '/api/v1/jobs',
+      nativeJob('pair', [
+        { cores: 3, run: 1 },
+        { cores: 3, run: 1 },
+      ]),
+    );
+    const j = await jobState(c, 'pair', 'failed');
+    assert.equal(
+      j.failureReason,
+      'can never be placed: job pair needs 2 tasks of 3 and 3 cores (128 MiB in all) as one gang: ' +
+        'more than the cluster has in all (4 cores and 4 GiB on 1 worker); the cluster can never run it',
+    );
+    assert.equal(
+      j.tasks.every((t: { state: string }) => t.state !== 'running'),
+      true,
+    );
+  });
+
   test('a failing task is retried under on-failure, then the job fails with which task and why', async () => {
     await c.api(
       'POST',

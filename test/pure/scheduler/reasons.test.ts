@@ -275,7 +275,7 @@ const CASES: readonly ReasonCase[] = [
       jobId: 'j',
       code: 'GANG_NEVER_FITS',
       reason:
-        'job j needs 4 tasks of 4, 4, 4 and 4 cores as one gang: more than the 2 workers of 4–8 cores and 512 MiB–16 GiB have together (12 cores, 16.5 GiB); the cluster can never run it',
+        'job j needs 4 tasks of 4, 4, 4 and 4 cores as one gang: more than the cluster has in all (12 cores and 16.5 GiB on 2 workers); the cluster can never run it',
       counts: { tasks: 4, workers: 2, coresNeeded: 16, clusterCores: 12 },
       neverFits: true,
     },
