@@ -44,6 +44,18 @@ export interface FleetWorker {
   readonly memoryBytes: number;
 }
 
+/** One file a workload was read from (a trace's node, pod or task list, or its column mapping). */
+export interface TraceInput {
+  readonly role: 'nodes' | 'pods' | 'tasks' | 'mapping';
+  /** File name without its folder. */
+  readonly file: string;
+  /** Absolute path when read. */
+  readonly path: string;
+  readonly bytes: number;
+  /** SHA-256 of the content, lower-case hex: the same digest means the same replayed input. */
+  readonly sha256: string;
+}
+
 /** Where a workload came from, recorded in every result so a run can be repeated exactly. */
 export interface WorkloadSource {
   /** `steady` | `bursty` | `incremental` | `random` | `trace` | … */
@@ -51,6 +63,8 @@ export interface WorkloadSource {
   /** The full, resolved parameters (defaults filled in), including the seed. */
   readonly params: Readonly<Record<string, unknown>>;
   readonly seed: number;
+  /** The files read (traces), by name and SHA-256; every RunResult carries them in its `source`. */
+  readonly inputs?: readonly TraceInput[] | undefined;
 }
 
 /** A workload with its provenance and, for trace replay, the fleet it came with. */

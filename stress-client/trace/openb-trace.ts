@@ -6,16 +6,32 @@
  * creation_time, both divided by the time-compression factor. GPU columns, QoS and the recorded
  * phase are ignored: the replay asks how *our* scheduler would have placed the same demand.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { FleetWorker, Workload, WorkloadJob } from '../workload.js';
+import type { FleetWorker, TraceInput, Workload, WorkloadJob } from '../workload.js';
 import { parseTraceCsv, type TraceRow } from './trace-csv.js';
+import { readTraceInput } from './trace-input.js';
 import { sampleIndices } from './trace-sample.js';
+import {
+  checkOpenEnded,
+  describeOpenEnded,
+  DEFAULT_OPEN_ENDED,
+  DEFAULT_TINY_NODES,
+  type OpenEnded,
+  type TinyNodes,
+} from './trace-policies.js';
 
 /** Options of {@link loadOpenbTrace}; every one is recorded in the workload's source params. */
 export interface OpenbOptions {
   /** Folder holding `openb_node_list_all_node.csv` and `openb_pod_list_default.csv`. */
   dir: string;
+  /** The pod list instead of `<dir>/openb_pod_list_default.csv` (another variant of the trace). */
+  podFile?: string;
+  /** The node list instead of `<dir>/openb_node_list_all_node.csv`. */
+  nodeFile?: string;
+  /** Pods without a deletion time. @defaultValue until-end */
+  openEnded?: OpenEnded;
+  /** Nodes under one core (1,000 milli). @defaultValue drop */
+  tinyNodes?: TinyNodes;
   /** Time ÷ factor for arrivals and run times; ≥ 1 (1 replays the trace's own pace). */
   compression: number;
   /** Fraction of nodes kept, 0 < x ≤ 1, chosen with the seed. @defaultValue 1 */
@@ -61,12 +77,19 @@ function checkOptions(opts: OpenbOptions): void {
   if (opts.limitPods !== undefined && !(Number.isSafeInteger(opts.limitPods) && opts.limitPods >= 1)) {
     throw new RangeError(`openb trace: limitPods must be a positive integer (got ${String(opts.limitPods)})`);
   }
+  if (opts.openEnded !== undefined) checkOpenEnded(opts.openEnded);
+  if (opts.tinyNodes !== undefined && opts.tinyNodes !== 'drop' && opts.tinyNodes !== 'round-up') {
+    throw new RangeError(`openb trace: tinyNodes must be drop or round-up (got ${String(opts.tinyNodes)})`);
+  }
 }
 
-function nodeOf(row: TraceRow): FleetWorker {
+/** A node, or undefined for one under one core that `tinyNodes` drops. */
+function nodeOf(row: TraceRow, tiny: TinyNodes): FleetWorker | undefined {
+  const milli = row.number('cpu_milli', { min: 0 });
+  if (milli < 1000 && tiny === 'drop') return undefined;
   return {
     id: row.text('sn'),
-    cores: Math.floor(row.number('cpu_milli', { min: 1000 }) / 1000),
+    cores: Math.max(1, Math.floor(milli / 1000)),
     memoryBytes: Math.round(row.number('memory_mib', { min: 0 }) * MIB),
   };
 }
@@ -77,20 +100,31 @@ interface Pod {
   readonly cores: number;
   readonly memoryBytes: number;
   readonly createdS: number;
-  readonly lifetimeS: number;
+  /** Null for a pod without a deletion time (still running when the trace ends). */
+  readonly deletedS: number | null;
 }
 
 function podOf(row: TraceRow): Pod {
   const createdS = row.number('creation_time', { min: 0 });
-  const deletedS = row.number('deletion_time', { min: createdS, minLabel: 'creation_time' });
+  const deletedS = row.isEmpty('deletion_time')
+    ? null
+    : row.number('deletion_time', { min: createdS, minLabel: 'creation_time' });
   return {
     name: row.text('name'),
     line: row.line,
     cores: Math.ceil(row.number('cpu_milli', { min: 1, exclusiveMin: 0 }) / 1000),
     memoryBytes: Math.round(row.number('memory_mib', { min: 0 }) * MIB),
     createdS,
-    lifetimeS: deletedS - createdS,
+    deletedS,
   };
+}
+
+/** The pod's run time in trace seconds under `policy`, or null when the pod is dropped. */
+function lifetimeOf(pod: Pod, policy: OpenEnded, traceEndS: number): number | null {
+  if (pod.deletedS !== null) return pod.deletedS - pod.createdS;
+  if (policy.kind === 'drop') return null;
+  if (policy.kind === 'until-end') return traceEndS - pod.createdS;
+  return policy.seconds;
 }
 
 /** A valid, unique API name for a pod: its own when valid, else `pod-<line>`. */
@@ -110,32 +144,61 @@ function jobName(pod: Pod, used: Set<string>): string {
  */
 export async function loadOpenbTrace(opts: OpenbOptions): Promise<Workload> {
   checkOptions(opts);
-  const [nodeText, podText] = await Promise.all([
-    readFile(path.join(opts.dir, OPENB_NODE_FILE), 'utf8'),
-    readFile(path.join(opts.dir, OPENB_POD_FILE), 'utf8'),
+  const [nodes, pods] = await Promise.all([
+    readTraceInput(
+      'nodes',
+      opts.nodeFile ?? path.join(opts.dir, OPENB_NODE_FILE),
+      opts.nodeFile !== undefined ? '--node-file' : '--trace-dir',
+    ),
+    readTraceInput(
+      'pods',
+      opts.podFile ?? path.join(opts.dir, OPENB_POD_FILE),
+      opts.podFile !== undefined ? '--trace-file' : '--trace-dir',
+    ),
   ]);
-  return openbWorkload(nodeText, podText, opts);
+  return openbWorkload(nodes.text, pods.text, opts, [nodes.input, pods.input]);
 }
 
 /**
  * {@link loadOpenbTrace} on file contents already read (tests feed it small CSV texts).
  * @throws as {@link loadOpenbTrace}
  */
-export function openbWorkload(nodeText: string, podText: string, opts: OpenbOptions): Workload {
+export function openbWorkload(
+  nodeText: string,
+  podText: string,
+  opts: OpenbOptions,
+  inputs?: readonly TraceInput[],
+): Workload {
   checkOptions(opts);
-  const nodes = parseTraceCsv(OPENB_NODE_FILE, nodeText, ['sn', 'cpu_milli', 'memory_mib']).map(nodeOf);
+  const nodeFile = inputs?.find((i) => i.role === 'nodes')?.file ?? OPENB_NODE_FILE;
+  const podFile = inputs?.find((i) => i.role === 'pods')?.file ?? OPENB_POD_FILE;
+  const tinyNodes = opts.tinyNodes ?? DEFAULT_TINY_NODES;
+  const openEnded = opts.openEnded ?? DEFAULT_OPEN_ENDED;
+  const nodeRows = parseTraceCsv(nodeFile, nodeText, ['sn', 'cpu_milli', 'memory_mib']);
+  const nodes: FleetWorker[] = [];
+  for (const row of nodeRows) {
+    const node = nodeOf(row, tinyNodes);
+    if (node !== undefined) nodes.push(node);
+  }
   const seenNodes = new Set<string>();
   for (const n of nodes) {
-    if (seenNodes.has(n.id)) throw new RangeError(`${OPENB_NODE_FILE}: node ${n.id} appears twice`);
+    if (seenNodes.has(n.id)) throw new RangeError(`${nodeFile}: node ${n.id} appears twice`);
     seenNodes.add(n.id);
   }
-  const pods = parseTraceCsv(OPENB_POD_FILE, podText, [
+  const parsed = parseTraceCsv(podFile, podText, [
     'name',
     'cpu_milli',
     'memory_mib',
     'creation_time',
     'deletion_time',
   ]).map(podOf);
+  let traceEndS = 0;
+  for (const p of parsed) traceEndS = Math.max(traceEndS, p.createdS, p.deletedS ?? 0);
+  const pods: (Pod & { lifetimeS: number })[] = [];
+  for (const p of parsed) {
+    const lifetimeS = lifetimeOf(p, openEnded, traceEndS);
+    if (lifetimeS !== null) pods.push({ ...p, lifetimeS });
+  }
 
   const fleet = sampleIndices(nodes.length, opts.nodeSample ?? 1, opts.seed).map((i) => nodes[i]!);
   let kept = sampleIndices(pods.length, opts.podSample ?? 1, opts.seed ^ 0x5bd1e995).map((i) => pods[i]!);
@@ -170,6 +233,14 @@ export function openbWorkload(nodeText: string, podText: string, opts: OpenbOpti
       params: {
         trace: 'alibaba-openb',
         dir: opts.dir,
+        podFile: opts.podFile ?? path.join(opts.dir, OPENB_POD_FILE),
+        nodeFile: opts.nodeFile ?? path.join(opts.dir, OPENB_NODE_FILE),
+        openEnded: describeOpenEnded(openEnded),
+        openEndedPods: parsed.filter((p) => p.deletedS === null).length,
+        droppedPods: parsed.length - pods.length,
+        tinyNodes,
+        tinyNodeCount: nodeRows.filter((r) => r.number('cpu_milli') < 1000).length,
+        droppedNodes: nodeRows.length - nodes.length,
         compression: opts.compression,
         nodeSample: opts.nodeSample ?? 1,
         podSample: opts.podSample ?? 1,
@@ -181,6 +252,7 @@ export function openbWorkload(nodeText: string, podText: string, opts: OpenbOpti
         seed: opts.seed,
       },
       seed: opts.seed,
+      ...(inputs !== undefined ? { inputs } : {}),
     },
     jobs,
     fleet,

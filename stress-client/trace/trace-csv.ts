@@ -21,6 +21,8 @@ export interface TraceRow {
   readonly line: number;
   /** A non-empty text field. */
   text(column: string): string;
+  /** True when the field is empty (or the column absent). */
+  isEmpty(column: string): boolean;
   /** A finite number within the rule's bounds. */
   number(column: string, rule?: NumberRule): number;
 }
@@ -75,6 +77,7 @@ function rowOf(file: string, line: number, record: Record<string, string>): Trac
   const raw = (column: string): string => record[column] ?? '';
   return {
     line,
+    isEmpty: (column) => raw(column) === '',
     text(column) {
       const value = raw(column);
       if (value === '') throw traceFieldError(file, line, column, 'is empty');

@@ -3,6 +3,10 @@
  * seeded sampling, and the real trace's shape.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { AppError } from '../../../core/errors/index.js';
 import {
@@ -11,6 +15,7 @@ import {
   openbWorkload,
   type OpenbOptions,
 } from '../../../stress-client/trace/openb-trace.js';
+import { parseOpenEnded, parseTinyNodes } from '../../../stress-client/trace/trace-policies.js';
 import { sampleIndices } from '../../../stress-client/trace/trace-sample.js';
 
 const MIB = 1024 * 1024;
@@ -98,10 +103,10 @@ describe('openb trace mapping', () => {
       /line 4, column creation_time: must be a number/,
     ],
     [
-      'node below one core',
-      NODES.replace('96500', '500'),
+      'negative node cpu',
+      NODES.replace('96500', '-5'),
       PODS,
-      /openb_node_list_all_node\.csv line 3, column cpu_milli: must be >= 1000/,
+      /openb_node_list_all_node\.csv line 3, column cpu_milli: must be >= 0/,
     ],
     [
       'empty node name',
@@ -138,6 +143,100 @@ describe('openb trace mapping', () => {
       () => openbWorkload(NODES, PODS, { ...BASE, limitPods: 0 }),
       /limitPods must be a positive integer/,
     );
+  });
+});
+
+describe('openb: open-ended pods, tiny nodes, input files', () => {
+  const openPods = PODS.replace('100,700,100', '100,,100');
+
+  test('a pod without a deletion time runs until the trace ends by default (the latest time seen)', () => {
+    const w = openbWorkload(NODES, openPods, BASE);
+    const pod1 = w.jobs.find((j) => j.name === 'pod-1')!;
+    // The trace's last timestamp is pod-3's deletion at 90 s… and pod-1's creation at 100 s.
+    assert.equal(pod1.tasks[0]!.runSeconds, 0);
+    assert.equal(w.source.params.openEnded, 'until-end');
+    assert.equal(w.source.params.openEndedPods, 1);
+    const later = openbWorkload(NODES, openPods.replace('40,90,', '40,900,'), BASE);
+    assert.equal(later.jobs.find((j) => j.name === 'pod-1')!.tasks[0]!.runSeconds, 800);
+  });
+
+  test('--open-ended drop removes the pod, <duration> gives it that run time (trace time, compressed)', () => {
+    const dropped = openbWorkload(NODES, openPods, { ...BASE, openEnded: { kind: 'drop' } });
+    assert.deepEqual(
+      dropped.jobs.map((j) => j.name),
+      ['pod-2', 'pod-4'],
+    );
+    assert.equal(dropped.source.params.droppedPods, 1);
+    const fixed = openbWorkload(NODES, openPods, {
+      ...BASE,
+      compression: 2,
+      openEnded: { kind: 'duration', seconds: 3600 },
+    });
+    assert.equal(fixed.jobs.find((j) => j.name === 'pod-1')!.tasks[0]!.runSeconds, 1800);
+    assert.equal(fixed.source.params.openEnded, '3600s');
+  });
+
+  test('a node under one core is dropped by default, or given one core with round-up', () => {
+    const tiny = NODES.replace('96500', '500');
+    const w = openbWorkload(NODES.replace('96500', '500'), PODS, BASE);
+    assert.deepEqual(
+      w.fleet?.map((n) => n.id),
+      ['node-a'],
+    );
+    assert.equal(w.source.params.droppedNodes, 1);
+    assert.equal(w.source.params.tinyNodeCount, 1);
+    const up = openbWorkload(tiny, PODS, { ...BASE, tinyNodes: 'round-up' });
+    assert.deepEqual(up.fleet?.find((n) => n.id === 'node-b')?.cores, 1);
+  });
+
+  test('policies are parsed and refused by flag', () => {
+    assert.deepEqual(parseOpenEnded('until-end'), { kind: 'until-end' });
+    assert.deepEqual(parseOpenEnded('1.5m'), { kind: 'duration', seconds: 90 });
+    assert.throws(
+      () => parseOpenEnded('forever'),
+      /--open-ended: "forever" is not drop, until-end or a duration/,
+    );
+    assert.equal(parseTinyNodes('round-up'), 'round-up');
+    assert.throws(() => parseTinyNodes('keep'), /--tiny-nodes: "keep" is not drop or round-up/);
+  });
+
+  test('files are read by path, recorded by name and SHA-256; a missing one names its option', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'openb-'));
+    try {
+      await writeFile(path.join(dir, 'nodes.csv'), NODES);
+      await writeFile(path.join(dir, 'pods-variant.csv'), PODS);
+      const w = await loadOpenbTrace({
+        ...BASE,
+        dir,
+        nodeFile: path.join(dir, 'nodes.csv'),
+        podFile: path.join(dir, 'pods-variant.csv'),
+      });
+      assert.equal(w.jobs.length, 3);
+      assert.deepEqual(
+        w.source.inputs?.map((i) => [i.role, i.file, i.sha256, i.bytes]),
+        [
+          ['nodes', 'nodes.csv', createHash('sha256').update(NODES).digest('hex'), NODES.length],
+          ['pods', 'pods-variant.csv', createHash('sha256').update(PODS).digest('hex'), PODS.length],
+        ],
+      );
+      await assert.rejects(
+        loadOpenbTrace({
+          ...BASE,
+          dir,
+          podFile: path.join(dir, 'nope.csv'),
+          nodeFile: path.join(dir, 'nodes.csv'),
+        }),
+        (err: unknown) =>
+          err instanceof AppError &&
+          err.message === `--trace-file: ${path.join(dir, 'nope.csv')} does not exist`,
+      );
+      await assert.rejects(
+        loadOpenbTrace({ ...BASE, dir }),
+        new RegExp(`^AppError: --trace-dir: ${dir}/openb_\\w+\\.csv does not exist`),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
