@@ -200,8 +200,8 @@ export interface paths {
          *     blank line; a comment `: keepalive` comes every 15 s. Ids grow, so a client that
          *     reconnects with the last id it saw gets each event once. After a change of leader the
          *     ring starts again from what the new leader made: an `after` older than everything it
-         *     holds gets what it has, after a comment line saying events may be missing (read older
-         *     ones from the database, e.g. with the events collection). The answer stays open until the
+         *     holds gets what it has, after a comment line saying events may be missing (the older
+         *     ones are in the database's `events` collection). The answer stays open until the
          *     client disconnects (or `http.maxStreamMs`, when set, has passed: then reconnect with
          *     `Last-Event-ID`). Browsers cannot set headers on `EventSource`: read it with `fetch()`
          *     and the bearer token.
@@ -952,6 +952,13 @@ export interface components {
         EventId: string;
         /** @enum {string} */
         EventKind: "job-submitted" | "job-scheduled" | "job-running" | "job-finished" | "job-failed" | "job-cancelled" | "job-requeued" | "job-unplaced" | "task-state" | "worker-joined" | "worker-lost" | "worker-state" | "strategy-changed" | "task-migrated" | "task-updated" | "worker-removed" | "service-created" | "service-updated" | "service-deleted" | "service-scaled" | "service-autoscaled";
+        /** @description One Server-Sent Event of `GET /api/v1/events`. */
+        EventStreamItem: {
+            id: components["schemas"]["EventId"];
+            event: components["schemas"]["EventKind"];
+            /** @description The event as one line of JSON. */
+            data: string;
+        };
         /** @description One event, as the `data` of an event-stream message. */
         ClusterEvent: {
             id?: components["schemas"]["EventId"];
@@ -1450,22 +1457,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The event stream; open until the client disconnects. */
+            /**
+             * @description The event stream; open until the client disconnects. The schema describes one event
+             *     (its `id`, `event` and `data` fields); a stream looks like this:
+             *
+             *     ```
+             *     : rswarm events
+             *
+             *     id: 692f6a1b0000000007000000
+             *     event: job-submitted
+             *     data: {"id":"692f6a1b0000000007000000","at":1764715035000,"kind":"job-submitted","job":"demo"}
+             *
+             *     : keepalive
+             *     ```
+             */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example : rswarm events
-                     *
-                     *     id: 692f6a1b0000000007000000
-                     *     event: job-submitted
-                     *     data: {"id":"692f6a1b0000000007000000","at":1764715035000,"kind":"job-submitted","job":"demo"}
-                     *
-                     *     : keepalive
-                     */
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["EventStreamItem"];
                 };
             };
             400: components["responses"]["BadRequest"];

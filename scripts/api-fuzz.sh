@@ -93,10 +93,13 @@ trap 'exit 130' INT TERM
 # limit (20 a minute per address) would then answer every later request 429 and leave the logic
 # behind it untested, so this all-in-one allows more.
 # A task operation waits for a worker at most cluster.operationTimeoutMs (30 s by default); 3 s
-# keeps each request well under the pass's request timeout.
+# keeps each request well under the pass's request timeout. The event stream (and a followed
+# log) stays open until the client leaves; schemathesis reads each answer to its end, so here a
+# stream ends after http.maxStreamMs (its backlog sent), as it would for a client that then
+# resumes with Last-Event-ID.
 cat >"$RUN/config.json" <<'JSON'
 {
-  "http": { "authFailures": { "limit": 1000000, "windowMs": 60000 } },
+  "http": { "authFailures": { "limit": 1000000, "windowMs": 60000 }, "maxStreamMs": 500 },
   "cluster": { "operationTimeoutMs": 3000 }
 }
 JSON
@@ -112,6 +115,7 @@ TSX_LOADER=$(cd "$ROOT" && node --input-type=module -e "console.log(import.meta.
     RSWARM_STORE=memory RSWARM_QUEUE=memory RSWARM_RUNTIME=simulated RSWARM_WORKERS=3 \
     RSWARM_LOG_LEVEL=warn \
     RSWARM_MANAGER_ENDPOINT="ipc://$RUN/manager.ipc" \
+    RSWARM_ENROL_ENDPOINT="ipc://$RUN/enrol.ipc" \
     RSWARM_DISCOVERY_ENDPOINT="ipc://$RUN/discovery.ipc" \
     RSWARM_JOB_MANAGER_ENDPOINT="ipc://$RUN/job-manager.ipc" \
     node --import "$TSX_LOADER" "$ROOT/cli/main.ts" all-in-one
