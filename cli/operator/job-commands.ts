@@ -67,12 +67,12 @@ export function registerJobCommands(
       job.command('run').description('submit a job from a JSON or YAML file (native or original format)'),
     ),
   )
-    .requiredOption('-f, --file <file>', 'job document (.json, .yaml or .yml)')
+    .requiredOption('-f, --file <file>', 'job document (.json, .yaml or .yml; - reads stdin)')
     .option('-w, --watch', 'then follow the job until it runs (exit 4 if it fails)')
     .action(
       act(io, async (f: WatchFlags & { file: string; watch?: boolean }) => {
         const out = outputOf(f);
-        const doc = readJobFile(f.file, io.cwd);
+        const doc = readJobFile(f.file, io.cwd, () => io.readStdin());
         const client = clientFor(io, f);
         const res = await client.json<JobAccepted>('POST', '/api/v1/jobs', { body: doc });
         if (out === 'json') io.out(res.text);

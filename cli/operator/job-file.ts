@@ -37,8 +37,9 @@ export function parseJobDocument(text: string, file: string): Record<string, unk
   return doc as Record<string, unknown>;
 }
 
-/** Reads and parses `file` (relative to `cwd`). */
-export function readJobFile(file: string, cwd: string): Record<string, unknown> {
+/** Reads and parses `file` (relative to `cwd`; `-` is stdin, JSON or YAML). */
+export function readJobFile(file: string, cwd: string, readStdin: () => string): Record<string, unknown> {
+  if (file === '-') return parseJobDocument(readStdin(), '(stdin)');
   let text: string;
   try {
     text = readFileSync(resolve(cwd, file), 'utf8');

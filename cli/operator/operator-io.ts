@@ -26,6 +26,8 @@ export interface OperatorIo {
   err(line: string): void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** Reads all of stdin (`job run -f -`). */
+  readStdin(): string;
   /** Records the exit code (the process exits with it once the command is done). */
   setExitCode(code: number): void;
   /** Commander's own exits (help, usage errors): never returns. */
@@ -40,6 +42,7 @@ export function processIo(): OperatorIo {
     err: (line) => void process.stderr.write(line + '\n'),
     env: process.env,
     cwd: process.cwd(),
+    readStdin: () => readFileSync(0, 'utf8'),
     setExitCode: (code) => {
       process.exitCode = code;
     },

@@ -108,7 +108,18 @@ describe('operator CLI against an in-process control plane', () => {
   });
 
   test('-o json prints the API answer as it is', async () => {
-    assert.equal((await c.api('POST', '/api/v1/jobs', job('jsonjob', 1))).status, 202);
+    // The job comes from stdin (-f -), in the JSON the API answers with, exactly.
+    const run = await runCli(['job', 'run', '-f', '-', '-o', 'json'], {
+      env,
+      cwd: dir,
+      stdin: JSON.stringify(job('jsonjob', 1)),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), {
+      name: 'jsonjob',
+      status: 'waiting',
+      links: { self: '/api/v1/jobs/jsonjob' },
+    });
     const status = await cli('job', 'status', 'jsonjob', '-o', 'json');
     assert.equal(status.code, 0, status.stderr);
     const fromApi = (await c.api('GET', '/api/v1/jobs/jsonjob')).body;

@@ -22,7 +22,7 @@ class Exit extends Error {
 /** Runs `rswarm <argv…>` (operator commands only) in process. */
 export async function runCli(
   argv: readonly string[],
-  o: { env?: Record<string, string | undefined>; cwd?: string } = {},
+  o: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string } = {},
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
@@ -33,6 +33,7 @@ export async function runCli(
     err: (l) => void (stderr += l + '\n'),
     env: o.env ?? {},
     cwd: o.cwd ?? process.cwd(),
+    readStdin: () => o.stdin ?? '',
     setExitCode: (c) => {
       code = c;
     },
