@@ -56,6 +56,13 @@ export async function writeStreamedAnswer(
   res.setHeader('X-Accel-Buffering', 'no');
   res.flushHeaders();
   res.locals[STREAM_HEAD_SENT] = process.hrtime.bigint();
+  if (req.method === 'HEAD') {
+    // The head is the whole answer: no body would ever be sent, so nothing is read or polled.
+    res.off('close', gone);
+    req.off('aborted', gone);
+    res.end();
+    return;
+  }
   const writer: StreamWriter = {
     write: (text) =>
       new Promise<void>((resolve) => {

@@ -210,6 +210,9 @@ describe('GET /api/v1/events', { timeout: 30_000 }, () => {
     });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.details[0].pointer, '/header/Last-Event-ID');
+    // HEAD: the head alone, the answer ends at once (no stream that never writes).
+    const head = await h.request('HEAD', '/api/v1/events', { token: TOKEN });
+    assert.equal(head.status, 200);
     const anonymous = await h.request('GET', '/api/v1/events');
     assert.equal(anonymous.status, 401);
   });
