@@ -73,6 +73,10 @@ export function addStressOptions(cmd: Command, shape: StressShape): Command {
   }
   cmd
     .option('--seed <n>', 'random seed: same seed, same workload (default 1)')
+    .option(
+      '--seeds <n|list>',
+      'run every strategy on several seeds: a count n (--seed … --seed+n−1) or a list 7,8,9; the report adds means, 95 % intervals and paired comparisons',
+    )
     .option('--url <api>', 'a running cluster (default http://127.0.0.1:5001)')
     .option('--token <token>', 'bearer token (default: RSWARM_TOKEN, else --token-file)')
     .option('--token-file <file>', 'file holding the bearer token (default .rswarm/token)')

@@ -105,15 +105,43 @@ export function seedOf(o: RawOptions): number {
 }
 
 /**
+ * The seeds of `--seeds`: a count n gives n seeds from `--seed` (default 1) up, a list gives
+ * itself; without `--seeds`, the one seed of `--seed`.
+ * @throws AppError naming `--seeds` for anything else, a repeated seed, or more than 1,000
+ */
+export function seedsOf(o: RawOptions): number[] {
+  const base = seedOf(o);
+  const v = o['seeds'];
+  if (v === undefined) return [base];
+  const text = typeof v === 'string' ? v.trim() : '';
+  const want = 'a count such as 5 or a list of integer seeds such as 7,8,9';
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    if (n < 1 || n > 1000) throw badFlag('--seeds', v, 'a count from 1 to 1000');
+    if (base + n - 1 > 2 ** 31)
+      throw badFlag('--seeds', v, `a count that keeps --seed ${base} + n within 2^31`);
+    return Array.from({ length: n }, (_, i) => base + i);
+  }
+  const list = text.split(',').map((t) => t.trim());
+  if (list.length < 2 || list.some((t) => !/^-?\d+$/.test(t) || Math.abs(Number(t)) > 2 ** 31)) {
+    throw badFlag('--seeds', v, want);
+  }
+  const seeds = list.map(Number);
+  if (new Set(seeds).size !== seeds.length) throw badFlag('--seeds', v, 'a list without repeated seeds');
+  return seeds;
+}
+
+/**
  * The workload of a stress command: the original config file (if any) first, flags over it.
  * @param originalConfig path of the original JSON (`--config`)
+ * @param seed the seed (default `--seed`; `--seeds` runs call it once per seed)
  */
 export async function buildWorkload(
   shape: StressShape,
   o: RawOptions,
   originalConfig: string | undefined,
+  seed: number = seedOf(o),
 ): Promise<Workload> {
-  const seed = seedOf(o);
   if (shape === 'trace') {
     const limit = numberOption(o, 'limitPods', '--limit-pods');
     const nodeSample = numberOption(o, 'nodeSample', '--node-sample');

@@ -14,7 +14,13 @@ import {
   waitForDrain,
   type StressApi,
 } from '../stress-client/real-time/index.js';
-import { checkThresholds, formatSummary, summarise } from '../stress-client/report/summarise.js';
+import { formatSeedAggregates } from '../stress-client/report/seed-aggregate.js';
+import {
+  checkThresholds,
+  formatSummary,
+  formatSummaryLine,
+  summarise,
+} from '../stress-client/report/summarise.js';
 import { writeReport } from '../stress-client/report/write-report.js';
 import type { RunResult } from '../stress-client/run-result.js';
 import { simProgressBar } from '../stress-client/virtual-time/sim-progress-bar.js';
@@ -26,6 +32,7 @@ import {
   buildWorkload,
   durationOption,
   numberOption,
+  seedsOf,
   targetOf,
   thresholdsOf,
   type RawOptions,
@@ -46,9 +53,17 @@ export async function runStress(
   originalConfig: string | undefined,
   io: StressIo,
 ): Promise<number> {
-  const workload = await buildWorkload(shape, o, originalConfig);
-  const target = targetOf(o, workload);
-  return finish(await runAll(shape, workload, strategies(), target, o, io), shape, o, io);
+  const seeds = seedsOf(o);
+  const results: RunResult[] = [];
+  // Every strategy on every seed: one workload (and, for a trace, one sampled fleet) per seed,
+  // shared by the strategies, so per-seed differences compare like with like.
+  for (const [k, seed] of seeds.entries()) {
+    const workload = await buildWorkload(shape, o, originalConfig, seed);
+    const target = targetOf(o, workload);
+    if (seeds.length > 1) io.err(`[stress] seed ${seed} (${k + 1} of ${seeds.length})`);
+    results.push(...(await runAll(shape, workload, strategies(), target, o, io, results.length)));
+  }
+  return finish(results, seeds, shape, o, io);
 }
 
 /** The strategies of `--strategy`/`--strategies`, each checked against the known names. */
@@ -80,7 +95,7 @@ function runConfig(shape: StressShape, o: RawOptions, target: StressTarget): Rec
 
 /**
  * Runs `workload` once per strategy (`undefined`: the cluster's current one, or best-fit in
- * virtual time) on `target`.
+ * virtual time) on `target`. `runsBefore` (runs of earlier seeds) keeps real-time job names unique.
  */
 async function runAll(
   shape: StressShape,
@@ -89,6 +104,7 @@ async function runAll(
   target: StressTarget,
   o: RawOptions,
   io: StressIo,
+  runsBefore: number,
 ): Promise<RunResult[]> {
   const config = runConfig(shape, o, target);
   const results: RunResult[] = [];
@@ -103,6 +119,8 @@ async function runAll(
         simulate(workload, target.fleet, s ?? 'best-fit', {
           config,
           onProgress: bar.onProgress,
+          // A fixed virtual epoch: the same command writes the same files (wall time aside).
+          nowEpochMs: 0,
           ...(sampleEveryMs !== undefined ? { sampleEveryMs } : {}),
         }),
       );
@@ -140,7 +158,7 @@ async function runAll(
           api,
           concurrency,
           strategy: s,
-          nameSuffix: `${runTag}${i}`,
+          nameSuffix: `${runTag}${runsBefore + i}`,
           progress: autoProgress(process.stderr, label),
           config,
           ...(sampleEveryMs !== undefined ? { sampleEveryMs } : {}),
@@ -158,6 +176,7 @@ async function runAll(
 /** Report, summaries, thresholds; returns the exit code. */
 async function finish(
   results: readonly RunResult[],
+  seeds: readonly number[],
   shape: StressShape,
   o: RawOptions,
   io: StressIo,
@@ -166,14 +185,17 @@ async function finish(
   const out = typeof o['out'] === 'string' ? o['out'] : path.join('reports', `${timestamp()}-${shape}`);
   const report = await writeReport(results, out);
   let missed = 0;
-  for (const r of results) {
-    const summary = summarise(r);
-    io.out(formatSummary(summary));
+  const summaries = results.map(summarise);
+  for (const [i, summary] of summaries.entries()) {
+    // With several seeds, one line per run and the aggregate table below keep the output short.
+    io.out(seeds.length > 1 ? formatSummaryLine(summary) : formatSummary(summary));
+    const label = seeds.length > 1 ? `${results[i]!.strategy}, seed ${summary.seed}` : results[i]!.strategy;
     for (const line of checkThresholds(summary, thresholds)) {
-      io.err(`threshold missed (${r.strategy}): ${line}`);
+      io.err(`threshold missed (${label}): ${line}`);
       missed++;
     }
   }
+  if (seeds.length > 1) io.out(formatSeedAggregates(summaries));
   io.out(`report: ${report.html} (${report.files.length} files in ${path.resolve(out)})`);
   return missed > 0 ? 1 : 0;
 }

@@ -6,7 +6,13 @@
  */
 import type { LabelledRun } from './csv-files.js';
 import { TIME_METRICS, type RunSummary } from './run-summary.js';
-import { FIGURES, type Figure, type PairedComparison, type StrategyAggregate } from './seed-aggregate.js';
+import {
+  FIGURES,
+  formatDiff,
+  formatFigure,
+  type PairedComparison,
+  type StrategyAggregate,
+} from './seed-aggregate.js';
 import { formatSeconds } from './summarise.js';
 
 /** A rendered chart for the page. */
@@ -23,21 +29,6 @@ function escapeHtml(text: string): string {
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 const dash = '–';
-
-/** A figure's value as the page shows it. */
-function formatFigure(f: Figure, v: number | null): string {
-  if (v === null) return dash;
-  if (f.unit === 'seconds') return formatSeconds(v);
-  if (f.unit === 'percent') return `${v.toFixed(1)} %`;
-  if (f.unit === 'ratio') return v.toFixed(2);
-  return Number.isInteger(v) ? String(v) : v.toFixed(1);
-}
-
-/** A signed difference: seconds keep their unit, the rest as formatted with a sign. */
-function formatDiff(f: Figure, v: number): string {
-  const text = formatFigure(f, Math.abs(v));
-  return v > 0 ? `+${text}` : v < 0 ? `−${text}` : text;
-}
 
 /** Per-run summary rows: label and one cell per run. */
 function summaryRows(summaries: readonly RunSummary[]): [string, string[]][] {
@@ -67,6 +58,10 @@ function summaryRows(summaries: readonly RunSummary[]): [string, string[]][] {
     [
       'busy workers ÷ lower bound',
       summaries.map((s) => (s.workersVsBound === null ? dash : s.workersVsBound.toFixed(2))),
+    ],
+    [
+      "busy workers' cores used",
+      summaries.map((s) => (s.busyWorkerUtilisation === null ? dash : pct(s.busyWorkerUtilisation))),
     ],
     ['fragmented free cores', summaries.map((s) => (s.fragmentation === null ? dash : pct(s.fragmentation)))],
   );
@@ -133,8 +128,9 @@ const DEFINITIONS = `<dl>
 <dt>waiting, execution, total</dt><dd>started − submitted, finished − started, finished − submitted per job; percentiles interpolate between closest ranks (R-7).</dd>
 <dt>core / memory utilisation</dt><dd>used ÷ fleet total, time-weighted over the run. Strategies that place the same jobs at the same times share it: it does not measure packing.</dd>
 <dt>busy workers ÷ lower bound</dt><dd>workers with a task running ÷ the fewest workers that could hold the used cores and the used memory at that moment: max(k<sub>c</sub>, k<sub>m</sub>), where k<sub>c</sub> is the fewest of the largest workers by cores whose cores sum to the used cores, and k<sub>m</sub> the same for memory. No set of fewer workers has that many cores (or that much memory), so it is a valid lower bound, even if tasks could be split. Time-weighted mean over the time something runs; 1 is perfect packing.</dd>
+<dt>busy workers' cores used</dt><dd>used cores ÷ the cores of the workers with a task running, time-weighted (core·s ÷ core·s): how full the workers in use are, whatever their size. A count of workers favours strategies that use the largest workers; this share does not. Read the two together: more busy workers than the bound with a high share here means small workers filled up (best-fit by free cores picks the fullest worker a task fits, often a small one); with a low share, tasks spread thinly (worst-fit).</dd>
 <dt>fragmented free cores</dt><dd>after the FGD paper (Weng et al., USENIX ATC '23): a worker's free cores count as fragmented for a task when the task needs more cores or more memory than the worker has free. The task mix is every task of the workload, equally weighted (a job's task demand is its mean per task; tasks that fit no empty worker are left out); a worker's fragmented cores are its free cores × the share of the mix that cannot use them. Reported as fragmented core·s ÷ free core·s over the run.</dd>
-<dt>seeds, intervals, paired comparison</dt><dd>each strategy runs on the same seeds (the same sampled fleet and workload per seed). An interval is mean ∓ t<sub>0.975, n−1</sub> · sd ÷ √n over the seeds. The paired comparison takes, per seed, strategy − first strategy; it gives the mean difference with its t interval, on how many seeds it was lower or higher, and the exact two-sided sign test over the seeds that differ.</dd>
+<dt>seeds, intervals, paired comparison</dt><dd>each strategy runs on the same seeds (the same sampled fleet and workload per seed). An interval is mean ∓ t<sub>0.975, n−1</sub> · sd ÷ √n over the seeds, clipped to the figure's possible values (≥ 0, ≤ 100 %). The paired comparison takes, per seed, strategy − first strategy; it gives the mean difference with its t interval, on how many seeds it was lower or higher, and the exact two-sided sign test over the seeds that differ.</dd>
 <dt>CDF charts</dt><dd>the empirical CDF: a step at each observed value (with several seeds, every job of every seed).</dd>
 </dl>`;
 

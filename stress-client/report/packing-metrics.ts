@@ -10,7 +10,10 @@
  *   worker's free cores or free memory are too few for it ({@link fragmentedCores}), as a ratio of
  *   time integrals: fragmented core·s ÷ free core·s.
  *
- * Both read only the RunResult (fleet, worker step functions, jobs), so real-time and
+ * - **Busy-worker utilisation**: used cores ÷ cores of the workers in use, time-weighted: how full
+ *   the workers that are on are, whatever their size.
+ *
+ * All read only the RunResult (fleet, worker step functions, jobs), so real-time and
  * virtual-time runs are measured alike. See docs/design/experiments.md for the definitions.
  */
 import type { FleetWorker } from '../workload.js';
@@ -108,21 +111,27 @@ export function fragmentedCores(
   return (freeCores * misfit) / total;
 }
 
-/** The two packing measures of a run; null when the fleet is unknown or nothing ran. */
+/** The packing measures of a run; null when the fleet is unknown or nothing ran. */
 export interface PackingMeasures {
   /** Time-weighted mean of busy workers ÷ {@link workersLowerBound} while something runs. */
   readonly workersVsBound: number | null;
   /** Fragmented core·ms ÷ free core·ms over the run, 0..1. */
   readonly fragmentation: number | null;
+  /**
+   * Used core·ms ÷ core·ms of busy workers, 0..1: how full the workers in use are. Unlike the
+   * worker count it does not favour large workers, so the two together tell "few big workers"
+   * from "small workers filled up".
+   */
+  readonly busyWorkerUtilisation: number | null;
 }
 
 /**
- * Walks the worker step functions over `[0, endMs]` and computes both measures. Worker samples
+ * Walks the worker step functions over `[0, endMs]` and computes every measure. Worker samples
  * of workers not in the fleet are ignored (a real-time run may see workers leave and join).
  */
 export function packingMeasures(result: RunResult, endMs: number): PackingMeasures {
   const fleet = result.fleet;
-  if (fleet.length === 0) return { workersVsBound: null, fragmentation: null };
+  if (fleet.length === 0) return { workersVsBound: null, fragmentation: null, busyWorkerUtilisation: null };
   const prefix = fleetPrefix(fleet);
   const mix = taskMix(result.jobs, fleet);
   const index = new Map(fleet.map((w, i) => [w.id, i]));
@@ -149,6 +158,9 @@ export function packingMeasures(result: RunResult, endMs: number): PackingMeasur
   let cores = 0;
   let memory = 0;
   let busy = 0;
+  let busyCores = 0;
+  let usedArea = 0;
+  let busyArea = 0;
   let ratioArea = 0;
   let ratioTime = 0;
   let fragArea = 0;
@@ -163,6 +175,8 @@ export function packingMeasures(result: RunResult, endMs: number): PackingMeasur
       ratioTime += dt;
     }
     fragArea += fragTotal * dt;
+    usedArea += cores * dt;
+    busyArea += busyCores * dt;
     freeArea += (totalCores - cores) * dt;
     at += dt;
   };
@@ -176,7 +190,9 @@ export function packingMeasures(result: RunResult, endMs: number): PackingMeasur
     memory += s.usedMemoryBytes - usedMemory[i]!;
     usedCores[i] = s.usedCores;
     usedMemory[i] = s.usedMemoryBytes;
-    busy += (s.usedCores > 0 ? 1 : 0) - (wasBusy ? 1 : 0);
+    const nowBusy = (s.usedCores > 0 ? 1 : 0) - (wasBusy ? 1 : 0);
+    busy += nowBusy;
+    busyCores += nowBusy * fleet[i]!.cores;
     fragTotal -= frag[i]!;
     frag[i] = fragOf(i);
     fragTotal += frag[i];
@@ -185,5 +201,6 @@ export function packingMeasures(result: RunResult, endMs: number): PackingMeasur
   return {
     workersVsBound: ratioTime > 0 ? ratioArea / ratioTime : null,
     fragmentation: freeArea > 0 ? fragArea / freeArea : null,
+    busyWorkerUtilisation: busyArea > 0 ? usedArea / busyArea : null,
   };
 }

@@ -63,6 +63,8 @@ export interface RunSummary {
    * 0..1. Null when the fleet is unknown or never had a free core.
    */
   readonly fragmentation: number | null;
+  /** Used core·s ÷ core·s of the workers in use (how full the busy workers are), 0..1; null as above. */
+  readonly busyWorkerUtilisation: number | null;
   /** Tasks placed per second of run time; null in virtual time, where it measures the workload. */
   readonly placementsPerSecond: number | null;
   readonly peakQueueDepth: number;

@@ -5,6 +5,7 @@
  * and the terminal, so every place names a figure and its unit the same way.
  */
 import type { RunSummary } from './run-summary.js';
+import { formatSeconds } from './summarise.js';
 import { meanInterval, pairedDifference, type MeanInterval, type PairedDifference } from './seed-stats.js';
 
 /** How a figure is shown. */
@@ -81,6 +82,13 @@ export const FIGURES: readonly Figure[] = [
     of: (s) => s.workersVsBound,
   },
   {
+    key: 'busyWorkerUtilisationPercent',
+    label: "busy workers' cores used",
+    unit: 'percent',
+    lowerIsBetter: false,
+    of: (s) => pctOf(s.busyWorkerUtilisation),
+  },
+  {
     key: 'fragmentedFreeCoresPercent',
     label: 'fragmented free cores',
     unit: 'percent',
@@ -133,13 +141,23 @@ export interface SeedGroup {
   readonly summaries: readonly RunSummary[];
 }
 
-/** Mean and interval of every figure per strategy. */
+/**
+ * An interval clipped to the figure's possible values (none is negative; a percentage is at
+ * most 100): a t interval over few seeds can reach past them, which no run could.
+ */
+function clip(f: Figure, m: MeanInterval): MeanInterval {
+  if (m.low === null || m.high === null) return m;
+  const high = f.unit === 'percent' ? Math.min(100, m.high) : m.high;
+  return { ...m, low: Math.max(0, m.low), high };
+}
+
+/** Mean and interval (clipped to possible values) of every figure per strategy. */
 export function aggregateBySeed(groups: readonly SeedGroup[]): StrategyAggregate[] {
   return groups.map((g) => {
     const figures: Record<string, MeanInterval | null> = {};
     for (const f of FIGURES) {
       const values = g.summaries.map(f.of).filter((v): v is number => v !== null);
-      figures[f.key] = values.length > 0 ? meanInterval(values) : null;
+      figures[f.key] = values.length > 0 ? clip(f, meanInterval(values)) : null;
     }
     return { strategy: g.strategy, seeds: g.summaries.map((s) => s.seed), figures };
   });
@@ -167,4 +185,73 @@ export function pairedComparisons(groups: readonly SeedGroup[]): PairedCompariso
     }
     return { baseline: base.strategy, strategy: g.strategy, figures };
   });
+}
+
+/** A figure's value as the report and the terminal show it ('–' for none). */
+export function formatFigure(f: Figure, v: number | null): string {
+  if (v === null) return '–';
+  if (f.unit === 'seconds') return formatSeconds(v);
+  if (f.unit === 'percent') return `${v.toFixed(1)} %`;
+  if (f.unit === 'ratio') return v.toFixed(2);
+  return Number.isInteger(v) ? String(v) : v.toFixed(1);
+}
+
+/** A signed difference in the figure's unit. */
+export function formatDiff(f: Figure, v: number): string {
+  const text = formatFigure(f, Math.abs(v));
+  return v > 0 ? `+${text}` : v < 0 ? `−${text}` : text;
+}
+
+/** Summaries grouped by strategy (`-2` … for a strategy listed twice), each in seed order. */
+export function seedGroups(summaries: readonly RunSummary[]): SeedGroup[] {
+  const seen = new Map<string, number>();
+  const groups = new Map<string, RunSummary[]>();
+  for (const s of summaries) {
+    const n = (seen.get(`${s.seed}/${s.strategy}`) ?? 0) + 1;
+    seen.set(`${s.seed}/${s.strategy}`, n);
+    const key = n === 1 ? s.strategy : `${s.strategy}-${n}`;
+    const list = groups.get(key);
+    if (list) list.push(s);
+    else groups.set(key, [s]);
+  }
+  return [...groups].map(([strategy, list]) => ({ strategy, summaries: list }));
+}
+
+/** The aggregates and paired comparisons as terminal text (aligned columns, no colour). */
+export function formatSeedAggregates(summaries: readonly RunSummary[]): string {
+  const groups = seedGroups(summaries);
+  const aggregates = aggregateBySeed(groups);
+  const paired = pairedComparisons(groups);
+  const seeds = groups[0]?.summaries.map((s) => s.seed) ?? [];
+  const width = 28;
+  const pad = 30;
+  const lines = [
+    `over ${seeds.length} seeds (${seeds.join(', ')}): mean [95 % interval]`,
+    `  ${''.padEnd(pad)}${aggregates.map((a) => a.strategy.padStart(width)).join('')}`,
+  ];
+  for (const f of FIGURES) {
+    const cells = aggregates.map((a) => {
+      const m = a.figures[f.key];
+      if (!m) return '–';
+      if (m.low === null || m.high === null) return formatFigure(f, m.mean);
+      return `${formatFigure(f, m.mean)} [${formatFigure(f, m.low)}, ${formatFigure(f, m.high)}]`;
+    });
+    lines.push(`  ${f.label.padEnd(pad)}${cells.map((c) => c.padStart(width)).join('')}`);
+  }
+  for (const p of paired) {
+    lines.push(
+      `paired by seed, ${p.strategy} − ${p.baseline}: mean [95 % interval]; lower/higher on n seeds; sign test`,
+    );
+    for (const f of FIGURES) {
+      const d = p.figures[f.key];
+      if (!d || d.ties === d.n) continue; // equal on every seed: nothing to read
+      const m = d.difference;
+      const ci =
+        m.low === null || m.high === null ? '' : ` [${formatDiff(f, m.low)}, ${formatDiff(f, m.high)}]`;
+      lines.push(
+        `  ${f.label.padEnd(pad)}${formatDiff(f, m.mean)}${ci}; lower ${d.lower}/${d.n}, higher ${d.higher}/${d.n}; p = ${d.signTestP.toPrecision(2)}`,
+      );
+    }
+  }
+  return lines.join('\n');
 }

@@ -74,6 +74,7 @@ export function summarise(result: RunResult): RunSummary {
     memoryUtilisation: stepMean(memorySteps, 0, endMs),
     workersVsBound: packing.workersVsBound,
     fragmentation: packing.fragmentation,
+    busyWorkerUtilisation: packing.busyWorkerUtilisation,
     placementsPerSecond:
       result.mode === 'virtual-time' ? null : durationSeconds > 0 ? placements / durationSeconds : 0,
     peakQueueDepth,
@@ -137,11 +138,23 @@ export function formatSummary(summary: RunSummary): string {
     ...TIME_METRICS.map((m) => statsLine(m, summary.times[m])),
     `  utilisation ${pct(summary.utilisation)} cores, ${pct(summary.memoryUtilisation)} memory; ` +
       `fragmented free cores ${summary.fragmentation === null ? '–' : pct(summary.fragmentation)}`,
-    `  busy workers ÷ lower bound ${summary.workersVsBound === null ? '–' : summary.workersVsBound.toFixed(2)}; ` +
+    `  busy workers ÷ lower bound ${summary.workersVsBound === null ? '–' : summary.workersVsBound.toFixed(2)}, ` +
+      `busy workers' cores used ${summary.busyWorkerUtilisation === null ? '–' : pct(summary.busyWorkerUtilisation)}; ` +
       (summary.placementsPerSecond === null
         ? ''
         : `${summary.placementsPerSecond.toFixed(3)} placements/s; `) +
       `peak queue depth ${summary.peakQueueDepth}`,
   ];
   return lines.join('\n');
+}
+
+/** One line per run (several seeds): strategy, seed, jobs, waiting p50/p95 and packing. */
+export function formatSummaryLine(summary: RunSummary): string {
+  const w = summary.times.waiting;
+  return (
+    `${summary.strategy}, seed ${summary.seed}: ${summary.jobs.finished}/${summary.jobs.submitted} finished, ` +
+    `waiting p50 ${w ? formatSeconds(w.p50) : '–'}, p95 ${w ? formatSeconds(w.p95) : '–'}; ` +
+    `utilisation ${pct(summary.utilisation)}; busy workers ÷ bound ${summary.workersVsBound === null ? '–' : summary.workersVsBound.toFixed(2)}; ` +
+    `fragmented ${summary.fragmentation === null ? '–' : pct(summary.fragmentation)}; ${summary.wallSeconds.toFixed(2)} s wall`
+  );
 }

@@ -51,6 +51,7 @@ export function runJson(label: string, s: RunSummary): Record<string, unknown> {
     coreUtilisationPercent: s.utilisation * 100,
     memoryUtilisationPercent: s.memoryUtilisation * 100,
     workersVsBoundRatio: s.workersVsBound,
+    busyWorkerUtilisationPercent: pct(s.busyWorkerUtilisation),
     fragmentedFreeCoresPercent: pct(s.fragmentation),
     ...(s.placementsPerSecond === null ? {} : { placementsPerSecond: s.placementsPerSecond }),
     peakQueueDepthJobs: s.peakQueueDepth,

@@ -126,3 +126,96 @@ test('compare --virtual with an original config file; bad flags exit 2 naming th
   assert.equal(badFleet.code, 2);
   assert.match(badFleet.stderr, /--fleet: "3x8" is not <count>x<cores>x<memory>/);
 });
+
+test('compare --virtual --seeds 3: every strategy on the same seeds, intervals and the paired comparison', async () => {
+  const out = join(tmp, 'seeds');
+  const args = [
+    'compare',
+    'bursty',
+    '--strategies',
+    'best-fit,worst-fit',
+    '--virtual',
+    '--fleet',
+    '3x8x16g',
+    '--turns',
+    '6',
+    '--cores',
+    '1-4',
+    '--run-seconds',
+    '2-9',
+    '--seeds',
+    '3',
+    '--seed',
+    '7',
+    '--out',
+    out,
+  ];
+  const r = await rswarm(args);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /worst-fit, seed 9: /);
+  assert.match(r.stdout, /over 3 seeds \(7, 8, 9\): mean \[95 % interval\]/);
+  assert.match(r.stdout, /paired by seed, worst-fit − best-fit/);
+  const summary = json(join(out, 'summary.json'));
+  assert.equal(summary.schemaVersion, 2);
+  assert.deepEqual(summary.seeds, [7, 8, 9]);
+  assert.deepEqual(
+    summary.runs.map((x: { run: string }) => x.run),
+    [
+      'best-fit-seed7',
+      'worst-fit-seed7',
+      'best-fit-seed8',
+      'worst-fit-seed8',
+      'best-fit-seed9',
+      'worst-fit-seed9',
+    ],
+  );
+  // The same workload per seed for both strategies.
+  for (const seed of [7, 8, 9]) {
+    const a = json(join(out, `result-best-fit-seed${seed}.json`));
+    const b = json(join(out, `result-worst-fit-seed${seed}.json`));
+    assert.equal(a.source.seed, seed);
+    assert.deepEqual(
+      a.jobs.map((j: { name: string; submittedMs: number }) => [j.name, j.submittedMs]),
+      b.jobs.map((j: { name: string; submittedMs: number }) => [j.name, j.submittedMs]),
+    );
+  }
+  const agg = summary.aggregates[0].figures.waitP95Seconds;
+  assert.equal(agg.n, 3);
+  assert.ok(agg.ci95Low <= agg.mean && agg.mean <= agg.ci95High, JSON.stringify(agg));
+  const pair = summary.paired[0];
+  assert.deepEqual([pair.baseline, pair.strategy], ['best-fit', 'worst-fit']);
+  const d = pair.figures.workersVsBoundRatio;
+  assert.equal(d.n, 3);
+  assert.equal(d.lower + d.higher + d.ties, 3);
+  const page = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(page, /Over 3 seeds: mean \[95 % interval\]/);
+  assert.match(page, /Paired by seed, against best-fit/);
+
+  // Deterministic: the same command writes the same files, wall time (timing.json) aside.
+  const again = join(tmp, 'seeds-again');
+  const r2 = await rswarm([...args.slice(0, -1), again]);
+  assert.equal(r2.code, 0, r2.stderr);
+  for (const f of [
+    'summary.json',
+    'report.html',
+    'result-worst-fit-seed8.json',
+    'cdf-waiting.svg',
+    'jobs.csv',
+  ]) {
+    assert.equal(readFileSync(join(again, f), 'utf8'), readFileSync(join(out, f), 'utf8'), f);
+  }
+
+  const bad = await rswarm([
+    'compare',
+    'steady',
+    '--strategies',
+    'best-fit',
+    '--virtual',
+    '--fleet',
+    '2x4x8g',
+    '--seeds',
+    '1,1',
+  ]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--seeds: "1,1" is not a list without repeated seeds/);
+});

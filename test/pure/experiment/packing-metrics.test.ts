@@ -151,5 +151,7 @@ describe('fragmentation', () => {
     // 5–10 s: 0 of 8. (2 × 5) ÷ (6 × 5 + 8 × 5).
     assert.equal(m.fragmentation, 10 / 70);
     assert.equal(m.workersVsBound, 1);
+    // 2 used of w1's 4 cores while it is the only busy worker.
+    assert.equal(m.busyWorkerUtilisation, 0.5);
   });
 });

@@ -227,6 +227,8 @@ describe('summarise', () => {
     // 2–6 s: w1 1; w2 has 3 c, 4 GiB free: only b fits, 3 of 4 tasks cannot (2.25): 3.25 of 4.
     // 6–10 s: 1 of 5. Fragmented core·s ÷ free core·s = (2 + 13 + 4) ÷ (10 + 16 + 20).
     close(s.fragmentation!, 19 / 46, 'fragmentation');
+    // Used core·s (6 + 16 + 12) over the busy workers' core·s (w1 alone 4 × 2, both 8 × 4, w1 4 × 4).
+    close(s.busyWorkerUtilisation!, 34 / 56, "busy workers' cores used");
     assert.equal(s.placementsPerSecond, null, 'virtual time has no placements/s');
     close(summarise({ ...RUN, mode: 'real-time' }).placementsPerSecond!, 0.2, 'placements/s');
     assert.equal(s.peakQueueDepth, 2);
@@ -252,7 +254,7 @@ describe('summarise', () => {
     const text = formatSummary(s);
     assert.match(text, /virtual-time run, strategy best-fit, seed 1/);
     assert.match(text, /fragmented free cores 41\.3 %/);
-    assert.match(text, /busy workers ÷ lower bound 1\.00; peak queue depth 2/);
+    assert.match(text, /busy workers ÷ lower bound 1\.00, busy workers' cores used 60\.7 %; peak queue depth 2/);
     assert.doesNotMatch(text, /placements\/s/);
     assert.match(text, /4 submitted, 2 finished, 1 failed, 1 never placed/);
     assert.match(text, /utilisation 42\.5 % cores, 60\.0 % memory/);
