@@ -49,7 +49,12 @@ export interface Target {
 export interface TargetInputs {
   readonly flags: TargetFlags;
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly file: ClientConfigFile | undefined;
+  /**
+   * The client config file, or a function reading it: read only when a value is not given by
+   * flag or environment (or `--context` names a context), so a broken file cannot stop a call
+   * that does not need it.
+   */
+  readonly file: ClientConfigFile | undefined | (() => ClientConfigFile | undefined);
   /** Where the file is, for messages. */
   readonly filePath: string;
   /** Reads a token file (trimmed); undefined when it does not exist. */
@@ -60,16 +65,23 @@ const nonEmpty = (s: string | undefined): string | undefined => (s && s.trim() !
 
 /** Resolves URL and token, each on its own: flag > environment > context > default. */
 export function resolveTarget(i: TargetInputs): Target {
-  const ctxName = nonEmpty(i.flags.context) ?? nonEmpty(i.file?.['current-context']);
+  const given = (flag: string | undefined, env: string): boolean =>
+    nonEmpty(flag) !== undefined || nonEmpty(i.env[env]) !== undefined;
+  const needFile =
+    nonEmpty(i.flags.context) !== undefined ||
+    !given(i.flags.url, 'RSWARM_URL') ||
+    !given(i.flags.token, 'RSWARM_TOKEN');
+  const file = !needFile ? undefined : typeof i.file === 'function' ? i.file() : i.file;
+  const ctxName = nonEmpty(i.flags.context) ?? nonEmpty(file?.['current-context']);
   let ctx: ClientContext | undefined;
   if (ctxName) {
-    ctx = i.file?.contexts.find((c) => c.name === ctxName);
+    ctx = file?.contexts.find((c) => c.name === ctxName);
     // A context asked for by flag must exist; a stale current-context too (it names the file).
     if (!ctx)
       throw new CliError(
         EXIT.usage,
         `no context named "${ctxName}" in ${i.filePath}` +
-          (i.file?.contexts.length ? ` (contexts: ${i.file.contexts.map((c) => c.name).join(', ')})` : ''),
+          (file?.contexts.length ? ` (contexts: ${file.contexts.map((c) => c.name).join(', ')})` : ''),
       );
   }
   const url =

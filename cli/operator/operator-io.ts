@@ -74,7 +74,7 @@ export function clientFor(io: OperatorIo, flags: TargetFlags): ApiClient {
   const target = resolveTarget({
     flags,
     env: io.env,
-    file: readClientConfig(io),
+    file: () => readClientConfig(io),
     filePath: clientConfigPath(io),
     readTokenFile: (p) => {
       const abs = isAbsolute(p)

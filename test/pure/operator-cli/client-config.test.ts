@@ -148,6 +148,22 @@ describe('resolveTarget precedence', () => {
     );
   });
 
+  test('the file is read only when a value is missing or --context names one', () => {
+    const broken = (): never => {
+      throw new CliError(EXIT.usage, 'broken file');
+    };
+    const t = resolveTarget(
+      inputs({ flags: { url: 'http://f:1' }, env: { RSWARM_TOKEN: 'e' }, file: broken }),
+    );
+    assert.deepEqual([t.url, t.token], ['http://f:1', 'e']);
+    assert.throws(() => resolveTarget(inputs({ flags: { url: 'http://f:1' }, file: broken })), /broken file/);
+    assert.throws(
+      () => resolveTarget(inputs({ flags: { url: 'http://f:1', token: 't', context: 'lab' }, file: broken })),
+      /broken file/,
+    );
+    assert.equal(resolveTarget(inputs({ file: () => file })).url, 'http://lab:5001');
+  });
+
   test('an unknown context is a usage error naming the file and the contexts there', () => {
     assert.throws(
       () => resolveTarget(inputs({ flags: { context: 'nope' } })),
