@@ -8,10 +8,9 @@
  * `Placement` objects are created at the end, in one sequential pass over the batch.
  */
 import type { Choice } from './choices.js';
-import { gangFit, type GangTask } from './gang-fit.js';
+import { neverFitsAsGang } from './gang-check.js';
 import { effectivePriority } from './orderings.js';
 import {
-  gangNeverFits,
   noCapacity,
   noCapacityOnPinned,
   pinCoreBusy,
@@ -254,42 +253,6 @@ function refsByJob(
     if (wanted(j)) refs[fill[j]!++] = ref;
   }
   return { refs, start };
-}
-
-/**
- * GANG_NEVER_FITS for job j when its tasks can provably never run together on the fleet (see
- * gang-fit.ts), else undefined. A one-task job passed the per-task NEVER_FITS pre-check, so it
- * always fits; nothing is judged when no worker is well-formed.
- */
-function neverFitsAsGang(input: PlacementInput, j: number): Unplaced | undefined {
-  const { facts, batch, taskOffset, pinWorker } = input;
-  const job = batch[j]!;
-  const n = job.tasks.length;
-  if (n < 2) return undefined;
-  const shapes = facts.workerShapes();
-  if (shapes.length === 0) return undefined;
-  // The common case without allocating: no pins, and n workers each hold the largest task.
-  let maxCores = 0;
-  let maxMemory = 0;
-  let pinned = false;
-  for (let r = taskOffset[j]!; r < taskOffset[j + 1]!; r++) {
-    if (pinWorker[r]! >= 0) pinned = true;
-    if (input.taskCores[r]! > maxCores) maxCores = input.taskCores[r]!;
-    if (input.taskMemory[r]! > maxMemory) maxMemory = input.taskMemory[r]!;
-  }
-  if (!pinned) {
-    let roomy = 0;
-    for (const s of shapes) if (s.cores >= maxCores && s.memoryBytes >= maxMemory) roomy += s.count;
-    if (roomy >= n) return undefined;
-  }
-  const tasks: GangTask[] = job.tasks.map((task, t) => {
-    const w = pinWorker[taskOffset[j]! + t]!;
-    if (w < 0) return { cores: task.cores, memoryBytes: task.memoryBytes };
-    const view = facts.workers[w] as WorkerView;
-    const pin = { key: w, cores: view.totalCores, memoryBytes: view.totalMemoryBytes };
-    return { cores: task.cores, memoryBytes: task.memoryBytes, pin };
-  });
-  return gangFit(tasks, shapes) === 'never' ? gangNeverFits(job.jobId, tasks, shapes) : undefined;
 }
 
 /**
