@@ -7,11 +7,18 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import type { Request } from 'express';
 import { createApp } from '../../frontend/create-app.js';
 import type { OperationHandlers } from '../../frontend/operation-handler.js';
 import type { CompatAccess } from '../../frontend/compat-access.js';
-import { silentLogger } from '../../core/log/logger.js';
+import { createLogger, silentLogger } from '../../core/log/logger.js';
+import { loadConfig } from '../../core/config/index.js';
+import { startControlPlane } from '../../cli/control-plane.js';
+import { freshEndpoints } from '../support/control-plane-harness.js';
 import { listen, type HttpHarness } from '../support/http-harness.js';
 import { sampleJob, TEST_RULES } from '../support/sample-job.js';
 
@@ -161,4 +168,50 @@ test('a malformed network in the settings stops the app from being built', () =>
       }),
     /anonymousNetworks/,
   );
+});
+
+test('a control plane with the setting on warns at start-up, naming the networks; with it off it does not', async () => {
+  for (const allowAnonymous of [true, false]) {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const keysDir = mkdtempSync(join(tmpdir(), 'rswarm-compat-keys-'));
+    const ep = await freshEndpoints();
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        http: { port: 0, token: TOKEN },
+        compat: { allowAnonymous, anonymousNetworks: ['10.0.0.0/8'] },
+        cluster: {
+          keysDir,
+          managerEndpoint: ep.manager,
+          enrolEndpoint: ep.enrol,
+          discoveryEndpoint: ep.discovery,
+          jobManagerEndpoint: ep.jobManager,
+        },
+      },
+    });
+    const plane = await startControlPlane(
+      config,
+      ['frontend', 'job-manager', 'global-manager', 'discovery'],
+      createLogger('info', sink),
+      { token: TOKEN },
+    );
+    await plane.close();
+    rmSync(keysDir, { recursive: true, force: true });
+    const warnings = lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string; networks?: string[] })
+      .filter((l) => l.msg.includes('compat.allowAnonymous'));
+    if (!allowAnonymous) {
+      assert.deepEqual(warnings, []);
+      continue;
+    }
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.level, 40, 'a warning');
+    assert.deepEqual(warnings[0]?.networks, ['loopback', '10.0.0.0/8']);
+  }
 });
