@@ -92,7 +92,12 @@ function relaxTasks(raw: Obj, shape: OriginalShape, warnings: JobWarning[]): Obj
     const name = isObj(task) ? task['container_name'] : undefined;
     // The original ran the container under container_name; a differing key only made its status
     // updates miss. Taken only when the name is free, else the mismatch is reported as an error.
-    if (typeof name === 'string' && name !== key && !(name in raw) && !(name in tasks)) {
+    if (
+      typeof name === 'string' &&
+      name !== key &&
+      !Object.hasOwn(raw, name) &&
+      !Object.hasOwn(tasks, name)
+    ) {
       tasks[name] = task;
       warnings.push({
         field: `${at}/container_name`,
