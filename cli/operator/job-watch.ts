@@ -2,7 +2,8 @@
  * `rswarm job watch NAME` and `job run --watch`: follows a job until it runs (or, with
  * `--until-done`, until it ends), printing its events as they happen. Events come from
  * `GET /api/v1/events?job=NAME` (Server-Sent Events); a server without that route (404) is polled
- * instead (`GET /api/v1/jobs/NAME`), printing what changed between two looks.
+ * instead (`GET /api/v1/jobs/NAME`), printing what changed between two looks. A stream that ends
+ * before the job is done is opened again after its last event (`Last-Event-ID`).
  */
 import { ApiError, EXIT } from './exit-codes.js';
 import { seg, type ApiClient } from './api-client.js';
@@ -37,6 +38,30 @@ export function watchExitCode(j: JobView): number {
   return j.state === 'failed' || j.state === 'cancelled' ? EXIT.jobFailed : EXIT.ok;
 }
 
+/**
+ * Opens the job's event stream; undefined when the server has no events route (404), so the
+ * caller polls. `after` resumes after that event id (a reconnect).
+ */
+async function openEvents(
+  client: ApiClient,
+  name: string,
+  backlog: number,
+  after: string | undefined,
+  signal: AbortSignal,
+): Promise<Response | undefined> {
+  try {
+    return await client.send('GET', '/api/v1/events', {
+      query: { job: name, backlog },
+      accept: 'text/event-stream',
+      signal,
+      ...(after ? { headers: { 'last-event-id': after } } : {}),
+    });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404 && err.body?.code !== 'JOB_NOT_FOUND') return undefined;
+    throw err;
+  }
+}
+
 /** Follows job `name`; answers the exit code. */
 export async function watchJob(
   client: ApiClient,
@@ -44,27 +69,23 @@ export async function watchJob(
   name: string,
   o: WatchOptions,
 ): Promise<number> {
-  const abort = new AbortController();
-  let stream: Response | undefined;
+  let abort = new AbortController();
   try {
-    stream = await client.send('GET', '/api/v1/events', {
-      query: { job: name, backlog: o.backlog },
-      accept: 'text/event-stream',
-      signal: abort.signal,
-    });
-  } catch (err) {
-    // No events route on this server (older FrontEnd): poll instead.
-    if (!(err instanceof ApiError && err.status === 404 && err.body?.code !== 'JOB_NOT_FOUND')) throw err;
-  }
-  try {
+    let stream = await openEvents(client, name, o.backlog, undefined, abort.signal);
     const job = await getJob(client, name);
     for (const line of jobChanges(undefined, job, o.now())) io.out(line);
     if (watchDone(job, o.untilDone)) return finish(io, job);
-    if (stream?.body) {
-      const last = await followEvents(client, io, name, stream.body, abort, o);
+    const seen = { lastId: undefined as string | undefined };
+    while (stream?.body) {
+      const last = await followEvents(client, io, name, stream.body, abort, o, seen);
       if (last) return finish(io, last);
-      io.err('the event stream ended; polling the job instead');
-      return await poll(client, io, name, await getJob(client, name), o);
+      // The stream ended (a server limit, a restart): look once, then resume after the last event.
+      const now = await getJob(client, name);
+      if (watchDone(now, o.untilDone)) return finish(io, now);
+      await new Promise((r) => setTimeout(r, o.intervalMs));
+      abort.abort();
+      abort = new AbortController();
+      stream = await openEvents(client, name, o.backlog, seen.lastId, abort.signal);
     }
     return await poll(client, io, name, job, o);
   } finally {
@@ -94,6 +115,7 @@ async function followEvents(
   body: ReadableStream<Uint8Array>,
   abort: AbortController,
   o: WatchOptions,
+  seen: { lastId: string | undefined },
 ): Promise<JobView | undefined> {
   let done: JobView | undefined;
   let failure: Error | undefined;
@@ -113,6 +135,7 @@ async function followEvents(
   const timer = setInterval(check, o.intervalMs * 10);
   try {
     await readSse(body, (m) => {
+      if (m.id) seen.lastId = m.id;
       let e: ClusterEventView;
       try {
         e = JSON.parse(m.data) as ClusterEventView;

@@ -25,7 +25,9 @@ interface Script {
   startLater?: () => void;
   /** The job runs from this GET on (polling without timers). */
   runningFromGet?: number;
-  eventRequests: { url: string; auth: string | undefined }[];
+  eventRequests: { url: string; auth: string | undefined; lastEventId: string | undefined }[];
+  /** The first events stream ends after its backlog (a server's stream limit). */
+  endFirstStream?: boolean;
   logRequests: string[];
 }
 
@@ -89,7 +91,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     return void res.end(JSON.stringify(jobBody(job[1] as string)));
   }
   if (url.pathname === '/api/v1/events') {
-    script.eventRequests.push({ url: req.url ?? '', auth: req.headers.authorization });
+    const lastEventId = req.headers['last-event-id'] as string | undefined;
+    script.eventRequests.push({ url: req.url ?? '', auth: req.headers.authorization, lastEventId });
     if (script.events === 'absent') return error(res, 404, 'NOT_FOUND', 'no route GET /api/v1/events');
     const name = url.searchParams.get('job');
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -105,13 +108,16 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
         detail: 'no worker with 1 free core',
       },
     ].slice(-backlog);
-    let id = 0;
-    for (const e of old) sse(res, ++id, e);
+    let id = Number(lastEventId ?? 0);
+    if (lastEventId === undefined) for (const e of old) sse(res, ++id, e);
     res.write(': keepalive\n\n');
-    script.startLater = () => {
-      for (const [delay, state, kind] of script.later)
+    if (script.endFirstStream && script.eventRequests.length === 1) return void res.end();
+    // Timers write into this test's script only (a later test has its own).
+    const mine = script;
+    const startLater = (): void => {
+      for (const [delay, state, kind] of mine.later)
         setTimeout(() => {
-          script.state = state;
+          mine.state = state;
           sse(res, ++id, {
             at: Date.now(),
             kind,
@@ -122,6 +128,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
           });
         }, delay);
     };
+    // A resumed stream goes on at once (the client has read the job already); a new one once the
+    // client reads the job.
+    if (lastEventId !== undefined) startLater();
+    else script.startLater = startLater;
     return;
   }
   const logs = /^\/api\/v1\/tasks\/([^/]+)\/logs$/.exec(url.pathname);
@@ -201,6 +211,19 @@ describe('operator CLI streams (scripted server)', () => {
     assert.equal(ev?.auth, `Bearer ${TOKEN}`);
     assert.match(ev?.url ?? '', /job=streamy/);
     assert.ok(!(ev?.url ?? '').includes(TOKEN), 'no token in the URL');
+  });
+
+  test('a stream that ends early is opened again after its last event (Last-Event-ID)', async () => {
+    script.endFirstStream = true;
+    script.later = [[30, 'running', 'job-running']];
+    const r = await cli('job', 'watch', 'streamy', '--interval', '0.05');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(
+      script.eventRequests.map((e) => e.lastEventId),
+      [undefined, '2'],
+    );
+    assert.match(r.stdout, /job-running\s+task=t1\s+worker=w1\s+now running$/m);
+    assert.equal((r.stdout.match(/job-unplaced/g) ?? []).length, 1, 'the backlog is not repeated');
   });
 
   test('job watch exits 4 when the job fails, with its reason', async () => {
