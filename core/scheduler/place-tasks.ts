@@ -8,7 +8,6 @@
  * `Placement` objects are created at the end, in one sequential pass over the batch.
  */
 import type { Choice } from './choices.js';
-import { neverFitsAsGang } from './gang-check.js';
 import { effectivePriority } from './orderings.js';
 import {
   noCapacity,
@@ -153,14 +152,11 @@ export function placeTasks(
       failed[j] = 1;
       continue;
     }
-    let failure = tryTask(ref, j, true);
+    const failure = tryTask(ref, j, true);
     if (failure === undefined) continue;
     failed[j] = 1;
     rollBack(j);
-    // A gang that can never run together fails for good: it neither blocks nor is retried.
-    if (failure.code === 'NO_CAPACITY') failure = neverFitsAsGang(input, j) ?? failure;
     failures[j] = failure;
-    if (failure.neverFits) continue;
     retryable++;
     if (input.blocking && pinWorker[ref]! < 0 && failure.code === 'NO_CAPACITY') blocker = j;
   }

@@ -20,7 +20,11 @@
  *
  * Permanent facts (3, 4) come before readiness (5) so a job that can never run is failed at once
  * even while its worker is down.
+ *
+ * When every task passes: GANG_NEVER_FITS if the tasks can never run together on the well-formed
+ * workers, ready or not, with every core free (gang-check.ts; skipped when none is well-formed).
  */
+import { neverFitsAsGang } from './gang-check.js';
 import {
   neverFits,
   neverFitsPinned,
@@ -106,5 +110,5 @@ export function precheckJob(
     }
     for (const id of coreIds) pinnedBy.set(w * CORE_KEY_STRIDE + id, t);
   }
-  return undefined;
+  return neverFitsAsGang(job, facts, pinWorker, offset);
 }

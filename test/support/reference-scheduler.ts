@@ -167,7 +167,7 @@ function precheck(job: JobRequest, workers: readonly RefWorker[], requirePin: bo
       if (shared.length > 0) return pinSameJobConflict(job.jobId, taskId, v.id, shared, other.taskId);
     }
   }
-  return undefined;
+  return gangCheck(job, workers);
 }
 
 function effective(job: JobRequest, nowMs: number, aging: number): number {
@@ -436,11 +436,10 @@ export function referenceSchedule(
       failed.add(jobIndex);
       continue;
     }
-    let failure = tryTask(jobIndex, position, task);
+    const failure = tryTask(jobIndex, position, task);
     if (failure === undefined) continue;
     failed.add(jobIndex);
     rollBack(jobIndex);
-    if (failure.code === 'NO_CAPACITY') failure = gangCheck(job, workers) ?? failure;
     failures.set(jobIndex, failure);
     if (spec.headOfLineBlocking && task.pin === undefined && failure.code === 'NO_CAPACITY') blocker = job;
   }

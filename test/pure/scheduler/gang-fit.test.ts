@@ -96,11 +96,11 @@ describe('GANG_NEVER_FITS in plans', () => {
             const u = plan.unplaced.find((x) => x.jobId === job.jobId);
             const canRun = gangCanRun(job.tasks, workers);
             if (u?.code === 'GANG_NEVER_FITS') assert.ok(!canRun, `${strategy}: ${job.jobId} can run`);
-            // A job that can never run is failed for good, unless it was never tried as a gang:
-            // it waits behind a higher-ranked job (priority), or for its pinned worker to join or
-            // become ready, or for a strategy that does not need pins.
+            // A job that can never run is failed for good by the pre-checks (even while it waits
+            // behind a higher-ranked job), unless a pin stops them first: its worker may join or
+            // become ready, or the strategy may change to one that needs no pins.
             if (!canRun) {
-              const waits = ['PRIORITY_BLOCKED', 'PIN_UNKNOWN_WORKER', 'PIN_NOT_READY', 'PIN_REQUIRED'];
+              const waits = ['PIN_UNKNOWN_WORKER', 'PIN_NOT_READY', 'PIN_REQUIRED'];
               assert.ok(u !== undefined, `${strategy}: ${job.jobId} placed but cannot run`);
               assert.ok(u.neverFits || waits.includes(u.code), `${strategy}: ${job.jobId} ${u.code}`);
             } else {
