@@ -120,8 +120,14 @@ async function followEvents(
   let done: JobView | undefined;
   let failure: Error | undefined;
   let checking = Promise.resolve();
+  // Checks queue one at a time, and events arriving while one waits share it (a backlog of
+  // many events is not as many reads).
+  let queued = false;
   const check = (): void => {
+    if (queued) return;
+    queued = true;
     checking = checking.then(async () => {
+      queued = false;
       if (done || failure !== undefined) return;
       try {
         const j = await getJob(client, name);
