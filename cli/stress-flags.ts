@@ -41,6 +41,20 @@ const SHAPE_OPTIONS: Readonly<Record<StressShape, readonly [string, string][]>> 
   ],
   trace: [
     ['--trace-dir <dir>', `openb trace folder (default ${OPENB_DEFAULT_DIR})`],
+    ['--trace-file <file>', 'the pod or task file (openb: instead of <dir>/openb_pod_list_default.csv)'],
+    ['--node-file <file>', 'the node file (openb: instead of <dir>/openb_node_list_all_node.csv)'],
+    [
+      '--trace-format <preset>',
+      'openb (default) or google-task-events (2011 task_events; --node-file: machine_events)',
+    ],
+    ['--trace-mapping <file>', 'a YAML/JSON column mapping instead of a preset (docs/design/experiments.md)'],
+    ['--cpu-scale <cores>', 'cores per unit of the CPU column (google-task-events: 32 per normalised 1.0)'],
+    ['--memory-scale <size>', 'bytes per unit of the memory column, e.g. 64g (google-task-events: 64g)'],
+    [
+      '--open-ended <policy>',
+      'tasks that never end: until-end (default, the last time in the trace), drop or a duration',
+    ],
+    ['--tiny-nodes <policy>', 'nodes under one core: drop (default) or round-up'],
     ['--compression <factor>', 'time ÷ factor for arrivals and run times (default 1)'],
     ['--node-sample <fraction>', 'keep this share of the nodes (default 1)'],
     ['--pod-sample <fraction>', 'keep this share of the pods (default 1)'],

@@ -19,7 +19,6 @@ import {
 } from '../stress-client/generator/index.js';
 import { readOriginalConfig } from '../stress-client/original-config.js';
 import { TIME_STATS, type Threshold } from '../stress-client/report/run-summary.js';
-import { loadOpenbTrace, OPENB_DEFAULT_DIR } from '../stress-client/trace/openb-trace.js';
 import type { FleetWorker, Workload } from '../stress-client/workload.js';
 import {
   badFlag,
@@ -29,6 +28,7 @@ import {
   type RawOptions,
   type StressShape,
 } from './stress-flags.js';
+import { traceWorkload } from './stress-trace.js';
 
 export {
   addStressOptions,
@@ -142,19 +142,7 @@ export async function buildWorkload(
   originalConfig: string | undefined,
   seed: number = seedOf(o),
 ): Promise<Workload> {
-  if (shape === 'trace') {
-    const limit = numberOption(o, 'limitPods', '--limit-pods');
-    const nodeSample = numberOption(o, 'nodeSample', '--node-sample');
-    const podSample = numberOption(o, 'podSample', '--pod-sample');
-    return loadOpenbTrace({
-      dir: typeof o['traceDir'] === 'string' ? o['traceDir'] : OPENB_DEFAULT_DIR,
-      compression: numberOption(o, 'compression', '--compression') ?? 1,
-      seed,
-      ...(nodeSample !== undefined ? { nodeSample } : {}),
-      ...(podSample !== undefined ? { podSample } : {}),
-      ...(limit !== undefined ? { limitPods: limit } : {}),
-    });
-  }
+  if (shape === 'trace') return traceWorkload(o, seed);
   const file = originalConfig ? readOriginalConfig(originalConfig, shape) : undefined;
   const resolvedShape = resolveShape(shapeInput(shape, o, file?.shape));
   const turns = numberOption(o, 'turns', '--turns');

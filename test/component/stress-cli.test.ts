@@ -219,3 +219,45 @@ test('compare --virtual --seeds 3: every strategy on the same seeds, intervals a
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--seeds: "1,1" is not a list without repeated seeds/);
 });
+
+test('stress trace: google task events from files, inputs by SHA-256 in the result; a missing file is one line, exit 2', async () => {
+  const fixtures = join(process.cwd(), 'test', 'fixtures', 'traces');
+  const out = join(tmp, 'google');
+  const r = await rswarm([
+    'stress',
+    'trace',
+    '--virtual',
+    '--trace-format',
+    'google-task-events',
+    '--trace-file',
+    join(fixtures, 'google-task-events.csv'),
+    '--node-file',
+    join(fixtures, 'google-machine-events.csv'),
+    '--open-ended',
+    'drop',
+    '--out',
+    out,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const result = json(join(out, 'result.json'));
+  assert.deepEqual(
+    result.source.inputs.map((i: { role: string; file: string }) => [i.role, i.file]),
+    [
+      ['nodes', 'google-machine-events.csv'],
+      ['tasks', 'google-task-events.csv'],
+    ],
+  );
+  assert.match(result.source.inputs[1].sha256, /^[0-9a-f]{64}$/);
+  assert.equal(result.source.params.openEnded, 'drop');
+  assert.equal(result.jobs.length, 2);
+
+  const missing = await rswarm(['stress', 'trace', '--virtual', '--trace-file', join(tmp, 'nope.csv')]);
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stderr.trim(), `rswarm stress: --trace-file: ${join(tmp, 'nope.csv')} does not exist`);
+  const dir = await rswarm(['stress', 'trace', '--virtual', '--trace-dir', join(tmp, 'no-dir')]);
+  assert.equal(dir.code, 2);
+  assert.match(dir.stderr, /^rswarm stress: --trace-dir: .*no-dir\/openb_\w+\.csv does not exist\n$/);
+  const bad = await rswarm(['stress', 'trace', '--virtual', '--open-ended', 'never']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--open-ended: "never" is not drop, until-end or a duration/);
+});
