@@ -51,6 +51,9 @@ export function localWorkerOptions(
     containers: config.containers,
     // Workers on the control plane's host: the volumes the submission check allows, resolved.
     volumeAllowList: config.job.volumeAllowList,
+    keptLogLines: config.worker.keptLogLines,
+    keptLogTasks: config.worker.keptLogTasks,
+    keptLogBytes: config.worker.keptLogBytes,
     runtime,
   } as const;
   return Array.from({ length: workers }, (_, i) => {
@@ -94,6 +97,9 @@ export function standaloneWorkerOptions(config: Config, logger: Logger): WorkerO
     containers: config.containers,
     volumeAllowList: w.volumeAllowList,
     advertiseAddress: w.advertiseAddress,
+    keptLogLines: w.keptLogLines,
+    keptLogTasks: w.keptLogTasks,
+    keptLogBytes: w.keptLogBytes,
     runtime: w.runtime,
     ...(coreIds ? { coreIds } : {}),
     ...(memoryBytes ? { memoryBytes } : {}),

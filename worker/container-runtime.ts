@@ -25,8 +25,12 @@ export interface ContainerRuntime {
    * that is waiting to retry (the task is being stopped); nothing is emitted then.
    */
   start(assignment: TaskAssignment, signal?: AbortSignal): Promise<void>;
-  /** Stops the task (short grace, then kill) and removes it; a no-op for unknown refs. */
-  stop(ref: TaskRef): Promise<void>;
+  /**
+   * Stops the task (short grace, then kill) and removes it; a no-op for unknown refs.
+   * `beforeRemove` runs once the task has stopped and before it is removed (the agent keeps its
+   * last output then); it must not throw, and it is not called for a ref the runtime does not have.
+   */
+  stop(ref: TaskRef, beforeRemove?: () => Promise<void>): Promise<void>;
   /** Removes an ended task's container (and, best effort, its job's network when unused). */
   remove(ref: TaskRef): Promise<void>;
   /** Tasks of this worker the runtime has now, running or exited but not yet removed. */
@@ -47,7 +51,8 @@ export interface ContainerRuntime {
   endpoints(ref: TaskRef): Promise<RuntimeCommandOutcome>;
   /**
    * A chunk of the task's output (stdout and stderr) as the engine keeps it, running or exited
-   * but not removed; `unknown-task` when the runtime has no such task. Read-only.
+   * but not removed; `unknown-task` when the runtime has no such task. Read-only. (Once removed,
+   * the agent answers from what it kept: worker/kept-logs.ts.)
    */
   logs(ref: TaskRef, query: LogQuery): Promise<RuntimeCommandOutcome>;
   /** Releases the runtime's own resources (event streams, timers). Tasks keep running. */

@@ -240,12 +240,16 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async stop(ref: TaskRef): Promise<void> {
+  async stop(ref: TaskRef, beforeRemove?: () => Promise<void>): Promise<void> {
     this.rememberStop(taskRefKey(ref));
-    for (const info of await this.containersOf(ref)) {
+    const infos = await this.containersOf(ref);
+    for (const info of infos) {
       const container = this.docker.getContainer(info.Id);
       await ignoringAlreadyDone(() => container.stop({ t: this.options.stopTimeoutSeconds }));
-      await ignoringAlreadyDone(() => container.remove({ force: true }));
+    }
+    if (infos.length > 0) await beforeRemove?.();
+    for (const info of infos) {
+      await ignoringAlreadyDone(() => this.docker.getContainer(info.Id).remove({ force: true }));
       await this.networks.releaseIfUnused(info.HostConfig.NetworkMode, ref.job);
     }
     this.emitted.delete(taskRefKey(ref));

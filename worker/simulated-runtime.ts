@@ -109,11 +109,15 @@ export class SimulatedRuntime implements ContainerRuntime {
     return Promise.resolve();
   }
 
-  stop(ref: TaskRef): Promise<void> {
+  async stop(ref: TaskRef, beforeRemove?: () => Promise<void>): Promise<void> {
     const key = taskRefKey(ref);
-    this.tasks.get(key)?.timer?.abort(SLEEP_CANCELLED);
-    this.tasks.delete(key);
-    return Promise.resolve();
+    const t = this.tasks.get(key);
+    if (!t) return;
+    t.timer?.abort(SLEEP_CANCELLED);
+    t.timer = undefined;
+    // Its lines are readable until it is removed, as a stopped container's are.
+    if (beforeRemove) await beforeRemove();
+    if (this.tasks.get(key) === t) this.tasks.delete(key);
   }
 
   remove(ref: TaskRef): Promise<void> {
@@ -154,7 +158,8 @@ export class SimulatedRuntime implements ContainerRuntime {
 
   /**
    * The task's synthetic output: a line when it started, when its limits changed and when it
-   * exited, kept until the task is removed, so the logs route works without Docker.
+   * exited, kept until the task is removed (then the agent keeps it, as it keeps a container's),
+   * so the logs route works without Docker.
    */
   logs(ref: TaskRef, query: LogQuery): Promise<RuntimeCommandOutcome> {
     const t = this.tasks.get(taskRefKey(ref));

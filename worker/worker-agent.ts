@@ -1,13 +1,10 @@
 import type { Clock } from '../core/clock/clock.js';
 import { componentLogger, type Logger } from '../core/log/logger.js';
 import {
-  MAX_LOG_CHUNK_BYTES,
   PROTOCOL_VERSION,
   WORKER_FEATURES,
-  chunkOf,
   taskRefKey,
   type Command,
-  type LogLine,
   type Message,
   type Report,
   type TaskAssignment,
@@ -23,6 +20,7 @@ import {
 import { DealerChannel } from './dealer-channel.js';
 import { isEnded, type ReportedState } from './report-state.js';
 import { StatusReporter } from './status-reporter.js';
+import { TaskLogKeeper } from './task-log-keeper.js';
 import { TaskTable, type TaskEntry } from './task-table.js';
 import { compileWorkerOptions, type WorkerOptions, type WorkerOptionsInput } from './worker-options.js';
 
@@ -50,14 +48,6 @@ export interface WorkerAgentDeps {
  * manager never does.
  */
 const MAX_REMEMBERED_ENDED = 10_000;
-/**
- * A task whose logs were read within this long is "followed": its last output is kept in memory
- * when its container is removed, so a follower's last read after the end still gets it (the
- * container goes as soon as Discovery acknowledges the end, often before the follower asks again).
- */
-const LOG_FOLLOW_WINDOW_MS = 60_000;
-/** Removed tasks whose last output is kept, at most (each at most one chunk's bytes). */
-const MAX_RETAINED_LOGS = 32;
 /** Pause before an unanswered enrolment request is sent again (the GlobalManager may be starting). */
 const ENROL_RESEND_MS = 3000;
 
@@ -91,10 +81,8 @@ export class WorkerAgent {
   /** Starts in progress, aborted when their task is stopped (cuts a start-retry backoff short). */
   private readonly starting = new Map<string, AbortController>();
   private readonly stopping = new AbortController();
-  /** When each attempt's logs were last asked for (see {@link LOG_FOLLOW_WINDOW_MS}). */
-  private readonly logReaders = new Map<string, number>();
-  /** The last output of followed tasks whose container is removed, oldest first. */
-  private readonly retainedLogs = new Map<string, LogLine[]>();
+  /** Reads tasks' output, and keeps ended tasks' last output past their removal. */
+  private readonly logs: TaskLogKeeper;
   private readonly loops: Promise<void>[] = [];
   private manager: DealerChannel | undefined;
   /** The enrolment socket while enrolling (secured link). */
@@ -111,6 +99,7 @@ export class WorkerAgent {
     private readonly logger: Logger,
   ) {
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    this.logs = new TaskLogKeeper(options.workerId, options, { runtime, clock, logger });
   }
 
   /**
@@ -295,6 +284,7 @@ export class WorkerAgent {
       if (!movedBack) return;
       this.tasks.forget(ref);
     }
+    this.logs.drop(ref); // a fresh run here: what was kept of the last one is stale
     this.startedAs.delete(key); // re-inserted last: the map's order is oldest first
     this.startedAs.set(key, a.containerName);
     if (this.startedAs.size > 2 * MAX_REMEMBERED_ENDED) {
@@ -327,7 +317,9 @@ export class WorkerAgent {
     void this.tasks.enqueue(
       ref,
       async () => {
-        await this.runtime.stop(ref);
+        // Leaving, the agent's memory goes with it: no point reading what it would keep.
+        const keep = this.state === 'closing' ? undefined : () => this.logs.keep(ref);
+        await this.runtime.stop(ref, keep);
         this.tasks.markRemoved(ref);
       },
       (err) => this.logger.error({ err, ref }, 'stopping a task failed'),
@@ -342,7 +334,9 @@ export class WorkerAgent {
     const c = m.command;
     let result: RuntimeCommandOutcome = { outcome: 'failed', reason: `unknown command ${c.kind}` };
     if (c.kind === 'logs') {
-      result = await this.readLogs(c);
+      const ref = refOf(c.task);
+      const query = { after: c.after, sinceMs: c.sinceMs, tail: c.tail, maxBytes: c.maxBytes };
+      result = await this.logs.read(ref, this.tasks.get(ref), query);
     } else if (c.kind === 'update' || c.kind === 'checkpoint' || c.kind === 'endpoints') {
       const entry = this.tasks.get(refOf(c.task));
       if (!entry || isEnded(entry.state)) {
@@ -373,61 +367,6 @@ export class WorkerAgent {
       ...(result.endpoints ? { endpoints: [...result.endpoints] } : {}),
       ...(result.logs ? { logs: result.logs } : {}),
     });
-  }
-
-  /**
-   * A chunk of a task's output, for attempts this agent knows: read from the runtime while the
-   * container exists (not queued behind the task's start or stop: reading changes nothing), from
-   * the kept last output once a followed task's container is removed. Another cluster's or
-   * worker's container is never read: the ref must be in this agent's table.
-   */
-  private async readLogs(c: Extract<Command['command'], { kind: 'logs' }>): Promise<RuntimeCommandOutcome> {
-    const ref = refOf(c.task);
-    const key = taskRefKey(ref);
-    const entry = this.tasks.get(ref);
-    if (!entry) return { outcome: 'unknown-task', reason: `${key} is not a task of this worker` };
-    this.logReaders.delete(key);
-    this.logReaders.set(key, this.clock.now());
-    if (this.logReaders.size > MAX_REMEMBERED_ENDED) {
-      const oldest = this.logReaders.keys().next().value;
-      if (oldest !== undefined) this.logReaders.delete(oldest);
-    }
-    const query = { after: c.after, sinceMs: c.sinceMs, tail: c.tail, maxBytes: c.maxBytes };
-    const kept = this.retainedLogs.get(key);
-    if (entry.removed) {
-      if (!kept) return { outcome: 'unknown-task', reason: `${key} ended and its container is removed` };
-      return { outcome: 'done', reason: null, logs: chunkOf(kept, query, true) };
-    }
-    try {
-      const r = await this.runtime.logs(ref, query);
-      // A container removed while being read: what was kept of it answers.
-      if (r.outcome === 'unknown-task' && this.retainedLogs.has(key))
-        return {
-          outcome: 'done',
-          reason: null,
-          logs: chunkOf(this.retainedLogs.get(key) ?? [], query, true),
-        };
-      if (r.logs && isEnded(entry.state)) return { ...r, logs: { ...r.logs, ended: true } };
-      return r;
-    } catch (err) {
-      return { outcome: 'failed', reason: messageOf(err) };
-    }
-  }
-
-  /** Keeps a followed task's last output before its container is removed (best effort). */
-  private async retainLogs(ref: TaskRef): Promise<void> {
-    const key = taskRefKey(ref);
-    const askedAt = this.logReaders.get(key);
-    if (askedAt === undefined || this.clock.now() - askedAt > LOG_FOLLOW_WINDOW_MS) return;
-    const r = await this.runtime
-      .logs(ref, { tail: 1000, maxBytes: MAX_LOG_CHUNK_BYTES })
-      .catch(() => undefined);
-    if (!r?.logs) return;
-    this.retainedLogs.set(key, r.logs.lines);
-    if (this.retainedLogs.size > MAX_RETAINED_LOGS) {
-      const oldest = this.retainedLogs.keys().next().value;
-      if (oldest !== undefined) this.retainedLogs.delete(oldest);
-    }
   }
 
   /** A task the runtime already had (an agent restart): take it over and report where it is. */
@@ -467,7 +406,7 @@ export class WorkerAgent {
     void this.tasks.enqueue(
       ref,
       async () => {
-        await this.retainLogs(ref);
+        await this.logs.keep(ref);
         await this.runtime.remove(ref);
         this.tasks.markRemoved(ref);
         if (this.tasks.size > MAX_REMEMBERED_ENDED) this.tasks.trimEnded(MAX_REMEMBERED_ENDED);

@@ -1,6 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { z } from 'zod';
-import { ConfigError, containerHardeningSchema } from '../core/config/index.js';
+import { ConfigError, containerHardeningSchema, keptLogsShape } from '../core/config/index.js';
 import { MAX_CORE_ID } from '../core/job/cpuset.js';
 
 /** Protocol limit on names (worker ids travel as `name` fields and as the ZeroMQ routing id). */
@@ -101,6 +101,11 @@ export const workerOptionsSchema = z
      * @defaultValue "127.0.0.1" (gateway and worker on one host)
      */
     advertiseAddress: z.string().min(1).max(255).default('127.0.0.1'),
+    /**
+     * How much of its ended tasks' output the agent keeps once their containers are removed (as
+     * `worker.keptLogLines`, `keptLogTasks`, `keptLogBytes`; see worker/kept-logs.ts).
+     */
+    ...keptLogsShape,
   })
   .strict()
   .refine((o) => o.reportRetryMaxMs >= o.reportRetryMinMs, {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { containerHardeningSchema } from './container-hardening.js';
+import { keptLogsShape } from './kept-logs.js';
 import { parseDurationMs } from './parse-duration.js';
 import { parseCidr } from '../security/cidr.js';
 import { DEFAULT_START_BACKOFF, FORGET_START_FAILURES_AFTER_MS } from '../control-state/start-failures.js';
@@ -252,6 +253,13 @@ export const configSchema = z
         volumeAllowList: z.array(z.string().startsWith('/', 'must be an absolute path')).default([]),
         /** The address the gateway reaches this worker's published ports at. @defaultValue "127.0.0.1" */
         advertiseAddress: z.string().min(1).max(255).default('127.0.0.1'),
+        /**
+         * The last output of ended tasks, kept in the worker's memory once their containers are
+         * removed, so `GET /api/v1/tasks/{task}/logs` answers for finished, failed and cancelled
+         * tasks: `keptLogLines` per task, `keptLogTasks` tasks, `keptLogBytes` in all (oldest
+         * ended first out). Env: RSWARM_WORKER_KEPT_LOG_LINES, _TASKS, _BYTES.
+         */
+        ...keptLogsShape,
       })
       .prefault({}),
     /** How every task container is confined (docs/design/security.md); per cluster, not per job. */
