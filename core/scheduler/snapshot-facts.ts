@@ -137,14 +137,26 @@ export class SnapshotFacts implements FleetFacts {
   /** {@link FleetFacts.workerShapes}: O(N) on first use, then cached (the snapshot never changes). */
   workerShapes(): readonly WorkerShape[] {
     if (this.shapes !== undefined) return this.shapes;
-    const counts = new Map<string, WorkerShape>();
+    // Total cores → total memory → count: numeric keys only (no string per worker), and the map
+    // of the previous worker's core count reused (fleets come in runs of one shape).
+    const byCores = new Map<number, Map<number, number>>();
+    let lastCores = -1;
+    let memories: Map<number, number> | undefined;
     for (let w = 0; w < this.workers.length; w++) {
       if (this.wellFormed[w] === 0) continue;
-      const { totalCores: cores, totalMemoryBytes: memoryBytes } = this.workers[w] as WorkerView;
-      const key = `${cores}/${memoryBytes}`;
-      counts.set(key, { cores, memoryBytes, count: (counts.get(key)?.count ?? 0) + 1 });
+      const { totalCores: cores, totalMemoryBytes: memory } = this.workers[w] as WorkerView;
+      if (cores !== lastCores || memories === undefined) {
+        memories = byCores.get(cores);
+        if (memories === undefined) byCores.set(cores, (memories = new Map<number, number>()));
+        lastCores = cores;
+      }
+      memories.set(memory, (memories.get(memory) ?? 0) + 1);
     }
-    this.shapes = sortShapes([...counts.values()]);
+    const shapes: WorkerShape[] = [];
+    for (const [cores, counts] of byCores) {
+      for (const [memoryBytes, count] of counts) shapes.push({ cores, memoryBytes, count });
+    }
+    this.shapes = sortShapes(shapes);
     return this.shapes;
   }
 }
