@@ -137,7 +137,8 @@ export function heatmapSpec(
   const rows = new Set(cells.map((c) => c.row)).size;
   return {
     $schema: SCHEMA,
-    title: 'Core utilisation per worker over time',
+    // The row title goes into the chart title: a y title per panel collides with the panel labels.
+    title: `Core utilisation per ${rowTitle} over time`,
     data: { values: cells },
     facet: {
       row: { field: 'run', type: 'nominal', title: 'strategy', sort: [...runs] },
@@ -153,7 +154,7 @@ export function heatmapSpec(
         y: {
           field: 'workers',
           type: 'ordinal',
-          title: rowTitle,
+          title: null,
           sort: { field: 'row', op: 'min' },
           axis: rows > 20 ? { labelFontSize: 7, ticks: false, labelLimit: 260 } : { labelLimit: 260 },
         },

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseFleetSpec } from '../../../stress-client/generator/index.js';
-import { buildWorkload, seedOf, targetOf, thresholdsOf } from '../../../cli/stress-options.js';
+import { buildWorkload, seedOf, seedsOf, targetOf, thresholdsOf } from '../../../cli/stress-options.js';
 import type { Workload } from '../../../stress-client/workload.js';
 
 test('table: fleet specs', () => {
@@ -71,6 +71,31 @@ test('table: targets', () => {
   assert.throws(() => targetOf({ virtual: true, url: 'http://x' }, generated), /give one target/);
   assert.equal(seedOf({}), 1);
   assert.throws(() => seedOf({ seed: '1.5' }), /--seed/);
+});
+
+test('table: --seeds as a count from --seed, or a list; bad values name the flag', () => {
+  const cases: [Record<string, string>, number[]][] = [
+    [{}, [1]],
+    [{ seed: '7' }, [7]],
+    [{ seeds: '3' }, [1, 2, 3]],
+    [{ seeds: '3', seed: '7' }, [7, 8, 9]],
+    [{ seeds: '7, 8,-9' }, [7, 8, -9]],
+  ];
+  for (const [o, seeds] of cases) assert.deepEqual(seedsOf(o), seeds, JSON.stringify(o));
+  for (const bad of ['0', '1001', 'x', '1,1', '1,,2', '1.5,2', '']) {
+    assert.throws(() => seedsOf({ seeds: bad }), /--seeds/, bad);
+  }
+});
+
+test('property: a count of seeds gives that many consecutive, distinct seeds', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: -1000, max: 1000 }), (n, base) => {
+      const seeds = seedsOf({ seeds: String(n), seed: String(base) });
+      assert.equal(seeds.length, n);
+      assert.equal(seeds[0], base);
+      assert.equal(new Set(seeds).size, n);
+    }),
+  );
 });
 
 test('buildWorkload: original file under flags; bad files and flags name the field', async () => {
