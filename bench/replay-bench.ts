@@ -18,7 +18,7 @@
  * best-fit-decreasing), BENCH_COMPRESSION (time ÷ factor, default 1), BENCH_NODE_SAMPLE (fraction
  * of nodes kept, default 1: the full fleet rarely queues, 0.004 makes it contend), BENCH_SEED
  * (default 1), BENCH_REPORT (a folder: also write the comparison report there), BENCH_DEEP_NODES
- * (nodes of the deep-queue case, default 3; 0 skips it), BENCH_DEEP_STRATEGIES (default
+ * (nodes of the deep-queue case, a count above 1, default 3; 0 skips it), BENCH_DEEP_STRATEGIES (default
  * BENCH_STRATEGIES and priority).
  */
 import { STRATEGY_NAMES } from '../core/scheduler/index.js';
@@ -102,15 +102,8 @@ if (deepNodes > 0) {
     .split(',')
     .map((x) => x.trim())
     .filter((x) => x !== '' && (STRATEGY_NAMES as readonly string[]).includes(x));
-  // The node count of the whole trace, to turn the wanted count into the loader's fraction.
-  const allNodes =
-    (await loadOpenbTrace({ dir: OPENB_DEFAULT_DIR, compression, seed, limitPods: 1 })).fleet ?? [];
-  const deep = await loadOpenbTrace({
-    dir: OPENB_DEFAULT_DIR,
-    compression,
-    seed,
-    nodeSample: Math.min(1, deepNodes / allNodes.length),
-  });
+  // A node sample above 1 is a count: exactly that many nodes, chosen with the seed.
+  const deep = await loadOpenbTrace({ dir: OPENB_DEFAULT_DIR, compression, seed, nodeSample: deepNodes });
   const deepFleet = deep.fleet ?? [];
   for (const strategy of new Set(deepStrategies)) {
     const result = simulate(deep, deepFleet, strategy, {

@@ -56,8 +56,8 @@ const SHAPE_OPTIONS: Readonly<Record<StressShape, readonly [string, string][]>> 
     ],
     ['--tiny-nodes <policy>', 'nodes under one core: drop (default) or round-up'],
     ['--compression <factor>', 'time ÷ factor for arrivals and run times (default 1)'],
-    ['--node-sample <fraction>', 'keep this share of the nodes (default 1)'],
-    ['--pod-sample <fraction>', 'keep this share of the pods (default 1)'],
+    ['--node-sample <fraction|n>', 'keep this share of the nodes, or n nodes when above 1 (default 1)'],
+    ['--pod-sample <fraction|n>', 'keep this share of the pods (jobs), or n when above 1 (default 1)'],
     ['--limit-pods <n>', 'only the first n pods by arrival'],
   ],
 };

@@ -241,6 +241,16 @@ export function mappedWorkload(
   if (!(Number.isFinite(opts.compression) && opts.compression >= 1)) {
     throw new RangeError(`trace: compression must be a number >= 1 (got ${String(opts.compression)})`);
   }
+  for (const [field, v] of [
+    ['nodeSample', opts.nodeSample],
+    ['podSample', opts.podSample],
+  ] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0 && (v <= 1 || Number.isSafeInteger(v)))) {
+      throw new RangeError(
+        `trace: ${field} must be a fraction in (0, 1] or a whole number of rows (got ${String(v)})`,
+      );
+    }
+  }
   const openEnded = opts.openEnded ?? DEFAULT_OPEN_ENDED;
   checkOpenEnded(openEnded);
   const tiny = opts.tinyNodes ?? DEFAULT_TINY_NODES;

@@ -34,9 +34,9 @@ export interface OpenbOptions {
   tinyNodes?: TinyNodes;
   /** Time ÷ factor for arrivals and run times; ≥ 1 (1 replays the trace's own pace). */
   compression: number;
-  /** Fraction of nodes kept, 0 < x ≤ 1, chosen with the seed. @defaultValue 1 */
+  /** Fraction of nodes kept, 0 < x ≤ 1, or a whole number of nodes > 1, chosen with the seed. @defaultValue 1 */
   nodeSample?: number;
-  /** Fraction of pods kept, 0 < x ≤ 1, chosen with the seed. @defaultValue 1 */
+  /** Fraction of pods kept, 0 < x ≤ 1, or a whole number of pods > 1, chosen with the seed. @defaultValue 1 */
   podSample?: number;
   seed: number;
   /** Keep only the first N pods by arrival (after sampling). */
@@ -62,8 +62,10 @@ const NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/;
 
 function checkOptions(opts: OpenbOptions): void {
   const fraction = (field: string, v: number | undefined): void => {
-    if (v !== undefined && !(Number.isFinite(v) && v > 0 && v <= 1)) {
-      throw new RangeError(`openb trace: ${field} must be a fraction in (0, 1] (got ${String(v)})`);
+    if (v !== undefined && !(Number.isFinite(v) && v > 0 && (v <= 1 || Number.isSafeInteger(v)))) {
+      throw new RangeError(
+        `openb trace: ${field} must be a fraction in (0, 1] or a whole number of rows (got ${String(v)})`,
+      );
     }
   };
   if (!(Number.isFinite(opts.compression) && opts.compression >= 1)) {

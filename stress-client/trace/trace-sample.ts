@@ -8,13 +8,14 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { seededRng, STREAMS } from '../load-shapes/seeded-rng.js';
 
 /**
- * Indices of `round(count × fraction)` rows (at least one when `count > 0`), ascending. The same
- * `(count, fraction, seed)` always gives the same indices; `fraction` 1 keeps everything.
+ * Indices of `round(count × fraction)` rows (at least one when `count > 0`), ascending; a
+ * `fraction` above 1 is a number of rows (a whole number: `3` keeps 3 rows, all when fewer). The
+ * same `(count, fraction, seed)` always gives the same indices; `fraction` 1 keeps everything.
  */
 export function sampleIndices(count: number, fraction: number, seed: number): number[] {
   const all = Array.from({ length: count }, (_, i) => i);
-  if (fraction >= 1 || count === 0) return all;
-  const keep = Math.max(1, Math.round(count * fraction));
+  const keep = fraction > 1 ? Math.min(count, fraction) : Math.max(1, Math.round(count * fraction));
+  if (keep >= count || count === 0) return all;
   const rng = seededRng(seed, STREAMS.sample);
   for (let i = 0; i < keep; i++) {
     const j = uniformInt(rng, i, count - 1);

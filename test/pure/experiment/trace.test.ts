@@ -253,6 +253,23 @@ describe('seeded sampling', () => {
     assert.notDeepEqual(sampleIndices(1000, 0.25, 43), a);
   });
 
+  test('a whole number above 1 keeps that many rows (all when fewer); the loaders take it', async () => {
+    assert.equal(sampleIndices(1000, 3, 42).length, 3);
+    assert.deepEqual(sampleIndices(5, 9, 1), [0, 1, 2, 3, 4]);
+    const w = await loadOpenbTrace({
+      dir: OPENB_DEFAULT_DIR,
+      compression: 1,
+      seed: 1,
+      nodeSample: 3,
+      limitPods: 10,
+    });
+    assert.equal(w.fleet?.length, 3);
+    assert.throws(
+      () => openbWorkload(NODES, PODS, { ...BASE, nodeSample: 2.5 }),
+      /nodeSample must be a fraction in \(0, 1\] or a whole number of rows/,
+    );
+  });
+
   test('fraction 1 keeps everything; a tiny fraction keeps at least one', () => {
     assert.deepEqual(sampleIndices(5, 1, 1), [0, 1, 2, 3, 4]);
     assert.equal(sampleIndices(5, 0.01, 1).length, 1);
