@@ -18,8 +18,8 @@
  * best-fit-decreasing), BENCH_COMPRESSION (time ÷ factor, default 1), BENCH_NODE_SAMPLE (fraction
  * of nodes kept, default 1: the full fleet rarely queues, 0.004 makes it contend), BENCH_SEED
  * (default 1), BENCH_REPORT (a folder: also write the comparison report there), BENCH_DEEP_NODES
- * (nodes of the deep-queue case, a count above 1, default 3; 0 skips it), BENCH_DEEP_STRATEGIES (default
- * BENCH_STRATEGIES and priority).
+ * (nodes of the deep-queue case, a count above 1, default 3; 0 skips it), BENCH_DEEP_STRATEGIES
+ * (default BENCH_STRATEGIES and priority).
  */
 import { STRATEGY_NAMES } from '../core/scheduler/index.js';
 import { summarise } from '../stress-client/report/summarise.js';
