@@ -9,7 +9,7 @@ import type { Stores } from '../core/store/store-ports.js';
 import type { WorkerCommandLink } from '../core/transport/index.js';
 import type { HandlerResult, OperationHandler, OperationHandlers } from './operation-handler.js';
 import { checkpointTask, updateTaskLimits } from './task-commands.js';
-import { taskLogs } from './task-logs.js';
+import { findEndedTask, taskLogs } from './task-logs.js';
 import {
   awaitMigration,
   failedMigration,
@@ -81,6 +81,21 @@ export function operationsHandlers(deps: OperationsDeps): OperationHandlers {
       'CONFLICT',
       `"${name}" names ${found.candidates.length} live tasks (${found.candidates.join(', ')}); use one of those names`,
     );
+  };
+
+  /** A live task (as {@link findTask}), else a task of an ended job by its container name. */
+  const findLogTask = async (name: string): Promise<TaskLocation> => {
+    try {
+      return await findTask(name);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'TASK_NOT_FOUND') throw err;
+      const ended = await findEndedTask(stores, name);
+      if (ended) return ended;
+      throw new AppError(
+        'TASK_NOT_FOUND',
+        `no task is named "${name}" (a live job's task by its container name or, when unique, its task name; an ended job's task by its container name, <job>_<task>)`,
+      );
+    }
   };
 
   /** Books and dispatches the moves one at a time (each sees the last one's booking), then awaits all. */
@@ -163,7 +178,7 @@ export function operationsHandlers(deps: OperationsDeps): OperationHandlers {
           operationTimeoutMs: deps.operationTimeoutMs,
           ...(deps.followPollMs !== undefined ? { followPollMs: deps.followPollMs } : {}),
         },
-        await findTask(req.params['task'] as string),
+        await findLogTask(req.params['task'] as string),
         {
           tail: req.query['tail'] as string,
           follow: req.query['follow'] === true,

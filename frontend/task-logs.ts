@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock/clock.js';
-import type { TaskLocation } from '../core/control/index.js';
+import { lookupTask, type TaskLocation } from '../core/control/index.js';
 import { AppError } from '../core/errors/index.js';
-import { isTerminalTaskState } from '../core/job/index.js';
+import { isTerminalJobState, isTerminalTaskState } from '../core/job/index.js';
 import type { Logger } from '../core/log/logger.js';
 import {
   MAX_LOG_CHUNK_BYTES,
@@ -36,10 +36,39 @@ export interface TaskLogRequest {
   readonly since?: string | undefined;
 }
 
+/** Job names tried for one task name (`<job>_<task>`: each `_` may end the job's name). */
+const MAX_JOB_PREFIXES = 64;
+
+/**
+ * The task of an ended job that `name` names, by its container name: `<job>_<task>` for a native
+ * job, an original-format task's `container_name` when it begins with `<job>_` (as the original's
+ * do). The job is read by name (each prefix of `name` before a `_`), never by scanning the
+ * history, so a bare task name (which many ended jobs share) does not find an ended task.
+ * @returns undefined when no ended job has such a task
+ * @throws AppError CONFLICT when several do
+ */
+export async function findEndedTask(stores: Stores, name: string): Promise<TaskLocation | undefined> {
+  const prefixes: string[] = [];
+  for (let i = name.indexOf('_'); i > 0 && prefixes.length < MAX_JOB_PREFIXES; i = name.indexOf('_', i + 1))
+    prefixes.push(name.slice(0, i));
+  if (prefixes.length === 0) return undefined;
+  const jobs = (await stores.jobs.getMany(prefixes)).filter((j) => isTerminalJobState(j.state));
+  const found = lookupTask(jobs, name);
+  if (found.kind === 'found') return found.at;
+  if (found.kind === 'none') return undefined;
+  throw new AppError(
+    'CONFLICT',
+    `"${name}" names ${found.candidates.length} tasks of ended jobs (${found.candidates.join(', ')})`,
+  );
+}
+
 /** One read, as the follow loop sees it: a chunk, or why there will be none. */
 type Read =
   | { readonly chunk: LogChunk }
-  | { readonly end: string; readonly code: 'TASK_NOT_RUNNING' | 'WORKER_COMMAND_FAILED' };
+  | {
+      readonly end: string;
+      readonly code: 'TASK_NOT_RUNNING' | 'TASK_LOGS_GONE' | 'WORKER_COMMAND_FAILED';
+    };
 
 /**
  * `GET /api/v1/tasks/{task}/logs`: the task's output as plain text, read from its worker over the
@@ -49,7 +78,12 @@ type Read =
  * worker is asked again every `followPollMs` until the task's container no longer runs (its last
  * lines written), the task leaves the worker, or the client goes away (the signal: no read or
  * wait outlives the client).
- * @throws AppError VALIDATION_FAILED (since), TASK_NOT_RUNNING, WORKER_COMMAND_FAILED
+ *
+ * A task that ended (or whose job ended) is asked of the worker it last ran on, which answers
+ * from the last output it kept when it removed the container (`ended`: a follow sends it and
+ * ends). When that worker has left, restarted or evicted them, the answer is 410 TASK_LOGS_GONE
+ * saying which; a worker that is only unreachable is a 502.
+ * @throws AppError VALIDATION_FAILED (since), TASK_NOT_RUNNING, TASK_LOGS_GONE, WORKER_COMMAND_FAILED
  */
 export async function taskLogs(
   deps: TaskLogDeps,
@@ -71,6 +105,8 @@ export async function taskLogs(
       `task ${task.name} of job ${job.name} is ${task.state} and has no container (never placed on a worker)`,
     );
   const ref: TaskRef = { job: job.name, task: task.name, attempt: job.attempt };
+  const ended = isTerminalJobState(job.state) || isTerminalTaskState(task.state);
+  const ofTask = `the logs of task ${task.name} of job ${job.name}`;
   const startedAt = deps.clock.now();
   const tail = q.tail === 'all' ? undefined : Number(q.tail);
   const read = async (cursor: LogCursor | null, first: boolean): Promise<Read> => {
@@ -90,6 +126,20 @@ export async function taskLogs(
       deps.operationTimeoutMs,
     );
     if (a.outcome === 'done' && a.logs) return { chunk: a.logs };
+    if (ended && a.outcome === 'unknown-task')
+      return {
+        end: `${ofTask} are no longer kept: ${a.reason ?? `worker ${workerId} has none`}`,
+        code: 'TASK_LOGS_GONE',
+      };
+    if (ended && a.outcome === 'unreachable') {
+      const w = await deps.stores.workers.get(workerId).catch(() => undefined);
+      if (!w || w.state === 'left')
+        return { end: `${ofTask} are no longer kept: worker ${workerId} has left`, code: 'TASK_LOGS_GONE' };
+      return {
+        end: `${ofTask} are kept by worker ${workerId}, which is not connected (${w.state}): ${a.reason ?? 'unreachable'}`,
+        code: 'WORKER_COMMAND_FAILED',
+      };
+    }
     if (a.outcome === 'unknown-task')
       return {
         end: `task ${task.name} has no container on ${workerId} (${a.reason ?? 'not running there'})`,

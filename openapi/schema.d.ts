@@ -169,9 +169,19 @@ export interface paths {
          *     again about three times a second and new lines are written as they come, until the
          *     task's container stops (its last lines written), the task leaves the worker, or the client
          *     disconnects. A simulated worker answers with the lines its simulated runtime keeps
-         *     (started, limits changed, exited). Errors are found before the first line is sent, so they
-         *     come with the usual JSON body: 404 when no live task has that name, 409 `TASK_NOT_RUNNING`
-         *     when it has no container (never placed, or already ended and removed).
+         *     (started, limits changed, exited).
+         *
+         *     Tasks of ended jobs (finished, failed, cancelled) are found too, by container name
+         *     (`<job>_<task>`, or an original-format task's `container_name`): their worker keeps the
+         *     last output of its ended tasks after removing their containers (`worker.keptLogLines`
+         *     lines per task, `worker.keptLogTasks` tasks, `worker.keptLogBytes` in all; the oldest
+         *     ended goes first) and answers from it; `follow=true` then sends what is kept and ends.
+         *
+         *     Errors are found before the first line is sent, so they come with the usual JSON body: 404
+         *     when no task has that name, 409 `TASK_NOT_RUNNING` when it never had a container (never
+         *     placed), 410 `TASK_LOGS_GONE` when it ended and its logs are no longer kept (its worker
+         *     left or restarted, or evicted them: the message names the setting), 502 when its worker
+         *     cannot be reached.
          */
         get: operations["getTaskLogs"];
         put?: never;
@@ -466,7 +476,7 @@ export interface components {
          * @description Stable error codes; never reused.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_STRATEGY" | "UNAUTHORIZED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "JOB_NOT_FOUND" | "TASK_NOT_FOUND" | "WORKER_NOT_FOUND" | "SERVICE_NOT_FOUND" | "JOB_EXISTS" | "JOB_FINISHED" | "WORKER_BUSY" | "NO_CAPACITY" | "CONFLICT" | "TASK_NOT_RUNNING" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_AUTH_FAILURES" | "INTERNAL" | "NOT_IMPLEMENTED" | "CHECKPOINT_UNSUPPORTED" | "WORKER_COMMAND_FAILED" | "STORE_UNAVAILABLE" | "NO_REPLICA_AVAILABLE" | "UPSTREAM_FAILED";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNKNOWN_STRATEGY" | "UNAUTHORIZED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "JOB_NOT_FOUND" | "TASK_NOT_FOUND" | "WORKER_NOT_FOUND" | "SERVICE_NOT_FOUND" | "JOB_EXISTS" | "JOB_FINISHED" | "WORKER_BUSY" | "NO_CAPACITY" | "CONFLICT" | "TASK_NOT_RUNNING" | "TASK_LOGS_GONE" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_AUTH_FAILURES" | "INTERNAL" | "NOT_IMPLEMENTED" | "CHECKPOINT_UNSUPPORTED" | "WORKER_COMMAND_FAILED" | "STORE_UNAVAILABLE" | "NO_REPLICA_AVAILABLE" | "UPSTREAM_FAILED";
         /**
          * @description Stable codes of one problem with one field.
          * @enum {string}
@@ -1031,6 +1041,15 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
+        /** @description The task ended and its logs are no longer kept; the message says why (worker left, restarted, or evicted them). */
+        Gone: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /** @description A worker, its container engine or a replica failed the command. */
         BadGateway: {
             headers: {
@@ -1432,6 +1451,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            410: components["responses"]["Gone"];
             429: components["responses"]["TooManyAuthFailures"];
             502: components["responses"]["BadGateway"];
         };

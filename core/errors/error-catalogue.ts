@@ -28,6 +28,11 @@ export const ERROR_CATALOGUE = {
     status: 409,
     title: 'The task is not running, so it cannot be migrated, updated or checkpointed.',
   },
+  TASK_LOGS_GONE: {
+    status: 410,
+    title:
+      'The task ended and its worker no longer keeps its logs (the worker left or restarted, or evicted them); see the message.',
+  },
   BODY_TOO_LARGE: { status: 413, title: 'The request body exceeds the configured size.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json.' },
   TOO_MANY_AUTH_FAILURES: {

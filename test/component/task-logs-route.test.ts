@@ -2,14 +2,16 @@
  * @module `GET /api/v1/tasks/{task}/logs` in process, with a fake worker link answering `logs`
  * from a simulated runtime on a fake clock: the tail, `timestamps`, errors before the first byte
  * (404, 409), a follow that writes a line written later and ends when the task ends, and a client
- * that disconnects stops the follow loop (no more commands reach the worker).
+ * that disconnects stops the follow loop (no more commands reach the worker). Tasks of ended jobs,
+ * by container name: the lines their worker kept (a follow sends them and ends), 410
+ * TASK_LOGS_GONE when the worker evicted them or has left, 502 when it is only unreachable.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../core/clock/fake-clock.js';
 import { silentLogger } from '../../core/log/logger.js';
 import type { JobRecord } from '../../core/model/records.js';
-import type { TaskAssignment, WorkerCommand } from '../../core/protocol/index.js';
+import { chunkOf, type LogLine, type TaskAssignment, type WorkerCommand } from '../../core/protocol/index.js';
 import type { Stores } from '../../core/store/store-ports.js';
 import type { WorkerCommandAnswer, WorkerCommandLink } from '../../core/transport/index.js';
 import { createApp } from '../../frontend/create-app.js';
@@ -213,5 +215,119 @@ describe('GET /api/v1/tasks/{task}/logs', { timeout: 30_000 }, () => {
       await settle();
     }
     assert.equal(link.asked, before, 'no read after the client left');
+  });
+});
+
+/** An ended job as the history keeps it: its tasks keep the worker they last ran on. */
+function endedJob(
+  name: string,
+  state: 'finished' | 'failed' | 'cancelled',
+  tasks: [string, string][],
+): JobRecord {
+  return {
+    name,
+    attempt: 0,
+    state,
+    cancelRequested: state === 'cancelled',
+    spec: { name, tasks: [] },
+    tasks: tasks.map(([task, workerId]) => ({ name: task, state, workerId })),
+  } as unknown as JobRecord;
+}
+
+describe('GET /api/v1/tasks/{task}/logs of ended jobs', { timeout: 30_000 }, () => {
+  const KEPT: LogLine[] = [
+    { at: '2026-12-02T10:00:01.000000000Z', stream: 'stdout', text: 'hello' },
+    { at: '2026-12-02T10:00:02.000000000Z', stream: 'stderr', text: 'bye' },
+  ];
+  const jobs = [
+    endedJob('nightly', 'finished', [
+      ['t1', 'w1'],
+      ['t2', 'w1'],
+    ]),
+    endedJob('old', 'failed', [['t1', 'w3']]),
+    endedJob('gone_job', 'cancelled', [['t1', 'w4']]),
+  ];
+  /** w1 keeps nightly/t1 and evicted nightly/t2; w3 has left; w4 is lost (not connected). */
+  const link: WorkerCommandLink = {
+    request: (workerId, command) => {
+      if (command.kind !== 'logs') return Promise.resolve({ outcome: 'failed', reason: 'not logs' });
+      if (workerId !== 'w1')
+        return Promise.resolve({ outcome: 'unreachable', reason: `worker ${workerId} is not connected` });
+      if (command.task.task === 't1')
+        return Promise.resolve({ outcome: 'done', reason: null, logs: chunkOf(KEPT, command, true) });
+      return Promise.resolve({
+        outcome: 'unknown-task',
+        reason: "evicted: worker w1 keeps the last 200 tasks' logs (worker.keptLogTasks)",
+      });
+    },
+    close: () => Promise.resolve(),
+  };
+  const workers: Record<string, { state: string }> = {
+    w1: { state: 'ready' },
+    w3: { state: 'left' },
+    w4: { state: 'lost' },
+  };
+
+  async function setupEnded(): Promise<HttpHarness> {
+    const clock = new FakeClock(Date.parse('2026-12-02T11:00:00Z'));
+    const stores = {
+      jobs: {
+        listByStates: () => Promise.resolve([]),
+        get: (name: string) => Promise.resolve(jobs.find((j) => j.name === name)),
+        getMany: (names: readonly string[]) => Promise.resolve(jobs.filter((j) => names.includes(j.name))),
+      },
+      workers: { get: (id: string) => Promise.resolve(workers[id]) },
+    } as unknown as Stores;
+    const unused: OperationHandler = () => Promise.reject(new Error('unused'));
+    const handlers = operationsHandlers({
+      stores,
+      control: {} as never,
+      commands: link,
+      clock,
+      logger: silentLogger(),
+      defaultStrategy: 'best-fit',
+      operationTimeoutMs: 1000,
+      drain: unused,
+      followPollMs: POLL_MS,
+    });
+    return listen(createApp({ token: TOKEN, jobRules: TEST_RULES, logger: silentLogger(), clock, handlers }));
+  }
+
+  test('kept lines by container name; follow sends them and ends; why they are gone', async (t) => {
+    const h = await setupEnded();
+    t.after(() => h.close());
+    const all = await h.request('GET', '/api/v1/tasks/nightly_t1/logs?tail=all', { token: TOKEN });
+    assert.equal(all.status, 200, all.text);
+    assert.equal(all.text, 'hello\nbye\n');
+    const followed = await h.request(
+      'GET',
+      '/api/v1/tasks/nightly_t1/logs?follow=true&tail=1&timestamps=true',
+      {
+        token: TOKEN,
+      },
+    );
+    assert.equal(followed.text, '2026-12-02T10:00:02.000000000Z bye\n');
+
+    const evicted = await h.request('GET', '/api/v1/tasks/nightly_t2/logs', { token: TOKEN });
+    assert.equal(evicted.status, 410);
+    assert.equal(evicted.body.error.code, 'TASK_LOGS_GONE');
+    assert.equal(
+      evicted.body.error.message,
+      "the logs of task t2 of job nightly are no longer kept: evicted: worker w1 keeps the last 200 tasks' logs (worker.keptLogTasks)",
+    );
+    const left = await h.request('GET', '/api/v1/tasks/old_t1/logs', { token: TOKEN });
+    assert.equal(left.status, 410);
+    assert.equal(
+      left.body.error.message,
+      'the logs of task t1 of job old are no longer kept: worker w3 has left',
+    );
+    // A job name with "_" is found too; its worker is only unreachable: 502, saying so.
+    const lost = await h.request('GET', '/api/v1/tasks/gone_job_t1/logs', { token: TOKEN });
+    assert.equal(lost.status, 502);
+    assert.match(lost.body.error.message, /kept by worker w4, which is not connected \(lost\)/);
+    // A bare task name does not reach the history (many ended jobs share it).
+    const bare = await h.request('GET', '/api/v1/tasks/t1/logs', { token: TOKEN });
+    assert.equal(bare.status, 404);
+    assert.match(bare.body.error.message, /an ended job's task by its container name/);
   });
 });
