@@ -153,6 +153,31 @@ describe('the issue example: two idle 8-core workers, A = 4 × 4 cores, B = 6 + 
   });
 });
 
+describe('the live index keeps the gang verdict current as the fleet changes', () => {
+  const gang = aJob({ jobId: 'B', tasks: [6, 6, 3].map((cores, i) => aTask({ taskId: `b${i}`, cores })) });
+  const codes = (live: LiveIndex): string[] =>
+    scheduleOnLive(live, [gang], 'best-fit', { nowMs: NOW, snapshotVersion: 1 }).unplaced.map((u) => u.code);
+
+  test('a worker joins, grows, shrinks and leaves', () => {
+    const live = new LiveIndex();
+    assert.deepEqual(codes(live), ['NO_CAPACITY'], 'no workers: nothing is judged');
+    for (const view of aFleet(2)) live.upsert(view);
+    assert.deepEqual(codes(live), ['GANG_NEVER_FITS']);
+    live.upsert({ ...aFleet(3)[2]!, ready: false });
+    assert.deepEqual(
+      codes(live),
+      ['NO_CAPACITY'],
+      'a third worker, even not ready, could hold the 3-core task',
+    );
+    live.remove('w2');
+    assert.deepEqual(codes(live), ['GANG_NEVER_FITS']);
+    live.upsert(aFleet(2, { cores: 9, freeCores: 0 })[1]!);
+    assert.deepEqual(codes(live), ['NO_CAPACITY'], 'w1 grew to 9 cores: 6 + 3 fit it');
+    live.upsert(aFleet(2)[1]!);
+    assert.deepEqual(codes(live), ['GANG_NEVER_FITS'], 'and shrank back');
+  });
+});
+
 describe('properties', () => {
   test('no job is left unplaced that fits alone into what the plan leaves free (every strategy but priority)', () => {
     fc.assert(
