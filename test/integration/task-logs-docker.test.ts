@@ -2,11 +2,14 @@
  * @module Task logs and the event stream on a real dockerd (issue 13, item 3): a task of the test
  * image writes to stdout and stderr, waits, writes again and exits. The tail is read while it
  * runs (both streams, with timestamps when asked); a follow opened before the late line gets it
- * and ends by itself when the task ends; the event stream of that job shows it finish; after the
- * end the task's logs are gone with its container (404: the job is no longer live).
+ * and ends by itself when the task ends; the event stream of that job shows it finish. Once the
+ * job is `finished` and its container removed, the route still answers its lines (the worker kept
+ * them before removing the container), as `kubectl logs` does for a completed pod; a follow then
+ * sends them and ends.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import Docker from 'dockerode';
 import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
 import { SERVICES, uniqueName } from '../support/services.js';
 
@@ -64,7 +67,9 @@ describe('task logs and events with a Docker worker', { timeout: 120_000 }, () =
         {
           name: 't1',
           image: SERVICES.testImage,
-          command: ['sh', '-c', 'echo one; echo two >&2; sleep 6; echo three; sleep 1'],
+          // A second between the stdout and the stderr line: the engine copies the two streams
+          // apart, so lines written in the same instant may be logged in either order.
+          command: ['sh', '-c', 'echo one; sleep 1; echo two >&2; sleep 6; echo three; sleep 1'],
           cores: 1,
           memory: '32m',
         },
@@ -104,11 +109,28 @@ describe('task logs and events with a Docker worker', { timeout: 120_000 }, () =
     events.abort();
     await reading;
 
-    // Ended and its container removed: no live task has that name any more.
+    // Ended and its container removed: its lines are still answered, from what the worker kept.
     await waitFor(
-      'the task to be gone',
-      async () => ((await get(`/api/v1/tasks/${task}/logs`)).status === 404 ? true : undefined),
+      'the job to be finished',
+      async () => ((await c.api('GET', `/api/v1/jobs/${job}`)).body?.state === 'finished' ? true : undefined),
       30_000,
     );
+    const docker = new Docker();
+    await waitFor(
+      'its container to be removed',
+      async () => {
+        const left = await docker.listContainers({ all: true, filters: { label: [`rswarm.job=${job}`] } });
+        return left.length === 0 ? true : undefined;
+      },
+      30_000,
+    );
+    const kept = await get(`/api/v1/tasks/${task}/logs?tail=all`);
+    assert.equal(kept.status, 200);
+    const keptText = await kept.text();
+    assert.equal(keptText, 'one\ntwo\nthree\n');
+    const last = await get(`/api/v1/tasks/${task}/logs?follow=true&tail=1&timestamps=true`);
+    assert.match(await last.text(), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z three\n$/);
+    // A bare task name reaches live jobs only.
+    assert.equal((await get(`/api/v1/tasks/t1/logs`)).status, 404);
   });
 });
