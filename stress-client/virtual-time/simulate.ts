@@ -5,7 +5,9 @@
  * finishes; all events of one instant are applied before scheduling, and a round runs only when
  * something changed (a job arrived or capacity freed) and jobs wait. Like the JobManager, a round
  * considers the oldest `maxRoundJobs` waiting jobs (by submission, then name) and fails at once a
- * job that can never fit the fleet, with the scheduler's reason.
+ * job that can never fit the fleet, with the scheduler's reason. A round plans only the jobs whose
+ * outcome can change (selective-round.ts), with the placements of planning the whole window;
+ * `replanAll` plans the whole window, as the JobManager does.
  *
  * Deterministic: the same workload, fleet, strategy and options give the same samples (only
  * `wallSeconds` and, without `nowEpochMs`, `startedAtEpochMs` differ). See
