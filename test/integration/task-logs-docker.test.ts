@@ -37,6 +37,7 @@ describe('task logs and events with a Docker worker', { timeout: 120_000 }, () =
   });
   after(async () => {
     await c.api('DELETE', `/api/v1/jobs/${job}`);
+    await c.api('DELETE', `/api/v1/jobs/${job}x`);
     await c.close();
   });
 
@@ -132,5 +133,50 @@ describe('task logs and events with a Docker worker', { timeout: 120_000 }, () =
     assert.match(await last.text(), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z three\n$/);
     // A bare task name reaches live jobs only.
     assert.equal((await get(`/api/v1/tasks/t1/logs`)).status, 404);
+  });
+
+  test('a cancelled task: its output is kept when its container is stopped and removed', async () => {
+    const cancelled = `${job}x`;
+    const submitted = await c.api('POST', '/api/v1/jobs', {
+      name: cancelled,
+      tasks: [
+        {
+          name: 't1',
+          image: SERVICES.testImage,
+          command: ['sh', '-c', 'echo before the cancel; sleep 600'],
+          cores: 1,
+          memory: '32m',
+        },
+      ],
+    });
+    assert.equal(submitted.status, 202, submitted.text);
+    const path = `/api/v1/tasks/${cancelled}_t1/logs?tail=all`;
+    await waitFor(
+      'the first line',
+      async () => ((await (await get(path)).text()).includes('before the cancel') ? true : undefined),
+      30_000,
+    );
+    assert.equal((await c.api('DELETE', `/api/v1/jobs/${cancelled}`)).status < 300, true);
+    await waitFor(
+      'the job to be cancelled',
+      async () =>
+        (await c.api('GET', `/api/v1/jobs/${cancelled}`)).body?.state === 'cancelled' ? true : undefined,
+      30_000,
+    );
+    const docker = new Docker();
+    await waitFor(
+      'its container to be removed',
+      async () => {
+        const left = await docker.listContainers({
+          all: true,
+          filters: { label: [`rswarm.job=${cancelled}`] },
+        });
+        return left.length === 0 ? true : undefined;
+      },
+      30_000,
+    );
+    const kept = await get(path);
+    assert.equal(kept.status, 200);
+    assert.equal(await kept.text(), 'before the cancel\n');
   });
 });
