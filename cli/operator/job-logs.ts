@@ -96,8 +96,9 @@ export function registerJobLogs(job: Command, io: OperatorIo): void {
         const tasks = pickTasks(job, task);
         if (tasks.length === 1) return streamLog(client, io, name, tasks[0] as string, f);
         const width = Math.max(...tasks.map((t) => t.length));
-        // Each task's stream on its own. A task without a container (never started, or ended and
-        // removed) is a note on stderr, as long as another task printed; any other failure fails.
+        // Each task's stream on its own. A task without logs (never started; or ended and its
+        // worker no longer keeps them, 410) is a note on stderr, as long as another task printed;
+        // any other failure fails.
         const results = await Promise.allSettled(
           tasks.map((t) => streamLog(client, io, name, t, f, `${t.padEnd(width)} | `)),
         );
@@ -105,7 +106,7 @@ export function registerJobLogs(job: Command, io: OperatorIo): void {
           r.status === 'rejected' ? [[tasks[i], r.reason] as const] : [],
         );
         const noContainer = (e: unknown): boolean =>
-          e instanceof ApiError && (e.status === 404 || e.status === 409);
+          e instanceof ApiError && (e.status === 404 || e.status === 409 || e.status === 410);
         const hard = failures.find(([, e]) => !noContainer(e));
         if (hard) throw hard[1];
         if (failures.length === tasks.length && failures[0]) throw failures[0][1];

@@ -42,11 +42,11 @@ const jobBody = (name: string) => ({
   unplacedReason: null,
   failureReason: script.failureReason,
   tasks:
-    name === 'pair' || name === 'mixed'
+    name === 'pair' || name === 'mixed' || name === 'ended'
       ? [
           { name: 'web', state: 'running', cores: 1, memoryBytes: 1, worker: 'w1', cpuset: '0' },
           {
-            name: name === 'pair' ? 'db' : 'idle',
+            name: name === 'pair' ? 'db' : name === 'ended' ? 'gone' : 'idle',
             state: 'running',
             cores: 1,
             memoryBytes: 1,
@@ -140,6 +140,13 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     const task = logs[1] as string;
     if (task === 'idle_t1' || task === 'mixed_idle')
       return error(res, 409, 'TASK_NOT_RUNNING', 'task t1 has no container');
+    if (task === 'ended_gone')
+      return error(
+        res,
+        410,
+        'TASK_LOGS_GONE',
+        'the logs of task gone of job ended are no longer kept: worker w1 has left',
+      );
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     res.write(`${task} line 1\n${task} line 2\n`);
     if (url.searchParams.get('follow') !== 'true') return void res.end();
@@ -302,5 +309,10 @@ describe('operator CLI streams (scripted server)', () => {
     assert.equal(mixed.code, 0, mixed.stderr);
     assert.match(mixed.stdout, /^web {2}\| mixed_web line 1$/m);
     assert.match(mixed.stderr, /^idle: TASK_NOT_RUNNING \(HTTP 409\): task t1 has no container$/m);
+    // An ended task whose logs are no longer kept (410) is a note too.
+    const ended = await cli('job', 'logs', 'ended');
+    assert.equal(ended.code, 0, ended.stderr);
+    assert.match(ended.stdout, /^web {2}\| ended_web line 1$/m);
+    assert.match(ended.stderr, /^gone: TASK_LOGS_GONE \(HTTP 410\): the logs of task gone of job ended/m);
   });
 });
