@@ -239,7 +239,9 @@ export const workerCommandSchema = z.discriminatedUnion('kind', [
   /**
    * A chunk of a task's output (stdout and stderr, in order): after `after` when given (a follow
    * continues there), else the last `tail` lines (all when absent) at or after `sinceMs`; at most
-   * `maxBytes` of text. Read-only, answered for attempts this worker runs or still has.
+   * `maxBytes` of text. Read-only, answered for attempts this worker runs or still has, and for
+   * its ended attempts from the last output it kept when it removed their containers (`ended`
+   * true; `unknown-task` with the reason, e.g. evicted, once it no longer keeps them).
    */
   z.object({
     kind: z.literal('logs'),
