@@ -192,18 +192,12 @@ test('compare --virtual --seeds 3: every strategy on the same seeds, intervals a
   assert.match(page, /Paired by seed, against best-fit/);
 
   // Deterministic: the same command writes the same files, wall time (timing.json) aside.
-  const again = join(tmp, 'seeds-again');
-  const r2 = await rswarm([...args.slice(0, -1), again]);
+  const files = ['summary.json', 'report.html', 'result-worst-fit-seed8.json', 'cdf-waiting.svg', 'jobs.csv'];
+  const before = files.map((f) => readFileSync(join(out, f), 'utf8'));
+  const r2 = await rswarm(args);
   assert.equal(r2.code, 0, r2.stderr);
-  for (const f of [
-    'summary.json',
-    'report.html',
-    'result-worst-fit-seed8.json',
-    'cdf-waiting.svg',
-    'jobs.csv',
-  ]) {
-    assert.equal(readFileSync(join(again, f), 'utf8'), readFileSync(join(out, f), 'utf8'), f);
-  }
+  // assert.ok, not equal: a diff of two large SVG-laden pages takes minutes to compute.
+  for (const [i, f] of files.entries()) assert.ok(readFileSync(join(out, f), 'utf8') === before[i], f);
 
   const bad = await rswarm([
     'compare',
