@@ -196,9 +196,10 @@ export function formatFigure(f: Figure, v: number | null): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(1);
 }
 
-/** A signed difference in the figure's unit. */
+/** A signed difference in the figure's unit (percentage points for percentages). */
 export function formatDiff(f: Figure, v: number): string {
-  const text = formatFigure(f, Math.abs(v));
+  // A difference of percentages is in percentage points.
+  const text = f.unit === 'percent' ? `${Math.abs(v).toFixed(1)} pp` : formatFigure(f, Math.abs(v));
   return v > 0 ? `+${text}` : v < 0 ? `−${text}` : text;
 }
 
