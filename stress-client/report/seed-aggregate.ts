@@ -200,6 +200,8 @@ export function formatFigure(f: Figure, v: number | null): string {
 export function formatDiff(f: Figure, v: number): string {
   // A difference of percentages is in percentage points.
   const text = f.unit === 'percent' ? `${Math.abs(v).toFixed(1)} pp` : formatFigure(f, Math.abs(v));
+  // No sign on a difference that shows as zero ("−0.0 pp" reads as a result).
+  if (/^0(\.0+)?( |$)/.test(text)) return text;
   return v > 0 ? `+${text}` : v < 0 ? `−${text}` : text;
 }
 

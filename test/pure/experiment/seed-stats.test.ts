@@ -13,6 +13,7 @@ import {
   tCdf,
   tQuantile,
 } from '../../../stress-client/report/seed-stats.js';
+import { FIGURES, formatDiff } from '../../../stress-client/report/seed-aggregate.js';
 import { round4 } from '../../../stress-client/report/summary-json.js';
 
 const near = (actual: number, expected: number, tol: number, what: string): void =>
@@ -97,6 +98,14 @@ describe('intervals and paired comparisons', () => {
     const same = pairedDifference([1, 2, 3], [2, 3, 4])!;
     assert.equal(same.difference.low, 1);
     assert.equal(same.difference.high, 1);
+  });
+
+  test('differences: percentage points, units kept, no sign on a shown zero', () => {
+    const figure = (key: string) => FIGURES.find((f) => f.key === key)!;
+    assert.equal(formatDiff(figure('coreUtilisationPercent'), -2.345), '−2.3 pp');
+    assert.equal(formatDiff(figure('fragmentedFreeCoresPercent'), -0.01), '0.0 pp');
+    assert.equal(formatDiff(figure('waitP95Seconds'), 7200), '+2.0 h');
+    assert.equal(formatDiff(figure('workersVsBoundRatio'), 1.049), '+1.05');
   });
 
   test('rounding to 4 significant digits; integers kept whole', () => {
