@@ -254,7 +254,10 @@ describe('summarise', () => {
     const text = formatSummary(s);
     assert.match(text, /virtual-time run, strategy best-fit, seed 1/);
     assert.match(text, /fragmented free cores 41\.3 %/);
-    assert.match(text, /busy workers ÷ lower bound 1\.00, busy workers' cores used 60\.7 %; peak queue depth 2/);
+    assert.match(
+      text,
+      /busy workers ÷ lower bound 1\.00, busy workers' cores used 60\.7 %; peak queue depth 2/,
+    );
     assert.doesNotMatch(text, /placements\/s/);
     assert.match(text, /4 submitted, 2 finished, 1 failed, 1 never placed/);
     assert.match(text, /utilisation 42\.5 % cores, 60\.0 % memory/);
