@@ -95,6 +95,7 @@ test('cluster up (control plane local, worker over sshd) → jobs → status →
       ports: {
         frontend: await freePort(),
         globalManager: await freePort(),
+        enrolment: await freePort(),
         discovery: await freePort(),
         jobManager: await freePort(),
       },
