@@ -1,107 +1,32 @@
-import type { Clock } from '../core/clock/clock.js';
 import { EventRing, type ControlState, type EventPage } from '../core/control-state/index.js';
 import {
-  mergeEffects,
-  noEffects,
-  planRound,
   reconcileServices,
-  roundPasses,
   type CommandOutcome,
   type ControlCommand,
   type ControlIntent,
   type Effects,
   type IntentPort,
-  type LoggedCommands,
-  eventId,
-  type RecordBatch,
-  type RecordSink,
   NotLeaderError,
-  mergeRecordBatches,
 } from '../core/control-state/index.js';
-import { isLogFencedError, type ControlLog, type LogEntry } from '../core/durable/control-log.js';
-import type { SnapshotStore } from '../core/durable/snapshot-store.js';
 import { assignmentOf } from '../core/control/task-assignment.js';
-import { AppError } from '../core/errors/index.js';
-import type { Logger } from '../core/log/logger.js';
-import type { ClusterEvent, JobRecord } from '../core/model/records.js';
-import type { DispatchLink } from '../core/transport/control-links.js';
-import { recoverState, snapshotItems } from './leader-recovery.js';
-import type { StartBackoffPolicy } from '../core/control-state/start-failures.js';
+import type { AppError } from '../core/errors/index.js';
+import type { JobRecord } from '../core/model/records.js';
 import type { UnplacedCode } from '../core/scheduler/types.js';
-
-/** Options of the {@link ControlLeader}. */
-export interface ControlLeaderOptions {
-  /** This JobManager's id (recorded in each term start). */
-  readonly id: string;
-  readonly defaultStrategy: string;
-  readonly agingPerSecond: number;
-  /** Waiting jobs considered per round. @defaultValue 5000 */
-  readonly maxJobsPerRound?: number;
-  /** Intents applied per cycle at most (the rest wait for the next cycle). @defaultValue 5000 */
-  readonly maxIntentsPerCycle?: number;
-  /** Log entries between snapshots. @defaultValue 5000 */
-  readonly snapshotEveryEntries?: number;
-  /**
-   * An append that has not settled by then counts as failed (the leader steps down; its
-   * successor replays whatever landed). @defaultValue 30000
-   */
-  readonly appendTimeoutMs?: number;
-  /** A records write that has not settled by then is retried with the next batch. @defaultValue 10000 */
-  readonly recordsTimeoutMs?: number;
-  /** How long a group avoids a worker after failed starts there. @defaultValue DEFAULT_START_BACKOFF */
-  readonly startBackoff?: StartBackoffPolicy;
-}
-
-/** What the leader is built from: role-named ports only. */
-export interface ControlLeaderDeps {
-  readonly log: ControlLog<LoggedCommands>;
-  readonly snapshots: SnapshotStore;
-  readonly dispatch: DispatchLink;
-  readonly records: RecordSink;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  /** Told about each scheduling round once it is planned (metrics; see leader-metrics.ts). */
-  readonly onRound?: (round: RoundSample) => void;
-}
-
-/** One scheduling round as the metrics see it. */
-export interface RoundSample {
-  /** Planning and applying the plan, all passes. */
-  readonly seconds: number;
-  /** Tasks the round placed. */
-  readonly placements: number;
-  /** The code of each job the round left unplaced. */
-  readonly unplaced: readonly UnplacedCode[];
-}
-
-/**
- * Lifecycle: `standby` (holds no state, refuses intents) → `recovering` (loading snapshot + log,
- * claiming its term) → `leading` → back to `standby` when it steps down (lease lost, log fenced or
- * unwritable) → `closed`.
- */
-export type LeaderState = 'standby' | 'recovering' | 'leading' | 'closed';
-
-interface Pending {
-  readonly intent: ControlIntent;
-  resolve(outcome: CommandOutcome): void;
-  reject(err: Error): void;
-}
-
-/** Ended jobs a leader keeps for reads by name. */
-const RECENTLY_ENDED = 10_000;
-
-/** Where a cycle's time went, cumulative (benchmarks print it). */
-export interface LeaderStats {
-  cycles: number;
-  rounds: number;
-  entries: number;
-  applyMs: number;
-  planMs: number;
-  appendMs: number;
-  /** Writing records and handing effects to the dispatch link. */
-  finishMs: number;
-  snapshots: number;
-}
+import { bounded } from './bounded.js';
+import type {
+  ControlLeaderDeps,
+  ControlLeaderOptions,
+  LeaderState,
+  LeaderStats,
+} from './control-leader-options.js';
+import { CycleBatch, type Pending } from './cycle-batch.js';
+import { CycleFinisher } from './cycle-finisher.js';
+import { EndedJobs } from './ended-jobs.js';
+import { recoverState, recoveryEffects } from './leader-recovery.js';
+import { LeaderSnapshots } from './leader-snapshots.js';
+import { logEntries, persistedCommands } from './log-entries.js';
+import { RecordsWriter, recordBatchOf } from './records-writer.js';
+import { scheduleRound } from './schedule-round.js';
 
 /**
  * The one writer of control state. Intents from every component queue here; a cycle applies all
@@ -122,17 +47,8 @@ export class ControlLeader implements IntentPort {
   private pending: Pending[] = [];
   /** The cycle applying intents and appending them, if one runs (one at a time). */
   private cycling: Promise<void> | undefined;
-  /**
-   * Durable cycles still writing records, answering and dispatching, chained in order. The next
-   * cycle applies and appends meanwhile, so a store's write latency is paid once, not twice.
-   */
-  private finishing: Promise<void> | undefined;
-  /** Durable cycles waiting to be finished, oldest first. */
-  private finishQueue: {
-    readonly fx: Effects;
-    readonly records: RecordBatch;
-    readonly settled: readonly { readonly p: Pending; readonly outcome: CommandOutcome }[];
-  }[] = [];
+  /** Durable cycles still writing records, answering and dispatching, in order. */
+  private readonly finisher: CycleFinisher;
   private dirty = false;
   /**
    * A service's reconcile asked to look again at a time (a rolling replace waiting for a grace
@@ -141,14 +57,11 @@ export class ControlLeader implements IntentPort {
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeDue = false;
   private round = 0;
-  private sinceSnapshot = 0;
-  private snapshotting: Promise<void> | undefined;
-  /** Record batches whose write failed, retried with the next one. */
-  private unwritten: RecordBatch[] = [];
-  /** The last jobs this leader ended, newest last (reads of a just-finished job need no scan). */
-  private readonly recent = new Map<string, JobRecord>();
-  /** Ended jobs not yet in history: reads must still find them. */
-  private readonly pendingHistory = new Map<string, JobRecord>();
+  private readonly snapshots: LeaderSnapshots;
+  /** The jobs this leader ended, for reads by name until (and a while after) their history is written. */
+  private readonly ended = new EndedJobs();
+  /** Writes the records of durable cycles; retries a failed write with the next batch. */
+  private readonly records: RecordsWriter;
   /**
    * The latest events of durable cycles, for the event stream (`GET /api/v1/events`): readers
    * poll it by id instead of scanning the database. Starts empty with each leadership.
@@ -169,7 +82,20 @@ export class ControlLeader implements IntentPort {
   constructor(
     private readonly options: ControlLeaderOptions,
     private readonly deps: ControlLeaderDeps,
-  ) {}
+  ) {
+    this.records = new RecordsWriter(
+      deps.records,
+      options.recordsTimeoutMs ?? 10_000,
+      deps.logger,
+      (batch) => {
+        for (const j of batch.ended) this.ended.written(j);
+      },
+    );
+    this.finisher = new CycleFinisher(this.records, this.events, deps.dispatch, deps.logger, this.stats);
+    this.snapshots = new LeaderSnapshots(deps, options.snapshotEveryEntries ?? 5000, () => {
+      this.stats.snapshots++;
+    });
+  }
 
   getState(): LeaderState {
     return this.mode;
@@ -181,11 +107,11 @@ export class ControlLeader implements IntentPort {
   }
 
   endedRecently(name: string): JobRecord | undefined {
-    return this.mode === 'leading' ? this.recent.get(name) : undefined;
+    return this.mode === 'leading' ? this.ended.get(name) : undefined;
   }
 
   endedUnwritten(): Iterable<JobRecord> {
-    return this.mode === 'leading' ? this.pendingHistory.values() : [];
+    return this.mode === 'leading' ? this.ended.unwritten() : [];
   }
 
   /** Recent events of this leadership (see {@link EventRing.page}); none unless leading. */
@@ -193,12 +119,6 @@ export class ControlLeader implements IntentPort {
     return this.mode === 'leading'
       ? this.events.page(q)
       : { events: [], gap: q.after !== undefined, newest: null };
-  }
-
-  /** Retention: ended jobs before `before` are no longer answered from memory either. */
-  private forgetRecent(before: number): void {
-    for (const [name, j] of this.recent)
-      if ((j.finishedAt ?? j.submittedAt) < before) this.recent.delete(name);
   }
 
   /** Called when the leader steps down on its own (fenced, log unwritable). */
@@ -227,27 +147,15 @@ export class ControlLeader implements IntentPort {
       this.state = r.state;
       this.term = r.term;
       this.nextSeq = r.nextSeq;
-      this.sinceSnapshot = r.replayed;
+      this.snapshots.reset(r.replayed);
       this.mode = 'leading';
       this.deps.logger.info(
         { term: r.term, seq: r.nextSeq - 1, replayed: r.replayed, ms: Math.round(r.ms) },
         'leading',
       );
-      const assign = [...r.state.jobs()].flatMap((j) =>
-        j.tasks.filter((t) => t.state === 'scheduled' && t.workerId).map((t) => ({ job: j, task: t })),
-      );
-      const fx = noEffects();
-      for (const { job, task } of assign) fx.assign.push(assignmentOf(job, task));
-      // The previous leader may have died between its last append and its records: history for
-      // jobs that ended in the replayed log, the workers and the strategy are written again.
-      fx.endedJobs.push(...r.ended);
-      fx.events.push(...r.events);
-      for (const j of r.ended) {
-        if (j.name && !r.state.job(j.name)) this.recent.set(j.name, j);
-        if (this.recent.size > RECENTLY_ENDED) this.recent.delete(this.recent.keys().next().value as string);
-      }
-      for (const w of r.state.workers()) fx.changedWorkers.add(w.id);
-      await this.finish(fx, { ...recordBatchOf(fx, r.state, true), throughSeq: r.nextSeq - 1 });
+      const fx = recoveryEffects(r);
+      for (const j of r.ended) if (j.name && !r.state.job(j.name)) this.ended.keep(j);
+      await this.finisher.finish(fx, { ...recordBatchOf(fx, r.state, true), throughSeq: r.nextSeq - 1 });
       this.dirty = true;
       this.kick();
     } catch (err) {
@@ -262,14 +170,13 @@ export class ControlLeader implements IntentPort {
     if (this.mode === 'closed' || this.mode === 'standby') return;
     this.drop(reason);
     await this.cycling;
-    await this.finishing;
+    await this.finisher.busy;
   }
 
   private drop(reason: string): void {
     this.mode = 'standby';
     this.state = undefined;
-    this.recent.clear();
-    this.pendingHistory.clear();
+    this.ended.clear();
     this.events.clear();
     this.dirty = false;
     this.failPending(reason);
@@ -313,10 +220,10 @@ export class ControlLeader implements IntentPort {
 
   /** Resolves when no cycle runs or is due (tests wait for quiescence with it). */
   async idle(): Promise<void> {
-    while (this.cycling || this.finishing || this.snapshotting) {
+    while (this.cycling || this.finisher.busy || this.snapshots.busy) {
       await this.cycling;
-      await this.finishing;
-      await this.snapshotting;
+      await this.finisher.busy;
+      await this.snapshots.busy;
     }
   }
 
@@ -327,8 +234,8 @@ export class ControlLeader implements IntentPort {
     clearTimeout(this.wakeTimer);
     this.failPending('the JobManager is closing');
     await this.cycling;
-    await this.finishing;
-    await this.snapshotting;
+    await this.finisher.busy;
+    await this.snapshots.busy;
     if (wasLeading) this.deps.logger.info({ term: this.term }, 'stopped leading');
     this.state = undefined;
   }
@@ -354,7 +261,7 @@ export class ControlLeader implements IntentPort {
     if (this.pending.length === 0 && !this.dirty && !this.wakeDue) return;
     // A snapshot is taken when memory equals the durable log with its records written: when it
     // is due, the pipeline drains first (the last finishing cycle takes it and kicks again).
-    if (this.finishing && this.snapshotDue()) return;
+    if (this.finisher.busy && this.snapshots.due) return;
     this.cycling = this.cycle()
       .catch((err: unknown) => this.deps.logger.error({ err }, 'leader cycle failed'))
       .finally(() => {
@@ -370,71 +277,40 @@ export class ControlLeader implements IntentPort {
     const batch = this.pending.splice(0, this.options.maxIntentsPerCycle ?? 5000);
     const at = clock.now();
     const t0 = performance.now();
-    const commands: ControlCommand[] = [];
-    /** Per intent: its outcome and how many commands were logged up to and including it. */
-    const answers: { p: Pending; outcome: CommandOutcome; upTo: number }[] = [];
-    const fx = noEffects();
-    /** Per logged command: the range of `fx.events` it produced (for the events' stable ids). */
-    const produced: [number, number][] = [];
+    const logged = new CycleBatch();
+    const { fx, commands } = logged;
     for (const p of batch) {
       const cmd = { ...p.intent, at } as ControlCommand;
-      if (cmd.kind === 'forget-ended') this.forgetRecent(cmd.before);
-      const out = state.apply(cmd);
-      const from = fx.events.length;
-      mergeEffects(fx, out);
-      if (out.outcome.ok) {
-        commands.push(cmd);
-        produced.push([from, fx.events.length]);
-      }
-      answers.push({ p, outcome: out.outcome, upTo: commands.length });
+      if (cmd.kind === 'forget-ended') this.ended.forget(cmd.before);
+      logged.applyIntent(state, p, cmd);
     }
     // Services whose replicas or definition changed: start or stop replicas to match, as
     // ordinary logged commands (a standby replaying the log never reconciles itself).
     this.wakeDue = false;
     const services = state.services.takeDirty(at);
     if (services.length > 0) {
-      for (const cmd of reconcileServices(state, services, at)) {
-        const out = state.apply(cmd);
-        const from = fx.events.length;
-        mergeEffects(fx, out);
-        if (out.outcome.ok) {
-          commands.push(cmd);
-          produced.push([from, fx.events.length]);
-        }
-      }
+      for (const cmd of reconcileServices(state, services, at)) logged.apply(state, cmd);
     }
     this.armWake(state.services.nextWake());
     const t1 = performance.now();
     if (this.dirty || fx.schedule) {
       this.dirty = false;
       const round = ++this.round;
-      let placed = false;
       const unplaced: UnplacedCode[] = [];
-      let placements = 0;
       const onUnplaced = this.deps.onRound ? (code: UnplacedCode) => unplaced.push(code) : undefined;
-      for (const pass of roundPasses(
-        state.strategy ?? this.options.defaultStrategy,
-        state.services.size > 0,
-      )) {
-        const place = planRound(state, at, {
-          strategy: pass.strategy,
+      const { placed, placements } = scheduleRound(
+        state,
+        at,
+        round,
+        {
+          defaultStrategy: this.options.defaultStrategy,
           agingPerSecond: this.options.agingPerSecond,
           maxJobs: this.options.maxJobsPerRound ?? 5000,
-          round,
-          ...(pass.only ? { only: pass.only } : {}),
-          ...(this.options.startBackoff ? { startBackoff: this.options.startBackoff } : {}),
-          ...(onUnplaced ? { onUnplaced } : {}),
-        });
-        if (place) {
-          placements += place.placements.length;
-          const out = state.apply(place);
-          commands.push(place);
-          const from = fx.events.length;
-          mergeEffects(fx, out);
-          produced.push([from, fx.events.length]);
-          placed = true;
-        }
-      }
+          startBackoff: this.options.startBackoff,
+        },
+        logged,
+        onUnplaced,
+      );
       this.stats.rounds++;
       this.deps.onRound?.({ seconds: (performance.now() - t1) / 1000, placements, unplaced });
       // Capacity a round could not use stays free; only new events ask for another round.
@@ -442,24 +318,18 @@ export class ControlLeader implements IntentPort {
     }
     const t2 = performance.now();
     // Ended jobs left the state just now: reads find them here until their history is written.
-    for (const j of fx.endedJobs) {
-      this.pendingHistory.set(j.name, j);
-      this.recent.delete(j.name);
-      this.recent.set(j.name, j);
-      if (this.recent.size > RECENTLY_ENDED) this.recent.delete(this.recent.keys().next().value as string);
-    }
+    for (const j of fx.endedJobs) this.ended.add(j);
     let throughSeq: number | undefined;
     if (commands.length > 0) {
-      const groups = entryGroups(commands);
-      identifyEvents(fx.events, produced, groups, at, this.nextSeq);
-      throughSeq = this.nextSeq + groups.length - 1;
-      const entries: LogEntry<LoggedCommands>[] = groups.map((g, i) => ({
-        seq: this.nextSeq + i,
-        term: this.term,
+      const { entries, groups } = logEntries(
+        commands,
+        fx.events,
+        logged.produced,
+        this.term,
         at,
-        payload: g.commands,
-        json: `[${g.json.join(',')}]`,
-      }));
+        this.nextSeq,
+      );
+      throughSeq = this.nextSeq + groups.length - 1;
       try {
         await bounded(
           this.deps.log.append(entries),
@@ -468,28 +338,15 @@ export class ControlLeader implements IntentPort {
         );
       } catch (err) {
         // Commands in the entries a fenced append did persist.
-        const persisted = groups
-          .slice(0, isLogFencedError(err) ? err.persisted : 0)
-          .reduce((n, g) => n + g.commands.length, 0);
-        for (const a of answers) {
-          if (a.upTo > 0 && a.upTo <= persisted) a.p.resolve(a.outcome);
-          else if (!a.outcome.ok) a.p.resolve(a.outcome);
-          // Not retried elsewhere: an unanswered write may still have landed.
-          else
-            a.p.reject(
-              new AppError(
-                'STORE_UNAVAILABLE',
-                `the control log refused the write: ${(err as Error).message}`,
-              ),
-            );
-        }
+        const persisted = persistedCommands(groups, err);
+        logged.failAppend(persisted, err as Error);
         this.deps.logger.error({ err, term: this.term }, 'control log append failed: stepping down');
         this.drop('control log append failed');
         this.stepDownListener?.(String((err as Error).message));
         return;
       }
       this.nextSeq += entries.length;
-      this.sinceSnapshot += commands.length;
+      this.snapshots.logged(commands.length);
       this.stats.entries += commands.length;
     }
     const t3 = performance.now();
@@ -501,115 +358,14 @@ export class ControlLeader implements IntentPort {
     if (fx.schedule) this.dirty = true;
     // What this cycle answers and writes is taken now: the next cycle changes the state next.
     const records = { ...recordBatchOf(fx, state), throughSeq };
-    const settled = answers.map((a) =>
-      // A joining worker's sync is its desired set as of now: it includes what this cycle's round
-      // just placed on it (that dispatch may reach the GlobalManager before the join answer).
-      a.p.intent.kind === 'worker-joined' && a.outcome.ok
-        ? { p: a.p, outcome: { ok: true as const, desired: state.desiredOn(a.p.intent.worker.id) } }
-        : { p: a.p, outcome: a.outcome },
-    );
-    this.finishQueue.push({ fx, records, settled });
-    if (this.finishing) return;
-    this.finishing = this.finishAll().finally(() => {
-      this.finishing = undefined;
+    const settled = logged.settled(state);
+    this.finisher.push({ fx, records, settled }, () => {
       // Nothing after the last finished cycle was applied (no cycle runs): memory equals the
       // durable log, and its records are written.
-      if (!this.cycling && this.state === state && this.mode === 'leading') this.maybeSnapshot(state);
+      if (!this.cycling && this.state === state && this.mode === 'leading')
+        this.snapshots.maybeTake(state, this.nextSeq - 1, this.term, this.records.behind);
       this.kick();
     });
-  }
-
-  /**
-   * Finishes durable cycles in order until none is queued. Every cycle queued while the previous
-   * records write ran is finished together: one records write for all of them (group commit: on
-   * a store where a write costs a round trip, the number of writes must not follow the number of
-   * small cycles), then each cycle's dispatch and answers, in cycle order.
-   */
-  private async finishAll(): Promise<void> {
-    while (this.finishQueue.length > 0) {
-      const items = this.finishQueue.splice(0);
-      const t = performance.now();
-      await this.writeRecords(mergeRecordBatches(items.map((i) => i.records)));
-      // Durable in the log since the append: readers may see them, whatever the records write did.
-      for (const i of items) this.events.push(i.records.events);
-      for (const i of items) await this.dispatchEffects(i.fx);
-      this.stats.finishMs += performance.now() - t;
-      for (const i of items) for (const a of i.settled) a.p.resolve(a.outcome);
-    }
-  }
-
-  /**
-   * Performs a durable cycle's effects: the records first (so an answered intent is readable
-   * through the API), then the dispatch.
-   */
-  private async finish(fx: Effects, batch: RecordBatch): Promise<void> {
-    await this.writeRecords(batch);
-    this.events.push(batch.events);
-    await this.dispatchEffects(fx);
-  }
-
-  /**
-   * Writes records. A failed write is kept and retried with the next batch: the log already holds
-   * the truth, the projection only catches up.
-   */
-  private async writeRecords(batch: RecordBatch): Promise<void> {
-    const empty = (b: RecordBatch): boolean => b.ended.length + b.workers.length + b.events.length === 0;
-    if (!empty(batch) || this.unwritten.length > 0) {
-      const merged = mergeRecordBatches([...this.unwritten, batch]);
-      try {
-        // Bounded: a write that never settles (a store connection lost mid-command) must not hold
-        // every later answer; a late success is harmless, since every record write is idempotent.
-        await bounded(
-          this.deps.records.write(merged),
-          this.options.recordsTimeoutMs ?? 10_000,
-          'records write',
-        );
-        for (const j of merged.ended)
-          if (this.pendingHistory.get(j.name) === j) this.pendingHistory.delete(j.name);
-        this.unwritten = [];
-      } catch (err) {
-        this.unwritten = [merged];
-        this.deps.logger.error({ err }, 'writing records failed; retried with the next batch');
-      }
-    }
-  }
-
-  private async dispatchEffects(fx: Effects): Promise<void> {
-    if (fx.assign.length > 0 || fx.stop.length > 0) {
-      await bounded(
-        this.deps.dispatch.dispatch({ assign: fx.assign, stop: fx.stop }),
-        5_000,
-        'dispatch',
-      ).catch((err: unknown) => this.deps.logger.error({ err }, 'dispatch failed'));
-    }
-  }
-
-  private snapshotDue(): boolean {
-    return this.sinceSnapshot >= (this.options.snapshotEveryEntries ?? 5000);
-  }
-
-  private maybeSnapshot(state: ControlState): void {
-    if (this.snapshotting || !this.snapshotDue()) return;
-    // Records not yet written would be lost with a log truncated behind them: wait for them.
-    if (this.unwritten.length > 0) return;
-    const seq = this.nextSeq - 1;
-    const data = state.toSnapshot();
-    this.sinceSnapshot = 0;
-    this.snapshotting = (async () => {
-      await this.deps.snapshots.save({
-        seq,
-        term: this.term,
-        at: this.deps.clock.now(),
-        items: snapshotItems(data),
-      });
-      this.stats.snapshots++;
-      await this.deps.snapshots.prune();
-      await this.deps.log.truncateThrough(seq);
-    })()
-      .catch((err: unknown) => this.deps.logger.error({ err, seq }, 'snapshot failed'))
-      .finally(() => {
-        this.snapshotting = undefined;
-      });
   }
 
   private failPending(reason: string): void {
@@ -617,91 +373,6 @@ export class ControlLeader implements IntentPort {
     this.pending = [];
     for (const p of pending) p.reject(notLeader(reason));
   }
-}
-
-/** What a cycle hands to the records: `everything` adds the strategy even when unchanged. */
-function recordBatchOf(fx: Effects, state: ControlState, everything = false): RecordBatch {
-  return {
-    ended: fx.endedJobs,
-    workers: [...fx.changedWorkers].flatMap((id) => state.worker(id) ?? []),
-    events: fx.events,
-    strategy:
-      everything || fx.events.some((e) => e.kind === 'strategy-changed')
-        ? (state.strategy ?? undefined)
-        : undefined,
-  };
-}
-
-/** Commands per log entry at most, and JSON characters (a MongoDB document holds 16 MB). */
-const ENTRY_COMMANDS = 1000;
-const ENTRY_CHARS = 4 * 1024 * 1024;
-
-/**
- * Gives each event its stable id: the events of entry `k` (seq `firstSeq + k`) are numbered in
- * the order its commands produced them, exactly as a successor replaying that entry numbers them.
- * @param produced per command, in order, its range in `events`
- */
-function identifyEvents(
-  events: ClusterEvent[],
-  produced: readonly (readonly [number, number])[],
-  groups: readonly EntryGroup[],
-  at: number,
-  firstSeq: number,
-): void {
-  let command = 0;
-  groups.forEach((g, k) => {
-    let index = 0;
-    for (let c = 0; c < g.commands.length; c++, command++) {
-      const [from, to] = produced[command] as readonly [number, number];
-      for (let e = from; e < to; e++)
-        events[e] = { ...(events[e] as ClusterEvent), id: eventId(at, firstSeq + k, index++) };
-    }
-  });
-}
-
-/** One log entry's commands and their JSON texts. */
-interface EntryGroup {
-  readonly commands: ControlCommand[];
-  readonly json: string[];
-}
-
-/**
- * A cycle's commands split into log entries: usually one, more only when the cycle is very large
- * (each entry stays a document well under MongoDB's size limit). Each command is serialized once
- * here; the entry's JSON is built from these texts.
- */
-function entryGroups(commands: readonly ControlCommand[]): EntryGroup[] {
-  const groups: EntryGroup[] = [{ commands: [], json: [] }];
-  let chars = 0;
-  for (const c of commands) {
-    const text = JSON.stringify(c);
-    const last = groups[groups.length - 1] as EntryGroup;
-    if (
-      last.commands.length > 0 &&
-      (last.commands.length >= ENTRY_COMMANDS || chars + text.length > ENTRY_CHARS)
-    ) {
-      groups.push({ commands: [c], json: [text] });
-      chars = text.length;
-    } else {
-      last.commands.push(c);
-      last.json.push(text);
-      chars += text.length;
-    }
-  }
-  return groups;
-}
-
-/**
- * `work`, or a rejection once `ms` pass without it settling (`work` goes on; its outcome is then
- * ignored). For writes whose promise a lost connection may leave pending for good.
- */
-function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  work.catch(() => undefined); // a late failure is already accounted for
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function notLeader(why: string): AppError {

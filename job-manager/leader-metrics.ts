@@ -3,7 +3,7 @@ import type { ControlState } from '../core/control-state/index.js';
 import { JOB_STATES } from '../core/job/job-state.js';
 import { freeCoreIds, freeMemoryBytes, type WorkerState } from '../core/model/records.js';
 import { UNPLACED_CODES } from '../core/scheduler/types.js';
-import type { LeaderState, RoundSample } from './control-leader.js';
+import type { LeaderState, RoundSample } from './control-leader-options.js';
 
 /** Jobs by state: live ones, and ended ones the leader still remembers (until retention). */
 export const JOBS_METRIC = 'rswarm_jobs';

@@ -1,12 +1,15 @@
 import {
   ControlState,
   commandsOf,
+  noEffects,
   withEventIds,
+  type Effects,
   type ControlSnapshotData,
   type LoggedCommands,
 } from '../core/control-state/index.js';
 import type { ControlLog, LogRecord } from '../core/durable/control-log.js';
 import type { SnapshotStore } from '../core/durable/snapshot-store.js';
+import { assignmentOf } from '../core/control/task-assignment.js';
 import type { ClusterEvent, JobRecord, WorkerRecord } from '../core/model/records.js';
 
 /**
@@ -137,4 +140,22 @@ export async function recoverState(
     ended,
     events,
   };
+}
+
+/**
+ * What a new leader performs once it has recovered: it re-sends what may have been lost with the
+ * previous leader (every placed task not yet confirmed running; workers ignore duplicates), and
+ * writes again the records of the replayed entries, since the previous leader may have died
+ * between its last append and its records (history of jobs ended there, all workers, the strategy).
+ */
+export function recoveryEffects(r: Recovered): Effects {
+  const assign = [...r.state.jobs()].flatMap((j) =>
+    j.tasks.filter((t) => t.state === 'scheduled' && t.workerId).map((t) => ({ job: j, task: t })),
+  );
+  const fx = noEffects();
+  for (const { job, task } of assign) fx.assign.push(assignmentOf(job, task));
+  fx.endedJobs.push(...r.ended);
+  fx.events.push(...r.events);
+  for (const w of r.state.workers()) fx.changedWorkers.add(w.id);
+  return fx;
 }
