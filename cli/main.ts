@@ -8,16 +8,20 @@
  * (test/component/cli-startup.test.ts checks).
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, type CommanderError } from 'commander';
 import type { Config, ConfigInput } from '../core/config/index.js';
 import { busyPortOf } from './all-in-one-ports.js';
 import { registerClusterCommands } from './cluster-commands.js';
 import { registerExportCommands } from './export-commands.js';
 import type { ComponentName } from './control-plane.js';
 import { registerKeyCommands } from './key-commands.js';
+import { EXIT } from './operator/exit-codes.js';
 import { registerOperatorCommands } from './operator/operator-commands.js';
 import type { AllInOneFlags } from './process-commands.js';
 import { registerStressCommands } from './stress-commands.js';
+
+/** The client commands' target options, which a user may put before the command as in kubectl. */
+const CLIENT_FLAG = /'(--url|--token|--context|--output|-o)'/;
 
 interface GlobalOpts {
   config?: string;
@@ -112,6 +116,15 @@ registerStressCommands(program);
 registerKeyCommands(program, config);
 registerOperatorCommands(program);
 registerExportCommands(program);
+
+// The program's own usage errors (unknown command or option before one, no command at all) exit 2
+// like the client commands' (README, `rswarm --help`), not commander's default 1. Set after the
+// subcommands are registered, so it applies to this level only.
+program.exitOverride((e: CommanderError) => {
+  if (e.code === 'commander.unknownOption' && CLIENT_FLAG.test(e.message))
+    console.error('(client options go after the command: rswarm job ls --url … --token …)');
+  process.exit(e.exitCode === 0 ? 0 : EXIT.usage);
+});
 
 try {
   await program.parseAsync();
