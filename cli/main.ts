@@ -45,15 +45,26 @@ async function config(): Promise<Config> {
 program
   .command('validate')
   .description('validate a job document (original or native format) and print it normalised')
-  .argument('<file>', 'job document, JSON')
+  .argument('<file>', 'job document, JSON or YAML (- is stdin)')
   .action(async (file: string) => {
     const c = await config();
     const { validateJob } = await import('../core/job/index.js');
-    const text = readFileSync(file, 'utf8');
+    const { readJobFile } = await import('./operator/job-file.js');
+    const { CliError } = await import('./operator/exit-codes.js');
+    let doc: Record<string, unknown>;
+    try {
+      doc = readJobFile(file, process.cwd(), () => readFileSync(0, 'utf8'));
+    } catch (err) {
+      // A missing or unparsable file: one line naming it (file:line:column), exit 2, no stack.
+      if (!(err instanceof CliError)) throw err;
+      console.error(`error: ${err.message}`);
+      process.exitCode = err.exitCode;
+      return;
+    }
     const result = validateJob(
-      JSON.parse(text),
+      doc,
       { ...c.job, maxBodyBytes: c.http.maxBodyBytes },
-      { bodyBytes: Buffer.byteLength(text) },
+      { bodyBytes: Buffer.byteLength(JSON.stringify(doc)) },
     );
     if (result.ok) {
       console.log(JSON.stringify(result.job, null, 2));
