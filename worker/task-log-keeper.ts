@@ -12,6 +12,7 @@ import {
 import type { ContainerRuntime, RuntimeCommandOutcome } from './container-runtime.js';
 import { KeptLogs, keptLineBytes, type KeptLogsGone } from './kept-logs.js';
 import { isEnded } from './report-state.js';
+import { messageOf } from './task-refs.js';
 import type { TaskEntry } from './task-table.js';
 
 /**
@@ -19,10 +20,6 @@ import type { TaskEntry } from './task-table.js';
  * the removal goes on after that (or after a failed read) without it.
  */
 export const KEEP_LOGS_TIMEOUT_MS = 5000;
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * The worker agent's side of task logs: reads a task's output from the runtime while its

@@ -2,7 +2,6 @@ import type { Clock } from '../core/clock/clock.js';
 import { componentLogger, type Logger } from '../core/log/logger.js';
 import {
   PROTOCOL_VERSION,
-  WORKER_FEATURES,
   taskRefKey,
   type Command,
   type Message,
@@ -13,34 +12,21 @@ import {
 import {
   runtimeEventOf,
   type ContainerRuntime,
-  type RuntimeCommandOutcome,
   type RuntimeEvent,
   type RuntimeTask,
 } from './container-runtime.js';
+import { awaitEnrolment } from './await-enrolment.js';
 import { DealerChannel } from './dealer-channel.js';
+import { heartbeatLoop } from './heartbeat-loop.js';
+import { joinMessageOf } from './join-message.js';
 import { isEnded, type ReportedState } from './report-state.js';
+import { runTaskCommand } from './run-task-command.js';
 import { StatusReporter } from './status-reporter.js';
 import { TaskLogKeeper } from './task-log-keeper.js';
+import { messageOf, refOf } from './task-refs.js';
 import { TaskTable, type TaskEntry } from './task-table.js';
+import type { WorkerAgentDeps, WorkerAgentState } from './worker-agent-deps.js';
 import { compileWorkerOptions, type WorkerOptions, type WorkerOptionsInput } from './worker-options.js';
-
-/**
- * Lifecycle of a {@link WorkerAgent}:
- * - `created`: built, not connected.
- * - `joining`: `run()` adopted what the runtime has and sent a join; waiting for the manager's
- *   first `sync` (also re-entered on a `reject` asking to re-join).
- * - `active`: the manager has answered with a `sync`; the agent converges on what it is sent.
- * - `closing`: `close()`, `leave` or a final `reject`; no new tasks are started.
- * - `closed`: sockets and runtime released; the process may exit.
- */
-export type WorkerAgentState = 'created' | 'joining' | 'active' | 'closing' | 'closed';
-
-/** The agent's ports, injected so tests can drive time and run tasks without Docker. */
-export interface WorkerAgentDeps {
-  readonly runtime: ContainerRuntime;
-  readonly clock: Clock;
-  readonly logger: Logger;
-}
 
 /**
  * Ended, pruned attempts remembered so a repeated `assign` or `sync` does not run them again.
@@ -48,20 +34,10 @@ export interface WorkerAgentDeps {
  * manager never does.
  */
 const MAX_REMEMBERED_ENDED = 10_000;
-/** Pause before an unanswered enrolment request is sent again (the GlobalManager may be starting). */
-const ENROL_RESEND_MS = 3000;
 
 const REASON_STOPPED = 'stopped by the GlobalManager';
 const REASON_NOT_DESIRED = 'not in the GlobalManager’s desired set';
 const REASON_LEFT = 'the worker left the cluster';
-
-function refOf(a: TaskRef): TaskRef {
-  return { job: a.job, task: a.task, attempt: a.attempt };
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * The worker agent: one per worker process. It joins the GlobalManager over a DEALER (routing id
@@ -326,47 +302,15 @@ export class WorkerAgent {
     );
   }
 
-  /**
-   * Runs an `update` or `checkpoint` on a task this agent is running, in the task's own queue
-   * (after a pending start, before a later stop), and answers the GlobalManager with the outcome.
-   */
+  /** Runs a task command (see {@link runTaskCommand}) and answers the GlobalManager. */
   private async runCommand(m: Command): Promise<void> {
-    const c = m.command;
-    let result: RuntimeCommandOutcome = { outcome: 'failed', reason: `unknown command ${c.kind}` };
-    if (c.kind === 'logs') {
-      const ref = refOf(c.task);
-      const query = { after: c.after, sinceMs: c.sinceMs, tail: c.tail, maxBytes: c.maxBytes };
-      result = await this.logs.read(ref, this.tasks.get(ref), query);
-    } else if (c.kind === 'update' || c.kind === 'checkpoint' || c.kind === 'endpoints') {
-      const entry = this.tasks.get(refOf(c.task));
-      if (!entry || isEnded(entry.state)) {
-        result = { outcome: 'unknown-task', reason: `${taskRefKey(c.task)} is not running on this worker` };
-      } else {
-        const run =
-          c.kind === 'update'
-            ? () => this.runtime.update(refOf(c.task), { coreIds: c.coreIds, memoryBytes: c.memoryBytes })
-            : c.kind === 'checkpoint'
-              ? () => this.runtime.checkpoint(refOf(c.task), c.checkpoint)
-              : () => this.runtime.endpoints(refOf(c.task));
-        await this.tasks.enqueue(
-          refOf(c.task),
-          async () => {
-            result = await run();
-          },
-          (err) => (result = { outcome: 'failed', reason: messageOf(err) }),
-        );
-      }
-    }
-    this.manager?.send({
-      type: 'commandResult',
-      v: PROTOCOL_VERSION,
-      id: m.id,
+    const answer = await runTaskCommand(m, {
       workerId: this.options.workerId,
-      outcome: result.outcome,
-      reason: result.reason,
-      ...(result.endpoints ? { endpoints: [...result.endpoints] } : {}),
-      ...(result.logs ? { logs: result.logs } : {}),
+      runtime: this.runtime,
+      tasks: this.tasks,
+      logs: this.logs,
     });
+    this.manager?.send(answer);
   }
 
   /** A task the runtime already had (an agent restart): take it over and report where it is. */
@@ -419,7 +363,10 @@ export class WorkerAgent {
   private connectManager(): void {
     const o = this.options;
     this.manager = new DealerChannel(o.managerEndpoint, this.logger, o.workerId, o.security);
-    this.loops.push(this.receiveCommands(this.manager), this.heartbeat(this.manager));
+    this.loops.push(
+      this.receiveCommands(this.manager),
+      heartbeatLoop(this.manager, o.workerId, o.heartbeatIntervalMs, this.clock, this.stopping.signal),
+    );
     this.sendJoin();
   }
 
@@ -433,32 +380,18 @@ export class WorkerAgent {
     const desk = new DealerChannel(o.enrolEndpoint as string, this.logger, o.workerId, o.security);
     this.desk = desk;
     const signal = this.stopping.signal;
-    const ask = (): void => desk.send(this.joinMessage(), 'enrol');
-    ask();
-    const resend = setInterval(ask, ENROL_RESEND_MS);
-    let refusal: string | undefined;
-    let enrolled = false;
-    try {
-      for await (const m of desk.messages()) {
-        if (m.type === 'enrolled' && m.workerId === o.workerId) {
-          enrolled = true;
-          break;
-        }
-        if (m.type === 'reject') {
-          refusal = m.reason;
-          break;
-        }
-      }
-    } catch (err) {
-      this.logger.error({ err }, 'enrolment connection failed');
-    } finally {
-      clearInterval(resend);
-      desk.close();
-      this.desk = undefined;
-    }
+    const refusal = await awaitEnrolment(
+      desk,
+      () => this.joinMessage(),
+      o.workerId,
+      this.logger,
+      () => {
+        this.desk = undefined;
+      },
+    );
     if (signal.aborted) return;
-    if (!enrolled) {
-      this.logger.error({ reason: refusal ?? 'no answer' }, 'enrolment refused; closing');
+    if (refusal !== undefined) {
+      this.logger.error({ reason: refusal }, 'enrolment refused; closing');
       void this.close();
       return;
     }
@@ -467,38 +400,14 @@ export class WorkerAgent {
   }
 
   private joinMessage(): Message {
-    const o = this.options;
-    return {
-      type: 'join',
-      v: PROTOCOL_VERSION,
-      workerId: o.workerId,
-      joinToken: o.joinToken,
-      ...(o.security ? { publicKey: o.security.keyPair.publicKey } : {}),
-      runtime: this.runtime.kind,
-      coreIds: [...o.coreIds],
-      memoryBytes: o.memoryBytes,
-      running: this.tasks.active().map((e) => refOf(e.ref)),
-      features: [...WORKER_FEATURES],
-    };
+    return joinMessageOf(
+      this.options,
+      this.runtime.kind,
+      this.tasks.active().map((e) => refOf(e.ref)),
+    );
   }
 
   private sendJoin(): void {
     this.manager?.send(this.joinMessage(), 'join');
-  }
-
-  private async heartbeat(manager: DealerChannel): Promise<void> {
-    const signal = this.stopping.signal;
-    while (!signal.aborted) {
-      try {
-        await this.clock.sleep(this.options.heartbeatIntervalMs, signal);
-      } catch {
-        return;
-      }
-      // Keyed: while the manager is unreachable only the latest heartbeat waits to be sent.
-      manager.send(
-        { type: 'heartbeat', v: PROTOCOL_VERSION, workerId: this.options.workerId, at: this.clock.now() },
-        'heartbeat',
-      );
-    }
   }
 }
