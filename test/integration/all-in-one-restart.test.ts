@@ -42,6 +42,8 @@ test(
       RSWARM_LOG_LEVEL: 'warn',
       RSWARM_MANAGER_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
       RSWARM_DISCOVERY_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
+      // Every endpoint of its own: the enrolment socket's default (3101) may be another cluster's.
+      RSWARM_ENROL_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
       RSWARM_JOB_MANAGER_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
     };
     delete env['RSWARM_STATE'];

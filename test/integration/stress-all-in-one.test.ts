@@ -49,6 +49,8 @@ test('stress and compare against a running all-in-one (--url, token from .rswarm
     RSWARM_LOG_LEVEL: 'warn',
     RSWARM_MANAGER_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
     RSWARM_DISCOVERY_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
+    // Every endpoint of its own: the enrolment socket's default (3101) may be another cluster's.
+    RSWARM_ENROL_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
     RSWARM_JOB_MANAGER_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
   });
   const planeDone = finished(plane);
