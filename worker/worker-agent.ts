@@ -1,42 +1,21 @@
 import type { Clock } from '../core/clock/clock.js';
 import { componentLogger, type Logger } from '../core/log/logger.js';
-import {
-  PROTOCOL_VERSION,
-  taskRefKey,
-  type Command,
-  type Message,
-  type Report,
-  type TaskAssignment,
-  type TaskRef,
-} from '../core/protocol/index.js';
-import {
-  runtimeEventOf,
-  type ContainerRuntime,
-  type RuntimeEvent,
-  type RuntimeTask,
-} from './container-runtime.js';
+import { PROTOCOL_VERSION, type Command, type Message } from '../core/protocol/index.js';
+import type { ContainerRuntime } from './container-runtime.js';
 import { awaitEnrolment } from './await-enrolment.js';
 import { DealerChannel } from './dealer-channel.js';
 import { heartbeatLoop } from './heartbeat-loop.js';
 import { joinMessageOf } from './join-message.js';
-import { isEnded, type ReportedState } from './report-state.js';
 import { runTaskCommand } from './run-task-command.js';
 import { StatusReporter } from './status-reporter.js';
+import { TaskConverger } from './task-converger.js';
 import { TaskLogKeeper } from './task-log-keeper.js';
-import { messageOf, refOf } from './task-refs.js';
+import { refOf } from './task-refs.js';
 import { TaskTable, type TaskEntry } from './task-table.js';
 import type { WorkerAgentDeps, WorkerAgentState } from './worker-agent-deps.js';
 import { compileWorkerOptions, type WorkerOptions, type WorkerOptionsInput } from './worker-options.js';
 
-/**
- * Ended, pruned attempts remembered so a repeated `assign` or `sync` does not run them again.
- * They are forgotten as soon as a `sync` leaves them out; this cap only bounds a worker whose
- * manager never does.
- */
-const MAX_REMEMBERED_ENDED = 10_000;
-
 const REASON_STOPPED = 'stopped by the GlobalManager';
-const REASON_NOT_DESIRED = 'not in the GlobalManager’s desired set';
 const REASON_LEFT = 'the worker left the cluster';
 
 /**
@@ -52,13 +31,11 @@ const REASON_LEFT = 'the worker left the cluster';
 export class WorkerAgent {
   private state: WorkerAgentState = 'created';
   private readonly tasks = new TaskTable();
-  /** Container name each attempt was last started under (see {@link startTask}). */
-  private readonly startedAs = new Map<string, string>();
-  /** Starts in progress, aborted when their task is stopped (cuts a start-retry backoff short). */
-  private readonly starting = new Map<string, AbortController>();
   private readonly stopping = new AbortController();
   /** Reads tasks' output, and keeps ended tasks' last output past their removal. */
   private readonly logs: TaskLogKeeper;
+  /** Starts, stops, adopts and reports the tasks; removes them once their end is acknowledged. */
+  private readonly converger: TaskConverger;
   private readonly loops: Promise<void>[] = [];
   private manager: DealerChannel | undefined;
   /** The enrolment socket while enrolling (secured link). */
@@ -76,6 +53,15 @@ export class WorkerAgent {
   ) {
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
     this.logs = new TaskLogKeeper(options.workerId, options, { runtime, clock, logger });
+    this.converger = new TaskConverger({
+      runtime,
+      tasks: this.tasks,
+      logs: this.logs,
+      clock,
+      logger,
+      agentState: () => this.state,
+      report: (update) => this.reporter?.report(update),
+    });
   }
 
   /**
@@ -98,7 +84,7 @@ export class WorkerAgent {
     this.state = 'joining';
     const o = this.options;
     try {
-      this.runtime.onEvent((e) => this.onRuntimeEvent(e));
+      this.runtime.onEvent((e) => this.converger.onRuntimeEvent(e));
       this.reporter = StatusReporter.create(
         {
           workerId: o.workerId,
@@ -109,8 +95,8 @@ export class WorkerAgent {
         },
         { clock: this.clock, logger: this.logger },
       );
-      this.reporter.onAcked((r) => this.onAcked(r));
-      for (const t of await this.runtime.list()) this.adopt(t);
+      this.reporter.onAcked((r) => this.converger.onAcked(r));
+      for (const t of await this.runtime.list()) this.converger.adopt(t);
       // A secured worker enrols its key first: the GlobalManager's main socket and Discovery
       // admit enrolled keys only (docs/design/security.md).
       if (o.security) this.loops.push(this.enrolThenJoin());
@@ -169,7 +155,7 @@ export class WorkerAgent {
     this.shutdown ??= (async () => {
       this.state = 'closing';
       this.logger.info({ tasks: this.tasks.active().length }, 'leaving the cluster');
-      for (const e of this.tasks.active()) this.stopTask(e.ref, REASON_LEFT);
+      for (const e of this.tasks.active()) this.converger.stop(e.ref, REASON_LEFT);
       await this.tasks.settled();
       if (this.reporter && !(await this.reporter.flush(this.options.leaveFlushMs))) {
         this.logger.warn('leaving with unacknowledged reports');
@@ -192,7 +178,7 @@ export class WorkerAgent {
     if (this.state === 'closing' || this.state === 'closed') return;
     switch (message.type) {
       case 'sync':
-        this.reconcile(message.desired);
+        this.converger.reconcile(message.desired);
         if (this.state === 'joining') {
           // Joined, so enrolled: Discovery now admits this worker's key.
           this.reporter?.connect();
@@ -201,10 +187,10 @@ export class WorkerAgent {
         }
         return;
       case 'assign':
-        for (const a of message.tasks) this.startTask(a);
+        for (const a of message.tasks) this.converger.start(a);
         return;
       case 'stop':
-        for (const ref of message.tasks) this.stopTask(refOf(ref), REASON_STOPPED);
+        for (const ref of message.tasks) this.converger.stop(refOf(ref), REASON_STOPPED);
         return;
       case 'reject':
         if (message.rejoin) {
@@ -235,73 +221,6 @@ export class WorkerAgent {
     }
   }
 
-  /** Converges on exactly `desired`: start what is missing, stop what is not wanted. */
-  private reconcile(desired: readonly TaskAssignment[]): void {
-    const wanted = new Set(desired.map((a) => taskRefKey(a)));
-    for (const a of desired) this.startTask(a);
-    for (const e of this.tasks.all()) {
-      if (wanted.has(taskRefKey(e.ref))) continue;
-      if (!isEnded(e.state)) this.stopTask(e.ref, REASON_NOT_DESIRED);
-      else if (e.removed) this.tasks.forget(e.ref); // ended, reported, pruned, and no longer asked for
-    }
-  }
-
-  /** Idempotent by ref: an attempt known here (running, or already ended here) is not started again. */
-  private startTask(a: TaskAssignment): void {
-    const ref = refOf(a);
-    const key = taskRefKey(ref);
-    const known = this.tasks.get(ref);
-    if (known) {
-      // A task migrated away and back comes with the same attempt but a new container name; its
-      // old run here ended and was pruned, so it starts afresh. Anything else known is kept.
-      const before = this.startedAs.get(key);
-      const movedBack =
-        isEnded(known.state) && known.removed && before !== undefined && before !== a.containerName;
-      if (!movedBack) return;
-      this.tasks.forget(ref);
-    }
-    this.logs.drop(ref); // a fresh run here: what was kept of the last one is stale
-    this.startedAs.delete(key); // re-inserted last: the map's order is oldest first
-    this.startedAs.set(key, a.containerName);
-    if (this.startedAs.size > 2 * MAX_REMEMBERED_ENDED) {
-      const oldest = this.startedAs.keys().next().value;
-      if (oldest !== undefined) this.startedAs.delete(oldest);
-    }
-    this.advance(ref, 'starting', null, null);
-    const abort = new AbortController();
-    this.starting.set(key, abort);
-    void this.tasks.enqueue(
-      ref,
-      () =>
-        this.runtime.start(a, abort.signal).finally(() => {
-          if (this.starting.get(key) === abort) this.starting.delete(key);
-        }),
-      (err) => this.onRuntimeEvent({ ref, state: 'failed', exitCode: null, reason: messageOf(err) }),
-    );
-  }
-
-  /** Ends an attempt as `cancelled` (unless it already ended) and stops and removes it. */
-  private stopTask(ref: TaskRef, reason: string): void {
-    const known = this.tasks.get(ref);
-    if (known && isEnded(known.state)) return; // its end is reported; pruning follows the ack
-    this.starting.get(taskRefKey(ref))?.abort();
-    this.advance(ref, 'cancelled', null, reason);
-    if (!known) {
-      this.tasks.markRemoved(ref); // never ran here; remember it so a late assign is ignored
-      return;
-    }
-    void this.tasks.enqueue(
-      ref,
-      async () => {
-        // Leaving, the agent's memory goes with it: no point reading what it would keep.
-        const keep = this.state === 'closing' ? undefined : () => this.logs.keep(ref);
-        await this.runtime.stop(ref, keep);
-        this.tasks.markRemoved(ref);
-      },
-      (err) => this.logger.error({ err, ref }, 'stopping a task failed'),
-    );
-  }
-
   /** Runs a task command (see {@link runTaskCommand}) and answers the GlobalManager. */
   private async runCommand(m: Command): Promise<void> {
     const answer = await runTaskCommand(m, {
@@ -311,52 +230,6 @@ export class WorkerAgent {
       logs: this.logs,
     });
     this.manager?.send(answer);
-  }
-
-  /** A task the runtime already had (an agent restart): take it over and report where it is. */
-  private adopt(t: RuntimeTask): void {
-    const e = runtimeEventOf(t);
-    this.advance(e.ref, e.state, e.exitCode, e.reason);
-  }
-
-  private onRuntimeEvent(e: RuntimeEvent): void {
-    if (this.state === 'closed') return;
-    if (!this.advance(e.ref, e.state, e.exitCode, e.reason, e.imageDigest)) {
-      this.logger.debug({ ref: e.ref, state: e.state }, 'ignored a runtime event that does not move forward');
-    }
-  }
-
-  /** Applies a forward move and reports it; returns false for a move that is not forward. */
-  private advance(
-    ref: TaskRef,
-    state: ReportedState,
-    exitCode: number | null,
-    reason: string | null,
-    imageDigest?: string,
-  ): boolean {
-    const entry = this.tasks.advance(ref, state, exitCode, reason);
-    if (!entry) return false;
-    this.logger.debug({ ref, state, exitCode, reason }, 'task state');
-    this.reporter?.report({ ref, state, exitCode, reason, at: this.clock.now(), imageDigest });
-    return true;
-  }
-
-  /** An end was durably recorded: the container is no longer needed as evidence, remove it. */
-  private onAcked(report: Report): void {
-    if (!isEnded(report.state)) return;
-    const ref = refOf(report);
-    const entry = this.tasks.get(ref);
-    if (!entry || entry.removed || !isEnded(entry.state)) return;
-    void this.tasks.enqueue(
-      ref,
-      async () => {
-        await this.logs.keep(ref);
-        await this.runtime.remove(ref);
-        this.tasks.markRemoved(ref);
-        if (this.tasks.size > MAX_REMEMBERED_ENDED) this.tasks.trimEnded(MAX_REMEMBERED_ENDED);
-      },
-      (err) => this.logger.error({ err, ref }, 'removing an ended task failed'),
-    );
   }
 
   /** Connects to the GlobalManager, starts the command and heartbeat loops and sends the join. */
