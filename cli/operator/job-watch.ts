@@ -73,7 +73,9 @@ export async function watchJob(
   try {
     let stream = await openEvents(client, name, o.backlog, undefined, abort.signal);
     const job = await getJob(client, name);
-    for (const line of jobChanges(undefined, job, o.now())) io.out(line);
+    // With the events route its backlog tells the story so far (a state line as well would say
+    // each change twice); without it, the job's state is all there is to show.
+    if (!stream) for (const line of jobChanges(undefined, job, o.now())) io.out(line);
     if (watchDone(job, o.untilDone)) return finish(io, job);
     const seen = { lastId: undefined as string | undefined };
     while (stream?.body) {
