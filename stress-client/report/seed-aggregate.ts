@@ -18,6 +18,8 @@ export interface Figure {
   readonly unit: FigureUnit;
   /** Whether a lower value is better (for the reader's wording only). */
   readonly lowerIsBetter: boolean;
+  /** The lowest value a run can have, where intervals are clipped. @defaultValue 0 */
+  readonly floor?: number;
   readonly of: (s: RunSummary) => number | null;
 }
 
@@ -79,6 +81,8 @@ export const FIGURES: readonly Figure[] = [
     label: 'busy workers ÷ lower bound',
     unit: 'ratio',
     lowerIsBetter: true,
+    // The bound never exceeds the workers in use (it is only sampled where it is above 0).
+    floor: 1,
     of: (s) => s.workersVsBound,
   },
   {
@@ -142,13 +146,13 @@ export interface SeedGroup {
 }
 
 /**
- * An interval clipped to the figure's possible values (none is negative; a percentage is at
- * most 100): a t interval over few seeds can reach past them, which no run could.
+ * An interval clipped to the figure's possible values (none is below its floor, 0 unless said;
+ * a percentage is at most 100): a t interval over few seeds can reach past them, which no run could.
  */
 function clip(f: Figure, m: MeanInterval): MeanInterval {
   if (m.low === null || m.high === null) return m;
   const high = f.unit === 'percent' ? Math.min(100, m.high) : m.high;
-  return { ...m, low: Math.max(0, m.low), high };
+  return { ...m, low: Math.max(f.floor ?? 0, m.low), high };
 }
 
 /** Mean and interval (clipped to possible values) of every figure per strategy. */
