@@ -21,8 +21,10 @@ export function workerViewOf(w: WorkerRecord): WorkerView {
     // The scheduler numbers cores 0..totalCores-1 and hands out the worker's own ids, so a
     // worker whose cpuset does not start at 0 (two agents on one host with disjoint sets,
     // e.g. "0" and "1") is described up to its highest id; the ids it lacks are never free.
-    // Counting only its own cores would make such a worker malformed and never used.
+    // Counting only its own cores would make such a worker malformed and never used; coreCount
+    // says how many it really has, so capacity ("could this ever fit") is never overstated.
     totalCores: w.coreIds.length === 0 ? 0 : Math.max(w.coreIds.length, Math.max(...w.coreIds) + 1),
+    coreCount: w.coreIds.length,
     freeCoreIds: freeCoreIds(w),
     totalMemoryBytes: w.totalMemoryBytes,
     freeMemoryBytes: Math.max(0, freeMemoryBytes(w)),

@@ -1,8 +1,9 @@
 /**
  * The NEVER_FITS tables of {@link SnapshotFacts}, kept up to date one worker at a time for the
  * live index: how many workers have fewer than c total cores, and the largest total memory of a
- * well-formed worker with at least c total cores. Both are indexed by total cores, which are
- * bounded by {@link MAX_WORKER_CORES}, so the structures have a fixed size whatever the fleet.
+ * well-formed worker with at least c total cores. Both are indexed by total cores (`coresOf`: the
+ * cores a worker really has, not its id space), which are bounded by {@link MAX_WORKER_CORES}, so
+ * the structures have a fixed size whatever the fleet.
  *
  * Only a worker's totals (and whether its view is well-formed) change these tables: a booking or a
  * readiness change does not, so most worker updates never reach this class.
@@ -36,28 +37,28 @@ export class FleetTotals {
   }
 
   /**
-   * Counts one view: a well-formed one by its totals, a malformed one as zero cores (so it is
-   * counted among "fewer cores" and adds no memory).
+   * Counts one view: a well-formed one by its totals (cores as `coresOf`), a malformed one as zero
+   * cores (so it is counted among "fewer cores" and adds no memory).
    */
-  add(wellFormed: boolean, totalCores: number, totalMemoryBytes: number): void {
+  add(wellFormed: boolean, cores: number, totalMemoryBytes: number): void {
     this.counted++;
-    this.addCount(wellFormed ? totalCores : 0, 1);
+    this.addCount(wellFormed ? cores : 0, 1);
     if (!wellFormed) return;
     this.shapeCache = undefined;
-    let memories = this.memoryAt.get(totalCores);
-    if (memories === undefined) this.memoryAt.set(totalCores, (memories = new Map<number, number>()));
+    let memories = this.memoryAt.get(cores);
+    if (memories === undefined) this.memoryAt.set(cores, (memories = new Map<number, number>()));
     memories.set(totalMemoryBytes, (memories.get(totalMemoryBytes) ?? 0) + 1);
-    const leaf = this.size + totalCores;
-    if (totalMemoryBytes > this.maxTree[leaf]!) this.setLeaf(totalCores, totalMemoryBytes);
+    const leaf = this.size + cores;
+    if (totalMemoryBytes > this.maxTree[leaf]!) this.setLeaf(cores, totalMemoryBytes);
   }
 
   /** Uncounts a view counted earlier with the same arguments. */
-  remove(wellFormed: boolean, totalCores: number, totalMemoryBytes: number): void {
+  remove(wellFormed: boolean, cores: number, totalMemoryBytes: number): void {
     this.counted--;
-    this.addCount(wellFormed ? totalCores : 0, -1);
+    this.addCount(wellFormed ? cores : 0, -1);
     if (!wellFormed) return;
     this.shapeCache = undefined;
-    const memories = this.memoryAt.get(totalCores);
+    const memories = this.memoryAt.get(cores);
     if (memories === undefined) return;
     const left = (memories.get(totalMemoryBytes) ?? 0) - 1;
     if (left > 0) {
@@ -65,13 +66,13 @@ export class FleetTotals {
       return;
     }
     memories.delete(totalMemoryBytes);
-    if (memories.size === 0) this.memoryAt.delete(totalCores);
-    if (totalMemoryBytes < this.maxTree[this.size + totalCores]!) return;
+    if (memories.size === 0) this.memoryAt.delete(cores);
+    if (totalMemoryBytes < this.maxTree[this.size + cores]!) return;
     // The largest memory at this core count is gone: the next largest is among the distinct sizes
     // left there, which are few in a real fleet (machines come in a handful of shapes).
     let max = -1;
     for (const memory of memories.keys()) if (memory > max) max = memory;
-    this.setLeaf(totalCores, max);
+    this.setLeaf(cores, max);
   }
 
   /** True when some counted well-formed worker has ≥ `cores` cores and ≥ `memoryBytes` in total. */

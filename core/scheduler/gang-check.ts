@@ -6,7 +6,7 @@
 import { gangFit, type GangTask } from './gang-fit.js';
 import type { FleetFacts } from './plan-index.js';
 import { gangNeverFits } from './reasons.js';
-import type { JobRequest, Unplaced, WorkerView } from './types.js';
+import { coresOf, type JobRequest, type Unplaced, type WorkerView } from './types.js';
 
 /**
  * GANG_NEVER_FITS for a job whose tasks passed the per-task pre-checks but can provably never run
@@ -43,7 +43,7 @@ export function neverFitsAsGang(
     const w = pinWorker[offset + t]!;
     if (w < 0) return { cores: task.cores, memoryBytes: task.memoryBytes };
     const view = facts.workers[w] as WorkerView;
-    const pin = { key: w, cores: view.totalCores, memoryBytes: view.totalMemoryBytes };
+    const pin = { key: w, cores: coresOf(view), memoryBytes: view.totalMemoryBytes };
     return { cores: task.cores, memoryBytes: task.memoryBytes, pin };
   });
   return gangFit(tasks, shapes) === 'never' ? gangNeverFits(job.jobId, tasks, shapes) : undefined;

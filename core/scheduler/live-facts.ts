@@ -9,7 +9,7 @@ import type { WorkerShape } from './gang-fit.js';
 import type { FleetFacts } from './plan-index.js';
 import type { TotalCounts } from './reasons.js';
 import { isWellFormedView } from './snapshot-facts.js';
-import type { WorkerView } from './types.js';
+import { coresOf, type WorkerView } from './types.js';
 
 /** See the file comment. Changed only by the {@link LiveIndex} that owns it. */
 export class LiveFacts implements FleetFacts {
@@ -64,8 +64,7 @@ export class LiveFacts implements FleetFacts {
       const oldWellFormed = this.wellFormed[slot] === 1;
       if (
         oldWellFormed === wellFormed &&
-        (!wellFormed ||
-          (old.totalCores === view.totalCores && old.totalMemoryBytes === view.totalMemoryBytes))
+        (!wellFormed || (coresOf(old) === coresOf(view) && old.totalMemoryBytes === view.totalMemoryBytes))
       ) {
         this.uncountFlags(slot);
         this.store(slot, view, wellFormed);
@@ -74,7 +73,7 @@ export class LiveFacts implements FleetFacts {
       this.uncount(slot);
     }
     this.store(slot, view, wellFormed);
-    this.totals.add(wellFormed, view.totalCores, view.totalMemoryBytes);
+    this.totals.add(wellFormed, wellFormed ? coresOf(view) : 0, view.totalMemoryBytes);
     return slot;
   }
 
@@ -116,7 +115,7 @@ export class LiveFacts implements FleetFacts {
   private uncount(slot: number): void {
     const old = this.workers[slot] as WorkerView;
     const wellFormed = this.wellFormed[slot] === 1;
-    this.totals.remove(wellFormed, wellFormed ? old.totalCores : 0, wellFormed ? old.totalMemoryBytes : 0);
+    this.totals.remove(wellFormed, wellFormed ? coresOf(old) : 0, wellFormed ? old.totalMemoryBytes : 0);
     this.uncountFlags(slot);
     this.wellFormed[slot] = 0;
     this.usable[slot] = 0;

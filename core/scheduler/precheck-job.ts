@@ -35,7 +35,7 @@ import {
   pinUnknownWorker,
 } from './reasons.js';
 import type { FleetFacts } from './plan-index.js';
-import type { JobRequest, Unplaced, WorkerView } from './types.js';
+import { coresOf, type JobRequest, type Unplaced, type WorkerView } from './types.js';
 
 /** Spacing of (worker, core) keys; above any core id of a well-formed worker. */
 const CORE_KEY_STRIDE = 8192;
@@ -83,14 +83,14 @@ export function precheckJob(
         );
       }
     }
-    if (cores > view.totalCores || memoryBytes > view.totalMemoryBytes) {
+    if (cores > coresOf(view) || memoryBytes > view.totalMemoryBytes) {
       return neverFitsPinned(
         jobId,
         taskId,
         cores,
         memoryBytes,
         view.id,
-        view.totalCores,
+        coresOf(view),
         view.totalMemoryBytes,
       );
     }

@@ -6,21 +6,27 @@
 import { sortShapes, type WorkerShape } from './gang-fit.js';
 import type { FleetFacts } from './plan-index.js';
 import type { TotalCounts } from './reasons.js';
-import { MAX_WORKER_CORES, type ClusterSnapshot, type WorkerView } from './types.js';
+import { coresOf, MAX_WORKER_CORES, type ClusterSnapshot, type WorkerView } from './types.js';
 
 /**
- * True when a worker view can be trusted: integer totals within bounds, free memory within total,
- * free core ids strictly ascending and in range. (Id uniqueness is checked by the caller.)
+ * True when a worker view can be trusted: integer totals within bounds, a core count (when given)
+ * within the id space, free memory within total, free core ids strictly ascending, in range and no
+ * more than the worker's cores. (Id uniqueness is checked by the caller.)
  */
 export function isWellFormedView(view: WorkerView): boolean {
   if (typeof view !== 'object' || view === null || typeof view.id !== 'string') return false;
   const { totalCores, totalMemoryBytes, freeMemoryBytes, freeCoreIds } = view;
   if (!Number.isSafeInteger(totalCores) || totalCores < 0 || totalCores > MAX_WORKER_CORES) return false;
+  const coreCount: unknown = view.coreCount;
+  if (coreCount !== undefined) {
+    if (!Number.isSafeInteger(coreCount) || (coreCount as number) < 0) return false;
+    if ((coreCount as number) > totalCores) return false;
+  }
   if (!Number.isSafeInteger(totalMemoryBytes) || totalMemoryBytes < 0) return false;
   if (!Number.isSafeInteger(freeMemoryBytes) || freeMemoryBytes < 0 || freeMemoryBytes > totalMemoryBytes) {
     return false;
   }
-  if (!Array.isArray(freeCoreIds) || freeCoreIds.length > totalCores) return false;
+  if (!Array.isArray(freeCoreIds) || freeCoreIds.length > coresOf(view)) return false;
   let previous = -1;
   for (const id of freeCoreIds as readonly unknown[]) {
     if (typeof id !== 'number' || !Number.isInteger(id) || id <= previous || id >= totalCores) return false;
@@ -48,7 +54,7 @@ export class SnapshotFacts implements FleetFacts {
   /** Number of well-formed workers; NEVER_FITS is only decided when this is > 0. */
   readonly wellFormedCount: number;
   private readonly idToIndex: Map<string, number>;
-  /** `maxMemoryWithCores[c]` = largest total memory of a well-formed worker with ≥ c total cores. */
+  /** `maxMemoryWithCores[c]` = largest total memory of a well-formed worker with ≥ c cores ({@link coresOf}). */
   private readonly maxMemoryWithCores: Float64Array;
   /** `fewerTotalCores[c]` = workers (malformed ones as 0 cores) with fewer than c total cores. */
   private readonly fewerTotalCores: Int32Array;
@@ -79,7 +85,8 @@ export class SnapshotFacts implements FleetFacts {
       workerIds[w] = view.id;
       this.wellFormed[w] = 1;
       wellFormedCount++;
-      if (view.totalCores > maxTotalCores) maxTotalCores = view.totalCores;
+      const cores = coresOf(view);
+      if (cores > maxTotalCores) maxTotalCores = cores;
       if (view.ready === true) {
         this.usable[w] = 1;
         usableCount++;
@@ -99,9 +106,9 @@ export class SnapshotFacts implements FleetFacts {
         continue;
       }
       const view = workers[w] as WorkerView;
-      histogram[view.totalCores]!++;
-      if (view.totalMemoryBytes > maxMemory[view.totalCores]!)
-        maxMemory[view.totalCores] = view.totalMemoryBytes;
+      const cores = coresOf(view);
+      histogram[cores]!++;
+      if (view.totalMemoryBytes > maxMemory[cores]!) maxMemory[cores] = view.totalMemoryBytes;
     }
     for (let c = maxTotalCores - 1; c >= 0; c--) {
       if (maxMemory[c + 1]! > maxMemory[c]!) maxMemory[c] = maxMemory[c + 1]!;
@@ -144,7 +151,9 @@ export class SnapshotFacts implements FleetFacts {
     let memories: Map<number, number> | undefined;
     for (let w = 0; w < this.workers.length; w++) {
       if (this.wellFormed[w] === 0) continue;
-      const { totalCores: cores, totalMemoryBytes: memory } = this.workers[w] as WorkerView;
+      const view = this.workers[w] as WorkerView;
+      const cores = coresOf(view);
+      const memory = view.totalMemoryBytes;
       if (cores !== lastCores || memories === undefined) {
         memories = byCores.get(cores);
         if (memories === undefined) byCores.set(cores, (memories = new Map<number, number>()));

@@ -15,8 +15,19 @@ export interface WorkerView {
   readonly id: string;
   /** Only workers with `ready === true` receive tasks. */
   readonly ready: boolean;
-  /** Cores on the machine, ids `0 .. totalCores - 1`; an integer in `0 .. MAX_WORKER_CORES`. */
+  /**
+   * The id space of the worker's cores, ids `0 .. totalCores - 1`; an integer in
+   * `0 .. MAX_WORKER_CORES`. Sizes the per-worker bitsets; for capacity read {@link coresOf}.
+   */
   readonly totalCores: number;
+  /**
+   * How many ids in `0 .. totalCores - 1` the worker really has, when fewer than `totalCores`: a
+   * worker whose cpuset does not start at 0 (e.g. "4-7") is described up to its highest id, and the
+   * ids it lacks are never free. Every "could this ever fit" judgement uses this count, so such a
+   * worker is never taken for bigger than it is. Omitted means `totalCores`; otherwise an integer
+   * in `0 .. totalCores`, at least the number of free ids.
+   */
+  readonly coreCount?: number | undefined;
   /** Free core ids, strictly ascending, each in `0 .. totalCores - 1`. */
   readonly freeCoreIds: readonly number[];
   /** Memory on the machine in bytes; a safe integer ≥ 0. */
@@ -101,6 +112,14 @@ export const DEFAULT_AGING_PER_SECOND = 0.1;
 
 /** Largest `totalCores` a well-formed worker view may claim; bounds per-worker bitset memory. */
 export const MAX_WORKER_CORES = 4096;
+
+/**
+ * The cores a worker has in total ({@link WorkerView.coreCount}, else `totalCores`): the one
+ * reading for capacity, as `totalCores` is only the id space.
+ */
+export function coresOf(view: WorkerView): number {
+  return view.coreCount ?? view.totalCores;
+}
 
 /** One task placed on one worker, on exact cores. */
 export interface Placement {

@@ -61,14 +61,19 @@ interface RefTask {
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const isSafeInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
+/** The cores a worker has in total: its core count when given, else its whole id space. */
+const ownCores = (v: WorkerView): number => (v.coreCount === undefined ? v.totalCores : v.coreCount);
+
 function wellFormed(view: WorkerView, earlierIds: readonly string[]): boolean {
   if (!isObj(view) || typeof view.id !== 'string' || earlierIds.includes(view.id)) return false;
   const v = view;
   if (!isSafeInt(v.totalCores) || v.totalCores < 0 || v.totalCores > MAX_WORKER_CORES) return false;
+  if (v.coreCount !== undefined && (!isSafeInt(v.coreCount) || v.coreCount < 0 || v.coreCount > v.totalCores))
+    return false;
   if (!isSafeInt(v.totalMemoryBytes) || v.totalMemoryBytes < 0) return false;
   if (!isSafeInt(v.freeMemoryBytes) || v.freeMemoryBytes < 0 || v.freeMemoryBytes > v.totalMemoryBytes)
     return false;
-  if (!Array.isArray(v.freeCoreIds)) return false;
+  if (!Array.isArray(v.freeCoreIds) || v.freeCoreIds.length > ownCores(v)) return false;
   const ids: unknown[] = [...v.freeCoreIds];
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
@@ -139,10 +144,10 @@ function precheck(job: JobRequest, workers: readonly RefWorker[], requirePin: bo
       if (requirePin) return pinRequired(job.jobId, taskId);
       const fits =
         formed.length === 0 ||
-        formed.some((w) => w.view.totalCores >= cores && w.view.totalMemoryBytes >= memory);
+        formed.some((w) => ownCores(w.view) >= cores && w.view.totalMemoryBytes >= memory);
       if (!fits) {
         // Malformed views count as workers with 0 cores and 0 bytes.
-        const fewer = workers.filter((w) => !w.wellFormed || w.view.totalCores < cores).length;
+        const fewer = workers.filter((w) => !w.wellFormed || ownCores(w.view) < cores).length;
         const counts = { fewerTotalCores: fewer, lowTotalMemory: workers.length - fewer };
         return neverFits(job.jobId, taskId, cores, memory, counts);
       }
@@ -154,8 +159,8 @@ function precheck(job: JobRequest, workers: readonly RefWorker[], requirePin: bo
     const v = w.view;
     const outside = (pin.coreIds ?? []).filter((id) => id >= v.totalCores).sort((a, b) => a - b);
     if (outside.length > 0) return pinCoreOutOfRange(job.jobId, taskId, v.id, outside, v.totalCores);
-    if (cores > v.totalCores || memory > v.totalMemoryBytes) {
-      return neverFitsPinned(job.jobId, taskId, cores, memory, v.id, v.totalCores, v.totalMemoryBytes);
+    if (cores > ownCores(v) || memory > v.totalMemoryBytes) {
+      return neverFitsPinned(job.jobId, taskId, cores, memory, v.id, ownCores(v), v.totalMemoryBytes);
     }
     if (!w.usable) return pinNotReady(job.jobId, taskId, v.id);
     if (pin.coreIds === undefined) continue;
@@ -262,7 +267,8 @@ function gangCheck(job: JobRequest, workers: readonly RefWorker[]): Unplaced | u
   if (job.tasks.length < 2 || formed.length === 0) return undefined;
   const shapes: WorkerShape[] = [];
   for (const w of formed) {
-    const { totalCores: cores, totalMemoryBytes: memoryBytes } = w.view;
+    const cores = ownCores(w.view);
+    const memoryBytes = w.view.totalMemoryBytes;
     const same = shapes.findIndex((s) => s.cores === cores && s.memoryBytes === memoryBytes);
     if (same < 0) shapes.push({ cores, memoryBytes, count: 1 });
     else shapes[same] = { ...shapes[same]!, count: shapes[same]!.count + 1 };
@@ -272,7 +278,7 @@ function gangCheck(job: JobRequest, workers: readonly RefWorker[]): Unplaced | u
     if (pin === undefined) return { cores, memoryBytes };
     const key = workers.findIndex((w) => isObj(w.view) && w.view.id === pin.workerId);
     const v = workers[key]!.view;
-    return { cores, memoryBytes, pin: { key, cores: v.totalCores, memoryBytes: v.totalMemoryBytes } };
+    return { cores, memoryBytes, pin: { key, cores: ownCores(v), memoryBytes: v.totalMemoryBytes } };
   });
   return gangFit(tasks, shapes) === 'never' ? gangNeverFits(job.jobId, tasks, shapes) : undefined;
 }
