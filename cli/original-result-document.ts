@@ -66,7 +66,8 @@ export function originalResultDocument(view: JobView): OriginalResultDocument {
   const tasks: Record<string, OriginalResultTask> = {};
   for (const t of view.tasks) {
     tasks[t.name] = {
-      container_name: t.name,
+      // The container's name as the original knew it; views without it (older servers): the task.
+      container_name: t.container ?? t.name,
       node: t.worker ?? '',
       image: t.image ?? '',
       req_cores: t.cores,

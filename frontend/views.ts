@@ -1,4 +1,5 @@
 import { freeCoreIds, freeMemoryBytes, type JobRecord, type WorkerRecord } from '../core/model/records.js';
+import { containerNameOf } from '../core/model/container-name.js';
 import { formatCpuset, toOriginalStatus } from '../core/job/index.js';
 import { redactEnv } from '../core/log/redact-secrets.js';
 import type { WorkerRtt } from '../core/protocol/index.js';
@@ -32,6 +33,7 @@ export function jobView(j: JobRecord): JobView {
         imageDigest: t.imageDigest ?? null,
         cores: t.cores,
         memoryBytes: t.memoryBytes,
+        container: containerNameOf(j.spec, t.name, j.attempt),
         worker: t.workerId,
         cpuset: t.coreIds.length > 0 ? formatCpuset(t.coreIds) : null,
         exitCode: t.exitCode,

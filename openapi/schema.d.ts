@@ -835,6 +835,12 @@ export interface components {
             imageDigest?: string | null;
             cores: number;
             memoryBytes: number;
+            /**
+             * @description The Docker container name of the current attempt: an original-format job's
+             *     `container_name`, else `<job>_<task>`; `-a<N>` from the second attempt on. A worker
+             *     whose engine holds that name for another cluster uses `<name>.<cluster id>`.
+             */
+            container?: string;
             worker?: string | null;
             cpuset?: string | null;
             exitCode?: number | null;

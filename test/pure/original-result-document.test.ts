@@ -161,3 +161,14 @@ test('sessions as the notebook splits names: job<ms>-<session>', () => {
   assert.equal(inSession('job1574631900180-1574631909', '1574631900'), false);
   assert.equal(inSession('big', '1574631900'), false);
 });
+
+test("a native task's container_name is its container's name (<job>_<task>), not the task's", () => {
+  const v = view('finished', { submitted: T0, scheduled: T0 + 1, started: T0 + 2, finished: T0 + 3 });
+  const native: JobView = {
+    ...v,
+    name: 'hello',
+    tasks: v.tasks.map((t) => ({ ...t, name: 'web', container: 'hello_web' })),
+  };
+  const d = originalResultDocument(native);
+  assert.equal(d.job_info.tasks['web']?.container_name, 'hello_web');
+});
