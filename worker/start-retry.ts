@@ -29,6 +29,14 @@ const TRANSIENT_STATUSES = new Set([409, 429, 502, 503, 504]);
 const TRANSIENT_MESSAGE =
   /port is already allocated|address already in use|timed? ?out|temporar|try again|resource busy|socket hang up/i;
 
+/**
+ * The engine finding two networks of one name when a container starts (it looks networks up by
+ * name at start, even for a container created with a network id). Passing: two clusters (or
+ * agents) that created one job network name at the same moment each remove their extra copy
+ * within moments (worker/docker/job-networks.ts). Anchored, so no job-chosen name alone makes it.
+ */
+const AMBIGUOUS_NETWORK = /^network \S+ is ambiguous \(\d+ matches found (?:on|based on) name\)$/;
+
 /** Whether another start of the same task could succeed. */
 export type StartErrorKind = 'permanent' | 'transient';
 
@@ -46,6 +54,7 @@ export function startErrorKind(err: unknown): StartErrorKind {
   if (status === undefined) return 'transient';
   if (TRANSIENT_STATUSES.has(status)) return 'transient';
   if (status >= 500 && TRANSIENT_MESSAGE.test(engineMessage(err))) return 'transient';
+  if (status >= 400 && AMBIGUOUS_NETWORK.test(engineMessage(err).trim())) return 'transient';
   return 'permanent';
 }
 

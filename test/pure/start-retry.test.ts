@@ -33,6 +33,22 @@ describe('start errors', () => {
       ],
       ['cpus not available (400)', engineError(400, 'Requested CPUs are not available'), 'permanent'],
       ['no such image (404)', engineError(404, 'No such image: rswarm/missing:latest'), 'permanent'],
+      [
+        // Two clusters created one job network name at once; the later copy is removed at once.
+        'network ambiguous while a duplicate exists (400)',
+        engineError(400, 'network twin-net-5d62f6c6 is ambiguous (2 matches found on name)'),
+        'transient',
+      ],
+      [
+        'network ambiguous, as the message of the 500 some engines answer',
+        engineError(500, 'network twin-net is ambiguous (2 matches found based on name)'),
+        'transient',
+      ],
+      [
+        'a missing network whose name reads like the ambiguous message is not it',
+        engineError(404, 'network x is ambiguous (2 matches found on name)-really not found'),
+        'permanent',
+      ],
       ['OCI error (500)', engineError(500, 'OCI runtime create failed: invalid mount'), 'permanent'],
       [
         'pull with no registry',
