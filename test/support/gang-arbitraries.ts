@@ -7,7 +7,10 @@ import fc from 'fast-check';
 import type { JobRequest, WorkerView } from '../../core/scheduler/types.js';
 import { GiB } from './scheduler-fixtures.js';
 
-/** 1–4 workers w0..w3 of 2–8 cores and 1–4 GiB, some not ready, some with busy cores or memory. */
+/**
+ * 1–4 workers w0..w3 of 2–8 cores and 1–4 GiB, some not ready, some with busy cores or memory,
+ * some whose cores are not ids 0.. but a later run (a cpuset like "4-7": `coreCount` < `totalCores`).
+ */
 export const arbGangFleet: fc.Arbitrary<WorkerView[]> = fc
   .array(
     fc.record({
@@ -16,18 +19,20 @@ export const arbGangFleet: fc.Arbitrary<WorkerView[]> = fc
       ready: fc.integer({ min: 0, max: 5 }).map((x) => x !== 0),
       busy: fc.integer({ min: 0, max: 8 }),
       busyMemory: fc.integer({ min: 0, max: 3 }),
+      offset: fc.integer({ min: 0, max: 8 }).map((x) => (x > 4 ? 0 : x)),
     }),
     { minLength: 1, maxLength: 4 },
   )
   .map((specs) =>
-    specs.map(({ cores, memory, ready, busy, busyMemory }, i) => {
+    specs.map(({ cores, memory, ready, busy, busyMemory, offset }, i) => {
       const busyCores = busy > 4 ? 0 : Math.min(busy, cores);
       const total = memory * GiB;
       return {
         id: `w${i}`,
         ready,
-        totalCores: cores,
-        freeCoreIds: Array.from({ length: cores - busyCores }, (_, k) => k + busyCores),
+        totalCores: cores + offset,
+        ...(offset > 0 ? { coreCount: cores } : {}),
+        freeCoreIds: Array.from({ length: cores - busyCores }, (_, k) => k + busyCores + offset),
         totalMemoryBytes: total,
         freeMemoryBytes: Math.max(0, total - (busyMemory > 1 ? (busyMemory - 1) * GiB : 0)),
       };
@@ -70,7 +75,7 @@ export function gangCanRun(
   tasks: readonly { cores: number; memoryBytes: number; pin?: { workerId: string } | undefined }[],
   workers: readonly WorkerView[],
 ): boolean {
-  const cores = workers.map((w) => w.totalCores);
+  const cores = workers.map((w) => w.coreCount ?? w.totalCores);
   const memory = workers.map((w) => w.totalMemoryBytes);
   const place = (i: number): boolean => {
     if (i === tasks.length) return true;

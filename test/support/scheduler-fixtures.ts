@@ -120,26 +120,44 @@ const arbWorker = (id: string): fc.Arbitrary<WorkerView> =>
       memoryUnits: fc.integer({ min: 0, max: 32 }),
       freeFraction: fc.integer({ min: 0, max: 4 }),
       malformed: fc.integer({ min: 0, max: 30 }),
+      holes: fc.integer({ min: 0, max: 5 }),
+      ownedMask: fc.array(fc.boolean(), { minLength: 70, maxLength: 70 }),
     })
-    .map(({ ready, cores, freeMask, memoryUnits, freeFraction, malformed }) => {
+    .map(({ ready, cores, freeMask, memoryUnits, freeFraction, malformed, holes, ownedMask }) => {
       const total = memoryUnits * MiB;
+      // About 1 in 3 workers owns only some ids of its id space, as an agent whose cpuset does
+      // not start at 0: the upper half ("4-7" of 0-7) or scattered ids; the rest are never free.
+      const owned =
+        holes === 0
+          ? Array.from({ length: cores - Math.floor(cores / 2) }, (_, i) => Math.floor(cores / 2) + i)
+          : holes === 1
+            ? ownedMask.slice(0, cores).flatMap((own, i) => (own ? [i] : []))
+            : undefined;
+      const ids = owned ?? Array.from({ length: cores }, (_, i) => i);
       const view: WorkerView = {
         id,
         ready,
         totalCores: cores,
-        freeCoreIds: freeMask.slice(0, cores).flatMap((free, i) => (free ? [i] : [])),
+        ...(owned === undefined ? {} : { coreCount: owned.length }),
+        freeCoreIds: ids.filter((i) => freeMask[i]),
         totalMemoryBytes: total,
         freeMemoryBytes: Math.floor((total * freeFraction) / 4 / MiB) * MiB,
       };
       // About 1 in 30 views is malformed in some way the scheduler must not trust.
       if (malformed === 0) return { ...view, freeMemoryBytes: total + MiB };
       if (malformed === 1) return { ...view, freeCoreIds: [...view.freeCoreIds].reverse().concat([cores]) };
+      // A core count beyond the id space, or below the number of free ids.
+      if (malformed === 2) return { ...view, coreCount: cores + 1 };
+      if (malformed === 3 && view.freeCoreIds.length > 0) {
+        return { ...view, coreCount: view.freeCoreIds.length - 1 };
+      }
       return view;
     });
 
 /**
  * A fleet of `min..max` workers named w0, w1, …: not-ready ones, fragmented free cores, some with
- * more than 32 cores, about 1 in 30 malformed, and now and then a repeated id.
+ * more than 32 cores, some owning only part of their id space (`coreCount`), about 1 in 15
+ * malformed, and now and then a repeated id.
  */
 export function arbSnapshotOf(min: number, max: number): fc.Arbitrary<ClusterSnapshot> {
   return fc

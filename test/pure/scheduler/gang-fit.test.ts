@@ -15,7 +15,7 @@ import {
 } from '../../../core/scheduler/gang-fit.js';
 import { schedule } from '../../../core/scheduler/schedule.js';
 import { STRATEGY_NAMES } from '../../../core/scheduler/strategy-registry.js';
-import type { WorkerView } from '../../../core/scheduler/types.js';
+import { coresOf, type WorkerView } from '../../../core/scheduler/types.js';
 import { arbGangBatch, arbGangFleet, gangCanRun } from '../../support/gang-arbitraries.js';
 import { GiB, aFleet, aJob, aSnapshot, aTask, aWorker } from '../../support/scheduler-fixtures.js';
 
@@ -23,8 +23,8 @@ import { GiB, aFleet, aJob, aSnapshot, aTask, aWorker } from '../../support/sche
 function shapesOf(workers: readonly WorkerView[]): WorkerShape[] {
   const shapes: WorkerShape[] = [];
   for (const w of workers) {
-    const i = shapes.findIndex((s) => s.cores === w.totalCores && s.memoryBytes === w.totalMemoryBytes);
-    if (i < 0) shapes.push({ cores: w.totalCores, memoryBytes: w.totalMemoryBytes, count: 1 });
+    const i = shapes.findIndex((s) => s.cores === coresOf(w) && s.memoryBytes === w.totalMemoryBytes);
+    if (i < 0) shapes.push({ cores: coresOf(w), memoryBytes: w.totalMemoryBytes, count: 1 });
     else shapes[i] = { ...shapes[i]!, count: shapes[i]!.count + 1 };
   }
   return sortShapes(shapes);
@@ -38,7 +38,7 @@ function gangOf(
     if (pin === undefined) return { cores, memoryBytes };
     const key = workers.findIndex((w) => w.id === pin.workerId);
     const w = workers[key]!;
-    return { cores, memoryBytes, pin: { key, cores: w.totalCores, memoryBytes: w.totalMemoryBytes } };
+    return { cores, memoryBytes, pin: { key, cores: coresOf(w), memoryBytes: w.totalMemoryBytes } };
   });
 }
 
