@@ -10,10 +10,12 @@ import { RecentSet } from './recent-set.js';
 const SIGKILL_EXIT_CODE = 137;
 
 /**
- * How long a SIGKILL exit waits for a late `oom` event before it is reported as a plain exit 137.
- * Short: only SIGKILLed containers wait, and the event normally precedes the `die`.
+ * How long a SIGKILL exit waits for a late `oom` event (or flag) before it is reported as a plain
+ * exit 137, looking every {@link OOM_POLL_MS}. Only SIGKILLed containers wait, and the event
+ * normally precedes the `die`; on a loaded host it came more than 250 ms late (seen in CI).
  */
-const OOM_GRACE_MS = 250;
+const OOM_GRACE_MS = 2000;
+const OOM_POLL_MS = 100;
 
 /**
  * How containers ended, as the Docker runtime reports it: the exit code, or "killed: out of
@@ -40,14 +42,20 @@ export class ContainerExits {
 
   /**
    * A container exited: how it ended. A SIGKILL exit without the OOM flag or an `oom` event waits
-   * {@link OOM_GRACE_MS} for a late `oom` event.
+   * up to {@link OOM_GRACE_MS} for a late `oom` event or flag.
    * @param eventExitCode the exit code the `die` event carried, if any
    */
   async died(id: string, ref: TaskRef, eventExitCode: number | undefined): Promise<RuntimeEvent | undefined> {
     let ended = await this.exitOf(id, ref, eventExitCode);
     if (ended?.exitCode === SIGKILL_EXIT_CODE && ended.reason !== REASON_OOM) {
-      if (!this.oomSeen.has(id)) {
-        await this.clock.sleep(OOM_GRACE_MS, this.closing).catch(() => undefined);
+      for (let waited = 0; !this.oomSeen.has(id) && waited < OOM_GRACE_MS; waited += OOM_POLL_MS) {
+        const slept = await this.clock.sleep(OOM_POLL_MS, this.closing).then(
+          () => true,
+          () => false,
+        );
+        if (!slept) break; // closing
+        // The engine may set its flag late instead of sending the event late.
+        if ((await this.exitOf(id, ref, eventExitCode))?.reason === REASON_OOM) this.oomSeen.add(id);
       }
       if (this.oomSeen.has(id)) ended = exitEvent(ref, SIGKILL_EXIT_CODE, true);
     }
