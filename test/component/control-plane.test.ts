@@ -190,3 +190,40 @@ describe('control plane (simulated workers)', () => {
     assert.deepEqual((await c.api('GET', '/api/v1/manager/consistency')).body, { ok: true, problems: [] });
   });
 });
+
+describe('control plane: workers sharing one host (cpusets not starting at 0)', () => {
+  let c: Cluster;
+  before(async () => {
+    // As the all-in-one command on a 2-core machine: one agent per core, "0" and "1".
+    c = await startCluster({
+      workers: [
+        { workerId: 'w1', coreIds: [0] },
+        { workerId: 'w2', coreIds: [1] },
+      ],
+    });
+    await waitFor('both workers to join', async () =>
+      (await c.api('GET', '/api/v1/workers')).body?.length === 2 ? true : undefined,
+    );
+  });
+  after(async () => c.close());
+
+  test('a 2-core task fails at once as more than any worker has, not "fewer free cores" forever', async () => {
+    assert.equal((await c.api('POST', '/api/v1/jobs', nativeJob('two', [{ cores: 2, run: 1 }]))).status, 202);
+    const j = await jobState(c, 'two', 'failed', 5_000);
+    assert.match(
+      j.failureReason,
+      /needs 2 cores.*more than any worker has in total: 2 workers have fewer cores in total/,
+    );
+    assert.doesNotMatch(j.failureReason, /free cores/);
+  });
+
+  test('a 1-core task still runs on the worker whose only core is 1, on core 1', async () => {
+    await c.api('POST', '/api/v1/jobs', {
+      name: 'one',
+      tasks: [{ name: 't1', image: 'busybox', cores: 1, memory: '8m', runSeconds: 0.1, node: 'w2' }],
+    });
+    const j = await jobState(c, 'one', 'finished');
+    assert.equal(j.tasks[0].worker, 'w2');
+    assert.equal(j.tasks[0].cpuset, '1');
+  });
+});
