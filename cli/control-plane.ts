@@ -32,6 +32,7 @@ import {
 import { Discovery } from '../discovery/discovery.js';
 import { createApp } from '../frontend/create-app.js';
 import { controlPlaneHandlers } from '../frontend/control-plane-handlers.js';
+import { cachedWorkerRows } from '../frontend/cached-worker-rows.js';
 import { EventHub } from '../frontend/event-hub.js';
 import { eventStream } from '../frontend/event-stream.js';
 import { operationsHandlers } from '../frontend/operations-handlers.js';
@@ -375,7 +376,14 @@ export async function startControlPlane(
           describeComponents(await stores.components.list(), clock.now(), cl.announceIntervalMs),
         startedAt,
         retention: config.retention,
-        ...(globalManager ? { workerLatency: globalManager.workerLatency.bind(globalManager) } : {}),
+        // The GlobalManager's rows (round trips, last seen): from memory when it runs here, else
+        // asked over the command link, cached and bounded (a failed query leaves the records' times).
+        workerLatency: globalManager
+          ? globalManager.workerLatency.bind(globalManager)
+          : cachedWorkerRows(
+              (ms) => feCommands.workerLatency(ms),
+              () => clock.now(),
+            ),
       });
       // Round trips to workers: read from the GlobalManager in this process, else asked of it
       // over the command link at each scrape (no answer: no series).

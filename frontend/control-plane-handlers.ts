@@ -25,10 +25,12 @@ export interface ControlPlaneDeps {
   /** Retention shown by GET /api/v1/manager (config `retention`). */
   readonly retention?: { finishedJobsMs: number; usageSamplesMs: number; eventsMs: number };
   /**
-   * Round trips to workers, when the GlobalManager runs in this process (read from memory, so
-   * cheap); absent, worker views carry no `rtt`.
+   * The GlobalManager's rows per worker: round trips (`rtt`) and when it last heard from each
+   * (`lastSeenAt`, merged into `lastHeartbeatAt`). Read from memory when the GlobalManager runs
+   * in this process, else asked over the command link (cached, bounded, never throws: see
+   * `cachedWorkerRows`); absent, worker views carry no `rtt` and the record's time.
    */
-  readonly workerLatency?: () => readonly WorkerRtt[];
+  readonly workerLatency?: () => readonly WorkerRtt[] | Promise<readonly WorkerRtt[]>;
 }
 
 const ok = (body: unknown, status = 200): HandlerResult => ({ status, body });
@@ -81,8 +83,8 @@ export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers 
     return job;
   };
 
-  const latencyById = (): Map<string, WorkerRtt> =>
-    new Map((deps.workerLatency?.() ?? []).map((r) => [r.workerId, r]));
+  const latencyById = async (): Promise<Map<string, WorkerRtt>> =>
+    new Map((await (deps.workerLatency?.() ?? [])).map((r) => [r.workerId, r]));
 
   const getWorkerOr404 = async (id: string) => {
     const w = await stores.workers.get(id);
@@ -99,7 +101,7 @@ export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers 
         worker: id,
         state: draining ? 'draining' : 'ready',
       });
-    return ok(workerView(await getWorkerOr404(id)));
+    return ok(workerView(await getWorkerOr404(id), (await latencyById()).get(id)));
   };
 
   return {
@@ -138,12 +140,12 @@ export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers 
       return ok(jobView(await getJobOr404(name)), 202);
     },
     listWorkers: async () => {
-      const rtt = latencyById();
-      return ok((await stores.workers.list()).map((w) => workerView(w, rtt.get(w.id))));
+      const [rtt, workers] = await Promise.all([latencyById(), stores.workers.list()]);
+      return ok(workers.map((w) => workerView(w, rtt.get(w.id))));
     },
     getWorker: async (req) => {
       const w = await getWorkerOr404(req.params['id'] as string);
-      return ok(workerView(w, latencyById().get(w.id)));
+      return ok(workerView(w, (await latencyById()).get(w.id)));
     },
     drainWorker: async (req) => setDraining(req.params['id'] as string, true),
     undrainWorker: async (req) => setDraining(req.params['id'] as string, false),

@@ -47,8 +47,19 @@ export function jobView(j: JobRecord): JobView {
 }
 
 /**
+ * When the worker was last heard from: the later of the record's `lastHeartbeatAt` (its join:
+ * heartbeats take no durable write) and the GlobalManager's `lastSeenAt` (its latest message,
+ * kept in memory). A lost worker's `lastSeenAt` stays at its last message, so it never reads
+ * "now"; a rejoin moves the record's time past an older `lastSeenAt`.
+ */
+export function lastHeardAt(recordMs: number | null, lastSeenAt: number | undefined): number | null {
+  if (lastSeenAt === undefined) return recordMs;
+  return recordMs === null ? lastSeenAt : Math.max(recordMs, lastSeenAt);
+}
+
+/**
  * The API's view of a stored worker (schema `WorkerView`), with its round trip when the
- * GlobalManager measured one (`rtt`).
+ * GlobalManager measured one (`rtt`) and its last message as the GlobalManager saw it.
  */
 export function workerView(w: WorkerRecord, rtt?: WorkerRtt): WorkerView {
   return {
@@ -61,7 +72,7 @@ export function workerView(w: WorkerRecord, rtt?: WorkerRtt): WorkerView {
     totalMemoryBytes: w.totalMemoryBytes,
     freeMemoryBytes: freeMemoryBytes(w),
     tasks: w.bookings.map((b) => `${b.job}/${b.task}`),
-    lastHeartbeatAt: iso(w.lastHeartbeatAt),
+    lastHeartbeatAt: iso(lastHeardAt(w.lastHeartbeatAt, rtt?.lastSeenAt)),
     ...(rtt ? { rtt: { lastMs: rtt.lastMs, ewmaMs: rtt.ewmaMs, samples: rtt.samples } } : {}),
   };
 }

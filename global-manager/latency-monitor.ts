@@ -28,6 +28,8 @@ interface Entry {
   samples: number;
   /** Monotonic ms when the worker went, or undefined while it is live. */
   goneAt: number | undefined;
+  /** Epoch ms of the worker's last message, once {@link LatencyMonitor.seen} was told. */
+  lastSeenAt?: number;
 }
 
 interface Outstanding {
@@ -41,7 +43,8 @@ interface Outstanding {
  * never meet. One ping per worker is outstanding at a time; an unanswered one is given up after
  * `pingTimeoutMs` (the next heartbeat then sends a fresh one). A worker that goes (left, lost,
  * removed) keeps its series for `retentionMs`, then it is dropped; a new sample revives it.
- * Every time argument is monotonic milliseconds. No I/O.
+ * Every time argument is monotonic milliseconds, except the epoch time given to {@link seen}
+ * (reported to other processes, so it must be wall-clock). No I/O.
  */
 export class LatencyMonitor {
   private readonly entries = new Map<string, Entry>();
@@ -99,6 +102,16 @@ export class LatencyMonitor {
     });
   }
 
+  /**
+   * The worker's latest message arrived at `epochMs` (wall clock, for the worker views). Kept on
+   * the worker's series, so a gone worker still reports when it was last heard from; a worker
+   * with no series yet gets it with its first sample.
+   */
+  seen(workerId: string, epochMs: number): void {
+    const e = this.entries.get(workerId);
+    if (e) e.lastSeenAt = Math.max(e.lastSeenAt ?? 0, epochMs);
+  }
+
   /** The worker left, was lost or removed: its series is dropped `retentionMs` from `now`. */
   gone(workerId: string, now: number): void {
     this.pings.delete(workerId);
@@ -140,5 +153,12 @@ export class LatencyMonitor {
 }
 
 function view(workerId: string, e: Entry): WorkerRtt {
-  return { workerId, lastMs: e.lastMs, ewmaMs: e.ewmaMs, samples: e.samples, gone: e.goneAt !== undefined };
+  return {
+    workerId,
+    lastMs: e.lastMs,
+    ewmaMs: e.ewmaMs,
+    samples: e.samples,
+    gone: e.goneAt !== undefined,
+    ...(e.lastSeenAt !== undefined ? { lastSeenAt: e.lastSeenAt } : {}),
+  };
 }

@@ -54,7 +54,10 @@ export class WorkerSessions {
     return [...this.sessions.keys()];
   }
 
-  /** Round-trip times (live workers, and gone ones within the retention). */
+  /**
+   * Round-trip times (live workers, and gone ones within the retention), each with when this
+   * GlobalManager last heard from the worker (`lastSeenAt`; workers that answer pings only).
+   */
   latencies(): WorkerRtt[] {
     return this.latency.list(monotonicNow(this.deps.clock));
   }
@@ -99,6 +102,7 @@ export class WorkerSessions {
     const s = this.sessions.get(m.workerId);
     if (s) {
       s.lastSeen = now;
+      this.latency.seen(m.workerId, now);
       if (!s.pingable) return;
       const id = this.latency.startPing(m.workerId, monotonicNow(this.deps.clock));
       if (id !== undefined) await this.send(s.identity, { type: 'ping', v: PROTOCOL_VERSION, id });
@@ -121,7 +125,13 @@ export class WorkerSessions {
   /** A pong closes a round-trip sample, when it comes from the session it was sent to. */
   pong(identity: Buffer, m: Pong): Promise<void> {
     const s = this.sessions.get(m.workerId);
-    if (s?.identity.equals(identity)) this.latency.pong(m.workerId, m.id, monotonicNow(this.deps.clock));
+    if (s?.identity.equals(identity)) {
+      const now = this.deps.clock.now();
+      s.lastSeen = now;
+      this.latency.pong(m.workerId, m.id, monotonicNow(this.deps.clock));
+      // After the sample: a worker's first pong opens its series, which then carries the time.
+      this.latency.seen(m.workerId, now);
+    }
     return Promise.resolve();
   }
 

@@ -107,6 +107,12 @@ export const workerRttSchema = z.object({
   samples: z.number().int().positive(),
   /** The worker left, was lost or removed; its series is dropped after the retention. */
   gone: z.boolean(),
+  /**
+   * When the GlobalManager last received a message from the worker (heartbeat, pong), ms since
+   * the epoch on the GlobalManager's clock; kept as it was once the worker is gone. Optional:
+   * a GlobalManager before this field sends none, and an older peer drops it when it reads.
+   */
+  lastSeenAt: z.number().int().nonnegative().optional(),
 });
 export type WorkerRtt = z.infer<typeof workerRttSchema>;
 
