@@ -18,20 +18,15 @@ import { adoptExisting, RUNNING_STATES, type AdoptionContext } from './docker/ad
 import { ClusterScope } from './docker/cluster-scope.js';
 import { ContainerEvents, type ContainerEvent } from './docker/container-events.js';
 import { ContainerExits } from './docker/container-exits.js';
-import { withHardening } from './docker/container-hardening.js';
 import { readContainerLogs } from './docker/container-logs.js';
-import { containerSpecOf } from './docker/container-spec.js';
+import { createAndStart } from './docker/create-and-start.js';
 import { engineMessage, ignoringAlreadyDone, isNotFound, TaskStartError } from './docker/docker-errors.js';
 import type { DockerRuntimeOptions } from './docker/docker-runtime-options.js';
 import { ImagePuller } from './docker/image-puller.js';
 import { JobNetworks } from './docker/job-networks.js';
 import { MAX_REMEMBERED, RecentSet } from './docker/recent-set.js';
 import { DockerTaskCommands } from './docker/task-commands.js';
-import { resolveVolumes } from './docker/volume-paths.js';
 import { DEFAULT_START_RETRY, startErrorKind, startRetryDelayMs } from './start-retry.js';
-
-/** Times a start is tried when the job network vanishes under it (see createAndStart). */
-const NETWORK_RACE_RETRIES = 3;
 
 /** Reason for a container found created but never started (the agent died in between). */
 export const REASON_NEVER_STARTED = 'container was created but never started';
@@ -124,7 +119,19 @@ export class DockerRuntime implements ContainerRuntime {
         const name = await adoptExisting(this.adoption(), a, ref);
         if (name === undefined) return;
         this.rememberDigest(ref, await this.images.ensure(a.image));
-        await this.createAndStart(a, name);
+        await createAndStart(
+          {
+            docker: this.docker,
+            networks: this.networks,
+            scope: this.scope,
+            hardening: this.hardening,
+            workerId: this.options.workerId,
+            volumeAllowList: this.options.volumeAllowList ?? [],
+            logger: this.logger,
+          },
+          a,
+          name,
+        );
         this.emit({ ref, state: 'running', exitCode: null, reason: null });
         return;
       } catch (err) {
@@ -146,43 +153,6 @@ export class DockerRuntime implements ContainerRuntime {
         const reported = kind === 'permanent' ? permanentStartFailure(reason) : reason;
         this.emit({ ref, state: 'failed', exitCode: null, reason: reported });
         return;
-      }
-    }
-  }
-
-  /**
-   * Creates and starts the container on the job network. Another agent on the same engine may
-   * remove that network between `ensure` and the start (its last container of the job ended, e.g.
-   * the previous attempt): the engine then answers "network … not found", and the network is
-   * ensured again and the container recreated, a bounded number of times.
-   */
-  private async createAndStart(a: TaskAssignment, name: string): Promise<void> {
-    // Resolved here, right before the create, and bound by real path (see resolveVolumes).
-    const volumes = await resolveVolumes(a.volumes, this.options.volumeAllowList ?? []);
-    for (let attempt = 1; ; attempt++) {
-      const networkRef = a.network ? await this.networks.ensure(a.network, a.job) : undefined;
-      let container: Docker.Container | undefined;
-      try {
-        const spec = containerSpecOf({ ...a, volumes }, this.options.workerId, networkRef, {
-          clusterId: this.scope.clusterId,
-          name,
-        });
-        container = await this.docker.createContainer(withHardening(spec, this.hardening));
-        await container.start();
-        return;
-      } catch (err) {
-        if (
-          !a.network ||
-          attempt >= NETWORK_RACE_RETRIES ||
-          !/network .* not found/i.test(engineMessage(err))
-        )
-          throw err;
-        this.logger.info(
-          { job: a.job, task: a.task, network: a.network.name },
-          'job network vanished; retrying',
-        );
-        if (container)
-          await ignoringAlreadyDone(() => (container as Docker.Container).remove({ force: true }));
       }
     }
   }
