@@ -892,7 +892,7 @@ export interface components {
              * @description When the worker was last heard from: the last message (heartbeat, ping answer) the GlobalManager received from it, or its join when the GlobalManager does not say (it runs elsewhere and did not answer in time, or the worker does not answer pings). A lost worker keeps the time of its last message.
              */
             lastHeartbeatAt?: string | null;
-            /** @description Round trip GlobalManager → worker → GlobalManager, timed by the GlobalManager (a ping after a heartbeat). Present once measured, when the GlobalManager runs in the FrontEnd's process (otherwise on /metrics only). */
+            /** @description Round trip GlobalManager → worker → GlobalManager, timed by the GlobalManager (a ping after a heartbeat). Present once measured; with the GlobalManager in another process, when it answered the FrontEnd's query in time (asked at most once a second). */
             rtt?: {
                 /** @description The latest sample, in milliseconds. */
                 lastMs: number;
