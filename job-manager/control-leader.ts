@@ -4,11 +4,9 @@ import {
   type CommandOutcome,
   type ControlCommand,
   type ControlIntent,
-  type Effects,
   type IntentPort,
   NotLeaderError,
 } from '../core/control-state/index.js';
-import { assignmentOf } from '../core/control/task-assignment.js';
 import type { AppError } from '../core/errors/index.js';
 import type { JobRecord } from '../core/model/records.js';
 import type { UnplacedCode } from '../core/scheduler/types.js';
@@ -22,11 +20,12 @@ import type {
 import { CycleBatch, type Pending } from './cycle-batch.js';
 import { CycleFinisher } from './cycle-finisher.js';
 import { EndedJobs } from './ended-jobs.js';
-import { recoverState, recoveryEffects } from './leader-recovery.js';
+import { recoverState, recoveryEffects, unconfirmedAssignments } from './leader-recovery.js';
 import { LeaderSnapshots } from './leader-snapshots.js';
 import { logEntries, persistedCommands } from './log-entries.js';
 import { RecordsWriter, recordBatchOf } from './records-writer.js';
 import { scheduleRound } from './schedule-round.js';
+import { WakeTimer } from './wake-timer.js';
 
 /**
  * The one writer of control state. Intents from every component queue here; a cycle applies all
@@ -50,12 +49,8 @@ export class ControlLeader implements IntentPort {
   /** Durable cycles still writing records, answering and dispatching, in order. */
   private readonly finisher: CycleFinisher;
   private dirty = false;
-  /**
-   * A service's reconcile asked to look again at a time (a rolling replace waiting for a grace
-   * period or a gateway's report): the timer kicks a cycle then, with `wakeDue` set.
-   */
-  private wakeTimer: NodeJS.Timeout | undefined;
-  private wakeDue = false;
+  /** A services' reconcile wake-up: kicks a cycle at the time a reconcile asked to look again. */
+  private readonly wake = new WakeTimer(() => this.kick());
   private round = 0;
   private readonly snapshots: LeaderSnapshots;
   /** The jobs this leader ended, for reads by name until (and a while after) their history is written. */
@@ -207,11 +202,7 @@ export class ControlLeader implements IntentPort {
     const state = this.view();
     if (!state) return;
     const before = this.deps.clock.now() - olderThanMs;
-    const assign: Effects['assign'] = [];
-    for (const j of state.jobs()) {
-      if (j.cancelRequested || j.scheduledAt === null || j.scheduledAt > before) continue;
-      for (const t of j.tasks) if (t.state === 'scheduled' && t.workerId) assign.push(assignmentOf(j, t));
-    }
+    const assign = unconfirmedAssignments(state, before);
     if (assign.length === 0) return;
     void this.deps.dispatch
       .dispatch({ assign, stop: [] })
@@ -231,7 +222,7 @@ export class ControlLeader implements IntentPort {
     if (this.mode === 'closed') return;
     const wasLeading = this.mode === 'leading';
     this.mode = 'closed';
-    clearTimeout(this.wakeTimer);
+    this.wake.clear();
     this.failPending('the JobManager is closing');
     await this.cycling;
     await this.finisher.busy;
@@ -240,25 +231,9 @@ export class ControlLeader implements IntentPort {
     this.state = undefined;
   }
 
-  /** Kicks a cycle at `at` (clock ms) for the services' reconcile; replaces any earlier timer. */
-  private armWake(at: number | undefined): void {
-    clearTimeout(this.wakeTimer);
-    this.wakeTimer = undefined;
-    if (at === undefined || this.mode !== 'leading') return;
-    this.wakeTimer = setTimeout(
-      () => {
-        this.wakeTimer = undefined;
-        this.wakeDue = true;
-        this.kick();
-      },
-      Math.max(10, at - this.deps.clock.now()),
-    );
-    this.wakeTimer.unref();
-  }
-
   private kick(): void {
     if (this.cycling || this.mode !== 'leading') return;
-    if (this.pending.length === 0 && !this.dirty && !this.wakeDue) return;
+    if (this.pending.length === 0 && !this.dirty && !this.wake.due) return;
     // A snapshot is taken when memory equals the durable log with its records written: when it
     // is due, the pipeline drains first (the last finishing cycle takes it and kicks again).
     if (this.finisher.busy && this.snapshots.due) return;
@@ -286,12 +261,14 @@ export class ControlLeader implements IntentPort {
     }
     // Services whose replicas or definition changed: start or stop replicas to match, as
     // ordinary logged commands (a standby replaying the log never reconciles itself).
-    this.wakeDue = false;
+    this.wake.due = false;
     const services = state.services.takeDirty(at);
     if (services.length > 0) {
       for (const cmd of reconcileServices(state, services, at)) logged.apply(state, cmd);
     }
-    this.armWake(state.services.nextWake());
+    // Kicks a cycle at the next time a service's reconcile asked for (replaces any earlier one).
+    const nextWake = state.services.nextWake();
+    this.wake.arm(this.mode === 'leading' ? nextWake : undefined, () => this.deps.clock.now());
     const t1 = performance.now();
     if (this.dirty || fx.schedule) {
       this.dirty = false;

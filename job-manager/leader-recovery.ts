@@ -159,3 +159,17 @@ export function recoveryEffects(r: Recovered): Effects {
   for (const w of r.state.workers()) fx.changedWorkers.add(w.id);
   return fx;
 }
+
+/**
+ * Every placed task still `scheduled` (not yet confirmed by its worker) of a job placed at or
+ * before `before` (clock ms) and not being cancelled: what a leader sends again in case its
+ * dispatch was lost on the way (workers ignore an attempt they already have).
+ */
+export function unconfirmedAssignments(state: ControlState, before: number): Effects['assign'] {
+  const assign: Effects['assign'] = [];
+  for (const j of state.jobs()) {
+    if (j.cancelRequested || j.scheduledAt === null || j.scheduledAt > before) continue;
+    for (const t of j.tasks) if (t.state === 'scheduled' && t.workerId) assign.push(assignmentOf(j, t));
+  }
+  return assign;
+}
