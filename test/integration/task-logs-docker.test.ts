@@ -10,6 +10,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Docker from 'dockerode';
+import { closeDockerGatewayCluster } from '../support/docker-gateway-cluster.js';
 import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
 import { SERVICES, uniqueName } from '../support/services.js';
 
@@ -38,7 +39,8 @@ describe('task logs and events with a Docker worker', { timeout: 120_000 }, () =
   after(async () => {
     await c.api('DELETE', `/api/v1/jobs/${job}`);
     await c.api('DELETE', `/api/v1/jobs/${job}x`);
-    await c.close();
+    // Closes the cluster and removes what its worker left (a test that failed midway).
+    await closeDockerGatewayCluster(c, worker);
   });
 
   test('tail while running, a follow that gets a later line and ends with the task, its events', async () => {
