@@ -63,9 +63,31 @@ export interface ClusterOptions {
 /** Starts FrontEnd, JobManager, GlobalManager and Discovery in process, then the workers. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const keysDir = mkdtempSync(join(tmpdir(), 'rswarm-keys-'));
-  const ep = await freshEndpoints();
   const db = `rswarm_e2e_${randomUUID().slice(0, 8)}`;
   const mongoUrl = mongoUrlFor(db, options.mongoServer);
+  // A free port is only free until something else takes it (an outgoing connection's ephemeral
+  // port, another process), so a start that loses that race is repeated on fresh ports; the failed
+  // start closed what it had opened.
+  for (let attempt = 1; ; attempt++) {
+    const ep = await freshEndpoints();
+    try {
+      return await startClusterOn(ep, keysDir, db, mongoUrl, options);
+    } catch (err) {
+      if (attempt >= 4 || !/EADDRINUSE|address already in use/i.test(String((err as Error)?.message ?? err))) {
+        rmSync(keysDir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
+}
+
+async function startClusterOn(
+  ep: Awaited<ReturnType<typeof freshEndpoints>>,
+  keysDir: string,
+  db: string,
+  mongoUrl: string,
+  options: ClusterOptions,
+): Promise<Cluster> {
   const config = loadConfig({
     env: {},
     overrides: {
