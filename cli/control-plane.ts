@@ -256,6 +256,7 @@ export async function startControlPlane(
           defaultStrategy: config.scheduler.strategy,
           agingPerSecond: config.scheduler.agingPerSecond,
           startBackoff: config.scheduler.startBackoff,
+          neverFitsSettleMs: config.scheduler.neverFitsSettleMs,
           snapshotEveryEntries: cl.snapshotEveryEntries,
         },
         {

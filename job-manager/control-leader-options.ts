@@ -31,6 +31,11 @@ export interface ControlLeaderOptions {
   readonly recordsTimeoutMs?: number;
   /** How long a group avoids a worker after failed starts there. @defaultValue DEFAULT_START_BACKOFF */
   readonly startBackoff?: StartBackoffPolicy;
+  /**
+   * A job that can never fit the fleet fails only once no worker has joined for this long
+   * (workers still joining may make it fit). @defaultValue 0
+   */
+  readonly neverFitsSettleMs?: number;
 }
 
 /** What the leader is built from: role-named ports only. */

@@ -51,6 +51,11 @@ export class ControlLeader implements IntentPort {
   private dirty = false;
   /** A services' reconcile wake-up: kicks a cycle at the time a reconcile asked to look again. */
   private readonly wake = new WakeTimer(() => this.kick());
+  /** When a job whose "can never fit" waits out the settle delay is judged: a round then. */
+  private readonly judgeWake = new WakeTimer(() => {
+    this.dirty = true;
+    this.kick();
+  });
   private round = 0;
   private readonly snapshots: LeaderSnapshots;
   /** The jobs this leader ended, for reads by name until (and a while after) their history is written. */
@@ -223,6 +228,7 @@ export class ControlLeader implements IntentPort {
     const wasLeading = this.mode === 'leading';
     this.mode = 'closed';
     this.wake.clear();
+    this.judgeWake.clear();
     this.failPending('the JobManager is closing');
     await this.cycling;
     await this.finisher.busy;
@@ -275,7 +281,7 @@ export class ControlLeader implements IntentPort {
       const round = ++this.round;
       const unplaced: UnplacedCode[] = [];
       const onUnplaced = this.deps.onRound ? (code: UnplacedCode) => unplaced.push(code) : undefined;
-      const { placed, placements } = scheduleRound(
+      const { placed, placements, judgeAt } = scheduleRound(
         state,
         at,
         round,
@@ -284,10 +290,12 @@ export class ControlLeader implements IntentPort {
           agingPerSecond: this.options.agingPerSecond,
           maxJobs: this.options.maxJobsPerRound ?? 5000,
           startBackoff: this.options.startBackoff,
+          neverFitsSettleMs: this.options.neverFitsSettleMs,
         },
         logged,
         onUnplaced,
       );
+      this.judgeWake.arm(this.mode === 'leading' ? judgeAt : undefined, () => this.deps.clock.now());
       this.stats.rounds++;
       this.deps.onRound?.({ seconds: (performance.now() - t1) / 1000, placements, unplaced });
       // Capacity a round could not use stays free; only new events ask for another round.

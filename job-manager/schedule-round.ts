@@ -9,6 +9,8 @@ export interface ScheduleRoundOptions {
   readonly agingPerSecond: number;
   readonly maxJobs: number;
   readonly startBackoff?: StartBackoffPolicy | undefined;
+  /** See RoundOptions.neverFitsSettleMs. */
+  readonly neverFitsSettleMs?: number | undefined;
 }
 
 /**
@@ -16,7 +18,8 @@ export interface ScheduleRoundOptions {
  * spread pass of their own, see {@link roundPasses}) is planned on the state as the previous
  * pass left it, and each plan is applied and logged through `batch`.
  * @param onUnplaced told the code of each job a pass left unplaced (metrics), if given
- * @returns whether any pass placed something, and how many tasks were placed
+ * @returns whether any pass placed something, how many tasks were placed, and when a job whose
+ *   "can never fit" was put off by the settle delay is to be judged (the earliest), if any
  */
 export function scheduleRound(
   state: ControlState,
@@ -25,9 +28,13 @@ export function scheduleRound(
   options: ScheduleRoundOptions,
   batch: CycleBatch,
   onUnplaced: ((code: UnplacedCode) => void) | undefined,
-): { readonly placed: boolean; readonly placements: number } {
+): { readonly placed: boolean; readonly placements: number; readonly judgeAt: number | undefined } {
   let placed = false;
   let placements = 0;
+  let judgeAt: number | undefined;
+  const onJudgeLater = (t: number): void => {
+    judgeAt = judgeAt === undefined ? t : Math.min(judgeAt, t);
+  };
   for (const pass of roundPasses(state.strategy ?? options.defaultStrategy, state.services.size > 0)) {
     const place = planRound(state, at, {
       strategy: pass.strategy,
@@ -37,6 +44,8 @@ export function scheduleRound(
       ...(pass.only ? { only: pass.only } : {}),
       ...(options.startBackoff ? { startBackoff: options.startBackoff } : {}),
       ...(onUnplaced ? { onUnplaced } : {}),
+      neverFitsSettleMs: options.neverFitsSettleMs ?? 0,
+      onJudgeLater,
     });
     if (place) {
       placements += place.placements.length;
@@ -44,5 +53,5 @@ export function scheduleRound(
       placed = true;
     }
   }
-  return { placed, placements };
+  return { placed, placements, judgeAt };
 }

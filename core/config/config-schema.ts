@@ -105,6 +105,13 @@ export const configSchema = z
         /** Priority points a waiting job gains per second (priority strategy). @defaultValue 0.1 */
         agingPerSecond: z.number().nonnegative().default(0.1),
         /**
+         * A job that can never fit the fleet (NEVER_FITS, GANG_NEVER_FITS) fails only once no
+         * worker has joined for this long, so a cluster still coming up does not fail jobs its
+         * later workers could run; until then it waits with its reason. 0 fails it at once.
+         * @defaultValue 30000 (30 s)
+         */
+        neverFitsSettleMs: duration.default(30_000),
+        /**
          * Retry-next-node: how long a worker is avoided by a group (a job, a service) after a
          * start of its task failed there; defaults in `DEFAULT_START_BACKOFF`.
          */

@@ -45,6 +45,8 @@ export interface ControlSnapshotData {
   readonly serviceLoad?: readonly ServiceLoadEntry[];
   /** The gateways' latest readiness reports (absent in snapshots taken before health-gated rollouts). */
   readonly serviceReady?: readonly ServiceReadyEntry[];
+  /** When a worker last joined or rejoined (absent in snapshots taken before the settle delay). */
+  readonly lastJoinAt?: number;
 }
 
 /**
@@ -97,6 +99,8 @@ export class ControlState implements StateWriter {
   readonly serviceReady = new ServiceReadyTable();
   private termNo = 0;
   private leaderId: string | null = null;
+  /** When the latest `worker-joined` command was applied; -Infinity before any. */
+  private joinAt = Number.NEGATIVE_INFINITY;
 
   /** Applies one command. Refused commands change nothing and say why in `outcome`. */
   apply(cmd: ControlCommand): Effects {
@@ -107,6 +111,8 @@ export class ControlState implements StateWriter {
       case 'reports':
         return applyJobCommand(this, cmd);
       case 'worker-joined':
+        this.joinAt = Math.max(this.joinAt, cmd.at);
+        return applyWorkerCommand(this, cmd);
       case 'worker-lost':
       case 'worker-state':
       case 'worker-removed':
@@ -213,6 +219,14 @@ export class ControlState implements StateWriter {
 
   hasEnded(name: string): boolean {
     return this.endedAt.has(name);
+  }
+
+  /**
+   * When a worker last joined or rejoined (-Infinity before any): the fleet may still be growing
+   * shortly after, so "can never fit" is judged only once it has been quiet (see planRound).
+   */
+  lastJoinAt(): number {
+    return this.joinAt;
   }
 
   fleetKnown(): boolean {
@@ -361,6 +375,7 @@ export class ControlState implements StateWriter {
       services: this.services.list(),
       serviceLoad: this.serviceLoad.list(),
       serviceReady: this.serviceReady.list(),
+      ...(Number.isFinite(this.joinAt) ? { lastJoinAt: this.joinAt } : {}),
     };
   }
 
@@ -377,6 +392,7 @@ export class ControlState implements StateWriter {
     s.termNo = data.term;
     s.leaderId = data.leader;
     s.strategyName = data.strategy;
+    if (data.lastJoinAt !== undefined) s.joinAt = data.lastJoinAt;
     for (const [name, at, state] of data.ended) s.endedAt.set(name, { at, state });
     s.startFailures.restore(data.startFailures ?? []);
     for (const w of data.workers) s.workerMap.set(w.id, { ...w, bookings: [] });

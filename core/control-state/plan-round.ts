@@ -24,6 +24,16 @@ export interface RoundOptions {
   readonly only?: (job: JobRecord) => boolean;
   /** Told the code of every job the plan leaves unplaced, each round (metrics; not logged). */
   readonly onUnplaced?: (code: UnplacedCode) => void;
+  /**
+   * How long after a worker last joined a job that can never fit still waits instead of failing:
+   * workers that are still joining may make it fit. 0 judges at once. @defaultValue 0
+   */
+  readonly neverFitsSettleMs?: number;
+  /**
+   * Told, when some job's "can never fit" was put off by the settle delay, the time it will be
+   * judged (the caller plans a round then; nothing else may ask for one).
+   */
+  readonly onJudgeLater?: (at: number) => void;
 }
 
 /** One planning pass of a round: a strategy and the waiting jobs it plans. */
@@ -73,9 +83,22 @@ export function planRound(state: ControlState, at: number, options: RoundOptions
   if (options.onUnplaced) for (const u of plan.unplaced) options.onUnplaced(u.code);
   const byName = new Map(waiting.map((j) => [j.name, j]));
   const memory = new Map(waiting.flatMap((j) => j.tasks.map((t) => [`${j.name}/${t.name}`, t.memoryBytes])));
+  // Until no worker has joined for the settle delay, a job that cannot fit the fleet as it is
+  // waits (its reason says until when): a cluster still coming up must not fail it for good.
+  const settleMs = options.neverFitsSettleMs ?? 0;
+  const judgeAt = state.lastJoinAt() + settleMs;
+  const settling = settleMs > 0 && at < judgeAt;
+  let deferred = false;
   const misses = plan.unplaced
+    .map((u) => {
+      if (!u.neverFits || !settling) return u;
+      deferred = true;
+      const reason = `${u.reason}; judged final once no worker has joined for ${formatSeconds(settleMs)}`;
+      return { ...u, reason, neverFits: false };
+    })
     .filter((u) => u.neverFits || byName.get(u.jobId)?.unplacedReason !== u.reason)
     .map((u) => ({ job: u.jobId, reason: u.reason, neverFits: u.neverFits }));
+  if (deferred) options.onJudgeLater?.(judgeAt);
   if (plan.placements.length === 0 && misses.length === 0) return undefined;
   const planned = new Set([...plan.placements.map((p) => p.jobId), ...misses.map((m) => m.job)]);
   return {
@@ -91,6 +114,11 @@ export function planRound(state: ControlState, at: number, options: RoundOptions
     })),
     misses,
   };
+}
+
+/** "30 s", "1.5 s": a settle delay as a reason names it. */
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
 function groupsOf(jobs: readonly JobRecord[]): Set<string> {

@@ -348,6 +348,44 @@ describe('ControlLeader', () => {
     await leader.close();
   });
 
+  it('a job that can never fit waits out the settle delay after the last join, then a round of its own fails it', async () => {
+    const clock = new FakeClock(1_000);
+    const records = new RecordingSink();
+    const leader = new ControlLeader(
+      { id: 'jm-a', defaultStrategy: 'best-fit', agingPerSecond: 0, neverFitsSettleMs: 200 },
+      {
+        log: createMemoryDurableState().log<LoggedCommands>(),
+        snapshots: createMemoryDurableState().snapshots,
+        dispatch: new RecordingLinks(),
+        records,
+        clock,
+        logger: silentLogger(),
+      },
+    );
+    await leader.lead(1);
+    await leader.propose(join('w1', 4));
+    await leader.propose({ kind: 'submit', spec: jobSpec('huge', [8]) });
+    await leader.idle();
+    assert.equal(leader.view()?.job('huge')?.state, 'waiting');
+    assert.match(
+      leader.view()?.job('huge')?.unplacedReason ?? '',
+      /judged final once no worker has joined for 0.2 s/,
+    );
+    // Nothing else happens in the cluster: only the leader's own wake-up can judge the job, once
+    // the clock has passed the delay.
+    clock.advance(250);
+    const deadline = Date.now() + 5_000;
+    while (leader.view()?.job('huge') !== undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await leader.idle();
+    assert.equal(leader.view()?.job('huge'), undefined, 'failed and out of live state');
+    const ended = records.ended().get('huge');
+    assert.equal(ended?.state, 'failed');
+    assert.match(ended?.failureReason ?? '', /^can never be placed: task t0 needs 8 cores/);
+    await leader.close();
+  });
+
   it('a standby refuses intents with 503 until it leads', async () => {
     const { leader } = leaderOn(createMemoryDurableState(), 'jm-s');
     await assert.rejects(leader.propose({ kind: 'cancel', job: 'x' }), /not leading|standby/);

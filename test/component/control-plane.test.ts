@@ -40,7 +40,11 @@ async function jobState(c: Cluster, name: string, state: string, timeoutMs = 15_
 describe('control plane (simulated workers)', () => {
   let c: Cluster;
   before(async () => {
-    c = await startCluster({ workers: [{ workerId: 'w1', coreIds: [0, 1, 2, 3] }] });
+    c = await startCluster({
+      workers: [{ workerId: 'w1', coreIds: [0, 1, 2, 3] }],
+      // A short settle delay: a job that can never fit fails soon after the worker joined.
+      overrides: { scheduler: { neverFitsSettleMs: 500 } },
+    });
     await waitFor('worker to join', async () =>
       (await c.api('GET', '/api/v1/workers')).body?.length === 1 ? true : undefined,
     );
@@ -84,6 +88,7 @@ describe('control plane (simulated workers)', () => {
     await c.api('POST', '/api/v1/jobs', nativeJob('huge', [{ cores: 64, run: 1 }]));
     const j = await jobState(c, 'huge', 'failed');
     assert.match(j.failureReason, /never/i);
+    assert.doesNotMatch(j.failureReason, /judged final/, 'the failure gives the reason, not the delay');
   });
 
   test('a gang whose tasks each fit a worker but never together fails fast, saying why (issue 14)', async () => {
@@ -200,6 +205,7 @@ describe('control plane: workers sharing one host (cpusets not starting at 0)', 
         { workerId: 'w1', coreIds: [0] },
         { workerId: 'w2', coreIds: [1] },
       ],
+      overrides: { scheduler: { neverFitsSettleMs: 500 } },
     });
     await waitFor('both workers to join', async () =>
       (await c.api('GET', '/api/v1/workers')).body?.length === 2 ? true : undefined,

@@ -73,7 +73,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     try {
       return await startClusterOn(ep, keysDir, db, mongoUrl, options);
     } catch (err) {
-      if (attempt >= 4 || !/EADDRINUSE|address already in use/i.test(String((err as Error)?.message ?? err))) {
+      if (
+        attempt >= 4 ||
+        !/EADDRINUSE|address already in use/i.test(String((err as Error)?.message ?? err))
+      ) {
         rmSync(keysDir, { recursive: true, force: true });
         throw err;
       }
