@@ -25,10 +25,18 @@ export function workerViewOf(w: WorkerRecord): WorkerView {
     // says how many it really has, so capacity ("could this ever fit") is never overstated.
     totalCores: w.coreIds.length === 0 ? 0 : Math.max(w.coreIds.length, Math.max(...w.coreIds) + 1),
     coreCount: w.coreIds.length,
+    // Which ids those are, when not 0..n-1: a pin to one it lacks fails with the reason.
+    ...(ownsLeadingIds(w.coreIds) ? {} : { ownCoreIds: [...w.coreIds].sort((a, b) => a - b) }),
     freeCoreIds: freeCoreIds(w),
     totalMemoryBytes: w.totalMemoryBytes,
     freeMemoryBytes: Math.max(0, freeMemoryBytes(w)),
   };
+}
+
+/** Whether `ids` are exactly 0..n-1 (in any order, no repeats assumed). */
+function ownsLeadingIds(ids: readonly number[]): boolean {
+  for (const id of ids) if (id >= ids.length) return false;
+  return true;
 }
 
 /**

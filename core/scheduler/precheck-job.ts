@@ -35,7 +35,7 @@ import {
   pinUnknownWorker,
 } from './reasons.js';
 import type { FleetFacts } from './plan-index.js';
-import { coresOf, type JobRequest, type Unplaced, type WorkerView } from './types.js';
+import { coresOf, ownsCore, type JobRequest, type Unplaced, type WorkerView } from './types.js';
 
 /** Spacing of (worker, core) keys; above any core id of a well-formed worker. */
 const CORE_KEY_STRIDE = 8192;
@@ -72,7 +72,7 @@ export function precheckJob(
     const view = facts.workers[w] as WorkerView;
     const coreIds = pin.coreIds;
     if (coreIds !== undefined) {
-      const outside = coreIds.filter((id) => id >= view.totalCores);
+      const outside = coreIds.filter((id) => !ownsCore(view, id));
       if (outside.length > 0) {
         return pinCoreOutOfRange(
           jobId,
@@ -80,6 +80,7 @@ export function precheckJob(
           view.id,
           outside.sort((a, b) => a - b),
           view.totalCores,
+          view.ownCoreIds,
         );
       }
     }

@@ -274,9 +274,18 @@ export function pinCoreOutOfRange(
   workerId: string,
   badCoreIds: readonly number[],
   totalCores: number,
+  ownCoreIds?: readonly number[],
 ): Unplaced {
   const has =
-    totalCores === 0 ? 'no cores' : totalCores === 1 ? 'only core 0' : `only cores 0-${totalCores - 1}`;
+    ownCoreIds !== undefined
+      ? ownCoreIds.length === 0
+        ? 'no cores'
+        : `only ${coresWord(ownCoreIds)}`
+      : totalCores === 0
+        ? 'no cores'
+        : totalCores === 1
+          ? 'only core 0'
+          : `only cores 0-${totalCores - 1}`;
   const reason = `task ${taskId} pins ${coresWord(badCoreIds)} on worker ${workerId}, which has ${has}`;
   return make(jobId, taskId, 'PIN_CORE_OUT_OF_RANGE', reason, { outOfRange: badCoreIds.length }, true);
 }

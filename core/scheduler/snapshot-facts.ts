@@ -32,6 +32,21 @@ export function isWellFormedView(view: WorkerView): boolean {
     if (typeof id !== 'number' || !Number.isInteger(id) || id <= previous || id >= totalCores) return false;
     previous = id;
   }
+  const own: unknown = view.ownCoreIds;
+  if (own !== undefined) {
+    // Its own ids: as many as its cores, ascending, in the id space, holding every free id.
+    if (!Array.isArray(own) || own.length !== coresOf(view)) return false;
+    previous = -1;
+    for (const id of own as readonly unknown[]) {
+      if (typeof id !== 'number' || !Number.isInteger(id) || id <= previous || id >= totalCores) return false;
+      previous = id;
+    }
+    let k = 0;
+    for (const id of freeCoreIds as readonly number[]) {
+      while (k < own.length && (own[k] as number) < id) k++;
+      if (own[k] !== id) return false;
+    }
+  }
   return true;
 }
 

@@ -28,6 +28,13 @@ export interface WorkerView {
    * in `0 .. totalCores`, at least the number of free ids.
    */
   readonly coreCount?: number | undefined;
+  /**
+   * The ids the worker really has, strictly ascending, when they are not all of
+   * `0 .. totalCores - 1` (e.g. [4, 5, 6, 7]); their number is {@link coresOf}, and every free id is
+   * one of them. A pin to an id outside them can never be met (PIN_CORE_OUT_OF_RANGE). Omitted:
+   * not known beyond `coreCount`, and such pins are not judged.
+   */
+  readonly ownCoreIds?: readonly number[] | undefined;
   /** Free core ids, strictly ascending, each in `0 .. totalCores - 1`. */
   readonly freeCoreIds: readonly number[];
   /** Memory on the machine in bytes; a safe integer ≥ 0. */
@@ -119,6 +126,23 @@ export const MAX_WORKER_CORES = 4096;
  */
 export function coresOf(view: WorkerView): number {
   return view.coreCount ?? view.totalCores;
+}
+
+/** Whether core `id` is one of the worker's own ids (see {@link WorkerView.ownCoreIds}). */
+export function ownsCore(view: WorkerView, id: number): boolean {
+  if (id < 0 || id >= view.totalCores) return false;
+  const own = view.ownCoreIds;
+  if (own === undefined) return true;
+  let lo = 0;
+  let hi = own.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const x = own[mid] as number;
+    if (x === id) return true;
+    if (x < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
 
 /** One task placed on one worker, on exact cores. */

@@ -232,4 +232,16 @@ describe('control plane: workers sharing one host (cpusets not starting at 0)', 
     assert.equal(j.tasks[0].worker, 'w2');
     assert.equal(j.tasks[0].cpuset, '1');
   });
+
+  test('a task pinned to core 0 on the worker whose only core is 1 fails, naming its core', async () => {
+    const res = await c.api('POST', '/api/v1/jobs', {
+      name: 'not-mine',
+      tasks: [
+        { name: 't1', image: 'busybox', cores: 1, memory: '8m', runSeconds: 0.1, node: 'w2', cpuset: '0' },
+      ],
+    });
+    assert.equal(res.status, 202, res.text);
+    const j = await jobState(c, 'not-mine', 'failed', 5_000);
+    assert.match(j.failureReason, /task t1 pins core 0 on worker w2, which has only core 1$/);
+  });
 });

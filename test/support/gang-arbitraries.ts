@@ -31,7 +31,9 @@ export const arbGangFleet: fc.Arbitrary<WorkerView[]> = fc
         id: `w${i}`,
         ready,
         totalCores: cores + offset,
-        ...(offset > 0 ? { coreCount: cores } : {}),
+        ...(offset > 0
+          ? { coreCount: cores, ownCoreIds: Array.from({ length: cores }, (_, k) => k + offset) }
+          : {}),
         freeCoreIds: Array.from({ length: cores - busyCores }, (_, k) => k + busyCores + offset),
         totalMemoryBytes: total,
         freeMemoryBytes: Math.max(0, total - (busyMemory > 1 ? (busyMemory - 1) * GiB : 0)),

@@ -80,8 +80,22 @@ function wellFormed(view: WorkerView, earlierIds: readonly string[]): boolean {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= v.totalCores) return false;
     if (i > 0 && id <= (ids[i - 1] as number)) return false;
   }
+  if (v.ownCoreIds !== undefined) {
+    const own: unknown[] = Array.isArray(v.ownCoreIds) ? [...v.ownCoreIds] : [];
+    if (!Array.isArray(v.ownCoreIds) || own.length !== ownCores(v)) return false;
+    for (let i = 0; i < own.length; i++) {
+      const id = own[i];
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= v.totalCores) return false;
+      if (i > 0 && id <= (own[i - 1] as number)) return false;
+    }
+    if (ids.some((id) => !own.includes(id))) return false;
+  }
   return true;
 }
+
+/** Whether the worker has core `id`: in its id space and, when it lists them, one of its own. */
+const owns = (v: WorkerView, id: number): boolean =>
+  id >= 0 && id < v.totalCores && (v.ownCoreIds === undefined || v.ownCoreIds.includes(id));
 
 function validate(job: unknown, position: number, seen: string[]): Unplaced | undefined {
   if (!isObj(job)) return invalidRequest(`jobs[${position}]`, undefined, INVALID.jobNotObject(position));
@@ -157,8 +171,9 @@ function precheck(job: JobRequest, workers: readonly RefWorker[], requirePin: bo
     if (w === undefined) return pinUnknownWorker(job.jobId, taskId, pin.workerId);
     if (!w.wellFormed) return pinNotReady(job.jobId, taskId, pin.workerId);
     const v = w.view;
-    const outside = (pin.coreIds ?? []).filter((id) => id >= v.totalCores).sort((a, b) => a - b);
-    if (outside.length > 0) return pinCoreOutOfRange(job.jobId, taskId, v.id, outside, v.totalCores);
+    const outside = (pin.coreIds ?? []).filter((id) => !owns(v, id)).sort((a, b) => a - b);
+    if (outside.length > 0)
+      return pinCoreOutOfRange(job.jobId, taskId, v.id, outside, v.totalCores, v.ownCoreIds);
     if (cores > ownCores(v) || memory > v.totalMemoryBytes) {
       return neverFitsPinned(job.jobId, taskId, cores, memory, v.id, ownCores(v), v.totalMemoryBytes);
     }

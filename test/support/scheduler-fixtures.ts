@@ -139,6 +139,8 @@ const arbWorker = (id: string): fc.Arbitrary<WorkerView> =>
         ready,
         totalCores: cores,
         ...(owned === undefined ? {} : { coreCount: owned.length }),
+        // Most partial workers say which ids they own; some only how many (pins then unjudged).
+        ...(owned === undefined || holes === 1 ? {} : { ownCoreIds: owned }),
         freeCoreIds: ids.filter((i) => freeMask[i]),
         totalMemoryBytes: total,
         freeMemoryBytes: Math.floor((total * freeFraction) / 4 / MiB) * MiB,

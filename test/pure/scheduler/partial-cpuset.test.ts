@@ -3,7 +3,9 @@
  * cpuset: "1", or "4-7" of 8): the view spans ids up to the highest one (`totalCores`) but says how
  * many it has (`coreCount`), and every "could this ever fit" judgement uses that count, on the
  * per-call scheduler and the live index alike. The trial bug: a 2-core task waited forever on a
- * worker with cpuset "1" ("fewer free cores") instead of failing as NEVER_FITS.
+ * worker with cpuset "1" ("fewer free cores") instead of failing as NEVER_FITS. The view also
+ * lists which ids it owns (`ownCoreIds`), so a pin to an id it lacks fails as
+ * PIN_CORE_OUT_OF_RANGE instead of waiting for a core that is never free.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -23,6 +25,7 @@ function cpusetWorker(id: string, coreIds: readonly number[], memoryBytes = 4 * 
     ready: true,
     totalCores: coreIds.length === 0 ? 0 : Math.max(...coreIds) + 1,
     coreCount: coreIds.length,
+    ownCoreIds: [...coreIds],
     freeCoreIds: [...coreIds],
     totalMemoryBytes: memoryBytes,
     freeMemoryBytes: memoryBytes,
@@ -100,6 +103,37 @@ describe('workers owning part of their core id space', () => {
       reason: /more than its pinned worker w2 has in total \(4 cores/,
     },
     {
+      name: 'cpuset "1" and a task pinned to core 0 there: PIN_CORE_OUT_OF_RANGE naming core 1',
+      workers: [cpusetWorker('w1', [0]), cpusetWorker('w2', [1])],
+      job: aJob({
+        jobId: 'j',
+        tasks: [aTask({ taskId: 't', cores: 1, pin: { workerId: 'w2', coreIds: [0] } })],
+      }),
+      code: 'PIN_CORE_OUT_OF_RANGE',
+      reason: /^task t pins core 0 on worker w2, which has only core 1$/,
+      counts: { outOfRange: 1 },
+    },
+    {
+      name: '"4-5" and "8-9" (holes) and a pin to cores 5 and 6: only 6 is out of range',
+      workers: [cpusetWorker('w', [4, 5, 8, 9])],
+      job: aJob({
+        jobId: 'j',
+        tasks: [aTask({ taskId: 't', cores: 2, pin: { workerId: 'w', coreIds: [6, 5] } })],
+      }),
+      code: 'PIN_CORE_OUT_OF_RANGE',
+      reason: /pins core 6 on worker w, which has only cores 4-5,8-9$/,
+      counts: { outOfRange: 1 },
+    },
+    {
+      name: '"4-7" and a task pinned to its cores 6 and 7: placed there',
+      workers: [cpusetWorker('w2', [4, 5, 6, 7])],
+      job: aJob({
+        jobId: 'j',
+        tasks: [aTask({ taskId: 't', cores: 2, pin: { workerId: 'w2', coreIds: [7, 6] } })],
+      }),
+      placedOn: [6, 7],
+    },
+    {
       name: '"4-7" and a 4-core task: placed on cores 4-7',
       workers: [cpusetWorker('w2', [4, 5, 6, 7])],
       job: aJob({ jobId: 'j', tasks: [aTask({ taskId: 't', cores: 4 })] }),
@@ -145,7 +179,28 @@ describe('workers owning part of their core id space', () => {
     for (const coreCount of [9, -1, 1.5, Number.NaN, 3]) {
       assert.equal(isWellFormedView({ ...good, coreCount }), false, String(coreCount));
     }
-    assert.equal(isWellFormedView({ ...good, coreCount: 8 }), true);
-    assert.equal(isWellFormedView({ ...good, coreCount: undefined }), true);
+    assert.equal(isWellFormedView({ ...good, coreCount: 8, ownCoreIds: undefined }), true);
+    assert.equal(isWellFormedView({ ...good, coreCount: undefined, ownCoreIds: undefined }), true);
+  });
+
+  test('a view is malformed when its own ids are not its cores, ascending, in range, holding the free ones', () => {
+    const good = cpusetWorker('w', [4, 5, 6, 7]);
+    for (const ownCoreIds of [
+      [4, 5, 6],
+      [5, 4, 6, 7],
+      [4, 5, 6, 8],
+      [4, 4, 6, 7],
+      [0, 1, 2, 3],
+      [4, 5, 6, 7.5],
+    ]) {
+      assert.equal(isWellFormedView({ ...good, ownCoreIds }), false, JSON.stringify(ownCoreIds));
+    }
+    assert.equal(isWellFormedView({ ...good, ownCoreIds: 'x' as unknown as number[] }), false);
+    // A malformed view is a not-ready worker with no capacity, on every path.
+    const plan = planEverywhere(
+      [{ ...good, ownCoreIds: [0, 1, 2, 3] }],
+      [aJob({ jobId: 'j', tasks: [aTask({ cores: 1 })] })],
+    );
+    assert.equal(plan.placements.length, 0);
   });
 });
