@@ -10,7 +10,8 @@ import {
 } from 'node:fs';
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import { dirname } from 'node:path';
-import { curveKeyPair } from 'zeromq';
+import { createRequire } from 'node:module';
+import type * as Zmq from 'zeromq';
 import { isCurveKey } from './z85.js';
 
 /** A CurveZMQ key pair, both halves Z85 text. The secret half is never logged. */
@@ -83,6 +84,8 @@ function createSecretFileOnce(file: string, text: string): boolean {
 export function loadOrCreateKeyPair(file: string): CurveKeyPair {
   let text = readSecretFile(file);
   if (text === undefined) {
+    // ZeroMQ (a native addon) is loaded only to make a pair, so reading keys stays light.
+    const { curveKeyPair } = createRequire(import.meta.url)('zeromq') as typeof Zmq;
     const pair = curveKeyPair();
     if (createSecretFileOnce(file, JSON.stringify(pair) + '\n')) return pair;
     text = readSecretFile(file) ?? '';

@@ -8,7 +8,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILT_MAIN, ensureBuilt, packagesOf, runBuilt } from '../support/built-cli.js';
@@ -59,6 +59,22 @@ for (const args of LIGHT_COMMANDS) {
     assert.deepEqual(heavy, [], `loaded: ${heavy.join(', ')}`);
   });
 }
+
+test('rswarm keys list reads the keyring without loading ZeroMQ', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rswarm-keyring-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const key = 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7';
+  writeFileSync(
+    join(dir, 'keyring.json'),
+    JSON.stringify({ version: 1, workers: { 'w-a': { publicKey: key, enrolledAt: 1 } }, revoked: [] }),
+    { mode: 0o600 },
+  );
+  const r = await runBuilt(['keys', 'list'], { record: true, cwd: dir, env: { RSWARM_KEYS_DIR: dir } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `w-a\t${key}\n`);
+  const heavy = HEAVY.filter((p) => packagesOf(r.loaded).has(p));
+  assert.deepEqual(heavy, [], `loaded: ${heavy.join(', ')}`);
+});
 
 test('rswarm --help from dist/ answers quickly and lists the commands', async () => {
   const r = await runBuilt(['--help']);
