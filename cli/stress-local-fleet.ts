@@ -95,6 +95,9 @@ export async function startLocalFleet(
       logLevel: level,
       http: { host: '127.0.0.1', port: await freePort(), token },
       backends: { store: 'memory', queue: 'memory' },
+      // The whole fleet has joined before the first job comes (as in the virtual-time
+      // simulator): a job that can never fit fails at once, no wait for more workers.
+      scheduler: { neverFitsSettleMs: 0 },
       cluster: {
         managerEndpoint: `tcp://127.0.0.1:${await freePort()}`,
         enrolEndpoint: `tcp://127.0.0.1:${await freePort()}`,

@@ -23,6 +23,7 @@ export function jobView(j: JobRecord): JobView {
     finishedAt: iso(j.finishedAt),
     unplacedReason: j.unplacedReason,
     failureReason: j.failureReason,
+    failureCode: j.failureCode ?? null,
     tasks: j.tasks.map((t) => {
       const spec = j.spec.tasks.find((s) => s.name === t.name);
       return {

@@ -870,6 +870,16 @@ export interface components {
             finishedAt?: string | null;
             unplacedReason?: string | null;
             failureReason?: string | null;
+            /**
+             * @description The stable code of `failureReason`, for scripts: NEVER_FITS, GANG_NEVER_FITS,
+             *     PIN_CORE_OUT_OF_RANGE, PIN_CORE_CONFLICT, INVALID_REQUEST and JOB_EMPTY (it can never
+             *     be placed on this fleet); TASK_FAILED (a task failed and the restart policy is spent),
+             *     START_FAILED (a container can never start as submitted), WORKER_LOST, WORKER_REMOVED.
+             *     While a job waits for its next attempt it names why the last one ended. Null when
+             *     there is no failure, and for jobs that failed before codes were recorded.
+             * @enum {string|null}
+             */
+            failureCode?: "NEVER_FITS" | "GANG_NEVER_FITS" | "PIN_CORE_OUT_OF_RANGE" | "PIN_CORE_CONFLICT" | "INVALID_REQUEST" | "JOB_EMPTY" | "TASK_FAILED" | "START_FAILED" | "WORKER_LOST" | "WORKER_REMOVED" | null;
         };
         JobPage: {
             items: components["schemas"]["JobView"][];

@@ -93,7 +93,7 @@ export function jobStatusText(
       ['Started', when(j.startedAt, now)],
       ['Finished', when(j.finishedAt, now)],
       ...(j.unplacedReason ? ([['Unplaced', j.unplacedReason]] as const) : []),
-      ...(j.failureReason ? ([['Failure', j.failureReason]] as const) : []),
+      ...(j.failureReason ? ([['Failure', failureText(j)]] as const) : []),
     ]),
     '',
     'Tasks',
@@ -134,7 +134,7 @@ export function jobChanges(before: JobView | undefined, after: JobView, now: num
   if (after.unplacedReason && after.unplacedReason !== before?.unplacedReason)
     lines.push(`${t}  unplaced: ${after.unplacedReason}`);
   if (after.failureReason && after.failureReason !== before?.failureReason)
-    lines.push(`${t}  failure: ${after.failureReason}`);
+    lines.push(`${t}  failure: ${failureText(after)}`);
   for (const task of after.tasks) {
     const old = before?.tasks.find((x) => x.name === task.name);
     if (old && old.state === task.state && old.worker === task.worker && old.cpuset === task.cpuset) continue;
@@ -157,4 +157,9 @@ function indent(text: string): string {
 
 function truncate(s: string | undefined, n: number): string | undefined {
   return s && s.length > n ? s.slice(0, n - 1) + '…' : s;
+}
+
+/** A job's failure as people read it: the stable code (when recorded), then the reason. */
+export function failureText(j: Pick<JobView, 'failureReason' | 'failureCode'>): string {
+  return j.failureCode ? `${j.failureCode}: ${j.failureReason ?? ''}` : (j.failureReason ?? '');
 }

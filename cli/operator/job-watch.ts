@@ -8,6 +8,7 @@
 import { ApiError, EXIT } from './exit-codes.js';
 import { seg, type ApiClient } from './api-client.js';
 import {
+  failureText,
   eventLine,
   jobChanges,
   TERMINAL_JOB_STATES,
@@ -100,7 +101,7 @@ async function getJob(client: ApiClient, name: string): Promise<JobView> {
 }
 
 function finish(io: OperatorIo, job: JobView): number {
-  const why = job.failureReason ? `: ${job.failureReason}` : '';
+  const why = job.failureReason ? `: ${failureText(job)}` : '';
   io.out(`job ${job.name} is ${job.state}${why}`);
   return watchExitCode(job);
 }

@@ -1,3 +1,4 @@
+import { failureCodeOfUnplaced } from '../job/failure-code.js';
 import type { PlacedRef } from '../control/booking-ledger.js';
 import {
   applyReports,
@@ -95,6 +96,7 @@ function place(s: StateWriter, cmd: PlaceCommand): Effects {
         { ...job, unplacedReason: m.reason },
         `can never be placed: ${m.reason}`,
         cmd.at,
+        failureCodeOfUnplaced(m.code),
       );
       s.putJob(failed, fx);
       fx.events.push({ at: cmd.at, kind: 'job-failed', job: job.name, detail: failed.failureReason ?? '' });
@@ -226,14 +228,15 @@ function reportsOfJob(s: StateWriter, name: string, list: readonly Report[], at:
   let next = out.job;
   if (out.failure && !isTerminalJobState(job.state)) {
     const reason = `task ${out.failure.task} failed: ${out.failure.reason}`;
+    const code = isPermanentStartFailure(out.failure.reason) ? 'START_FAILED' : 'TASK_FAILED';
     fx.stop.push(...placedLiveTasks(out.job).map(refOf(job)));
     // A permanent start failure would repeat on every attempt: fail now (core/job/start-failure.ts).
     if (mayRetryAfterFailure(job) && !isPermanentStartFailure(out.failure.reason))
-      next = requeueJob(out.job, reason);
+      next = requeueJob(out.job, reason, code);
     else
       next = isTerminalJobState(out.job.state)
-        ? { ...out.job, failureReason: reason }
-        : failJob(out.job, reason, at);
+        ? { ...out.job, failureReason: reason, failureCode: code }
+        : failJob(out.job, reason, at, code);
   }
   s.putJob(next, fx);
   if (next.state !== job.state || next.attempt !== job.attempt) {

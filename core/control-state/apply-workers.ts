@@ -1,3 +1,4 @@
+import type { FailureCode } from '../job/failure-code.js';
 import type { PlacedRef } from '../control/booking-ledger.js';
 import { failJob, mayRequeueAfterLoss, placedLiveTasks, requeueJob } from '../control/job-transitions.js';
 import { assignmentOf } from '../control/task-assignment.js';
@@ -59,7 +60,15 @@ function joined(s: StateWriter, cmd: WorkerJoinedCommand): Effects {
     if (b.coreIds.some((c) => !own.has(c)) || memory > next.totalMemoryBytes) lost.add(b.job);
   }
   if (lost.size > 0)
-    settleLost(s, next.id, [...lost], `worker ${next.id} came back without the capacity`, cmd.at, fx);
+    settleLost(
+      s,
+      next.id,
+      [...lost],
+      `worker ${next.id} came back without the capacity`,
+      'WORKER_LOST',
+      cmd.at,
+      fx,
+    );
   fx.outcome = { ok: true, desired: s.desiredOn(next.id) };
   return fx;
 }
@@ -76,7 +85,7 @@ function gone(s: StateWriter, id: string, state: 'lost' | 'left', at: number): E
     state === 'lost' ? { at, kind: 'worker-lost', worker: id } : { at, kind: 'worker-removed', worker: id },
   );
   const why = state === 'lost' ? `worker ${id} was lost` : `worker ${id} was removed`;
-  settleLost(s, id, s.jobsOnWorker(id), why, at, fx);
+  settleLost(s, id, s.jobsOnWorker(id), why, state === 'lost' ? 'WORKER_LOST' : 'WORKER_REMOVED', at, fx);
   return fx;
 }
 
@@ -89,6 +98,7 @@ function settleLost(
   workerId: string,
   jobs: readonly string[],
   why: string,
+  code: FailureCode,
   at: number,
   fx: Effects,
 ): void {
@@ -126,8 +136,8 @@ function settleLost(
     };
     let next: JobRecord;
     if (isTerminalJobState(job.state)) next = marked;
-    else if (mayRequeueAfterLoss(job)) next = requeueJob(job, reason);
-    else next = failJob(marked, reason, at);
+    else if (mayRequeueAfterLoss(job)) next = requeueJob(job, reason, code);
+    else next = failJob(marked, reason, at, code);
     s.putJob(next, fx);
     if (!isTerminalJobState(job.state))
       fx.events.push({

@@ -1,3 +1,4 @@
+import type { UnplacedCode } from '../scheduler/types.js';
 import type { JobSpec } from '../job/job-model.js';
 import type { RuntimeKind } from '../model/records.js';
 import type { Report } from '../protocol/messages.js';
@@ -42,6 +43,8 @@ export interface PlannedMiss {
   readonly reason: string;
   /** The job can never fit this fleet (as a whole or task by task): it fails. */
   readonly neverFits: boolean;
+  /** The scheduler's code for the miss (absent in commands logged before it was carried). */
+  readonly code?: UnplacedCode;
 }
 
 /**

@@ -97,7 +97,7 @@ export function planRound(state: ControlState, at: number, options: RoundOptions
       return { ...u, reason, neverFits: false };
     })
     .filter((u) => u.neverFits || byName.get(u.jobId)?.unplacedReason !== u.reason)
-    .map((u) => ({ job: u.jobId, reason: u.reason, neverFits: u.neverFits }));
+    .map((u) => ({ job: u.jobId, reason: u.reason, neverFits: u.neverFits, code: u.code }));
   if (deferred) options.onJudgeLater?.(judgeAt);
   if (plan.placements.length === 0 && misses.length === 0) return undefined;
   const planned = new Set([...plan.placements.map((p) => p.jobId), ...misses.map((m) => m.job)]);

@@ -1,3 +1,4 @@
+import type { FailureCode } from '../job/failure-code.js';
 import type { JobSpec } from '../job/job-model.js';
 import {
   canTaskTransition,
@@ -154,7 +155,7 @@ export function applyReports(job: JobRecord, reports: readonly TaskReport[]): Re
 }
 
 /** Starts the next attempt: every task back to pending, nothing booked, job waiting again. */
-export function requeueJob(job: JobRecord, reason: string): JobRecord {
+export function requeueJob(job: JobRecord, reason: string, code: FailureCode | null): JobRecord {
   return {
     ...job,
     state: 'waiting',
@@ -164,13 +165,14 @@ export function requeueJob(job: JobRecord, reason: string): JobRecord {
     finishedAt: null,
     unplacedReason: null,
     failureReason: reason,
+    failureCode: code,
     tasks: job.tasks.map((t) => freshTask(t.name, t.cores, t.memoryBytes)),
   };
 }
 
 /** Ends the job as failed; tasks still running keep their state until their reports arrive. */
-export function failJob(job: JobRecord, reason: string, now: number): JobRecord {
-  return { ...job, state: 'failed', failureReason: reason, finishedAt: now };
+export function failJob(job: JobRecord, reason: string, now: number, code: FailureCode | null): JobRecord {
+  return { ...job, state: 'failed', failureReason: reason, failureCode: code, finishedAt: now };
 }
 
 /** Marks the job cancelled when nothing of it runs, else records the request. */

@@ -3,3 +3,4 @@ export * from './job-state.js';
 export * from './memory-size.js';
 export * from './cpuset.js';
 export * from './validate-job.js';
+export * from './failure-code.js';

@@ -1,3 +1,4 @@
+import type { FailureCode } from '../job/failure-code.js';
 import type { JobSpec } from '../job/job-model.js';
 import type { JobState, TaskState } from '../job/job-state.js';
 
@@ -51,6 +52,11 @@ export interface JobRecord {
   readonly unplacedReason: string | null;
   /** Why the job failed: which task and why. */
   readonly failureReason: string | null;
+  /**
+   * The stable code of `failureReason` (see FAILURE_CODES); absent in records written before it
+   * existed, and null when there is no failure or its cause has no code.
+   */
+  readonly failureCode?: FailureCode | null;
   /** A client asked to cancel; workers stop its tasks and it ends `cancelled`. */
   readonly cancelRequested: boolean;
   readonly tasks: readonly TaskRecord[];

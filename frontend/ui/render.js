@@ -288,7 +288,11 @@ export function renderJobDetail(el, job, actions) {
           )
         : null,
       job.failureReason
-        ? h('p', { class: 'reason failed', 'data-field': 'failureReason' }, `Failed: ${job.failureReason}`)
+        ? h(
+            'p',
+            { class: 'reason failed', 'data-field': 'failureReason' },
+            `Failed${job.failureCode ? ` (${job.failureCode})` : ''}: ${job.failureReason}`,
+          )
         : null,
       h(
         'table',

@@ -89,6 +89,7 @@ describe('control plane (simulated workers)', () => {
     const j = await jobState(c, 'huge', 'failed');
     assert.match(j.failureReason, /never/i);
     assert.doesNotMatch(j.failureReason, /judged final/, 'the failure gives the reason, not the delay');
+    assert.equal(j.failureCode, 'NEVER_FITS');
   });
 
   test('a gang whose tasks each fit a worker but never together fails fast, saying why (issue 14)', async () => {
@@ -107,6 +108,7 @@ describe('control plane (simulated workers)', () => {
       'can never be placed: job pair needs 2 tasks of 3 and 3 cores (128 MiB in all) as one gang: ' +
         'more than the cluster has in all (4 cores and 4 GiB on 1 worker); the cluster can never run it',
     );
+    assert.equal(j.failureCode, 'GANG_NEVER_FITS');
     assert.equal(
       j.tasks.every((t: { state: string }) => t.state !== 'running'),
       true,
@@ -124,6 +126,7 @@ describe('control plane (simulated workers)', () => {
     const j = await jobState(c, 'flaky', 'failed');
     assert.equal(j.tasks[0].attempts, 3, 'first run plus two retries');
     assert.match(j.failureReason, /t1/);
+    assert.equal(j.failureCode, 'TASK_FAILED');
     assert.equal(j.tasks[0].exitCode, 3);
     await c.api(
       'POST',
@@ -243,5 +246,6 @@ describe('control plane: workers sharing one host (cpusets not starting at 0)', 
     assert.equal(res.status, 202, res.text);
     const j = await jobState(c, 'not-mine', 'failed', 5_000);
     assert.match(j.failureReason, /task t1 pins core 0 on worker w2, which has only core 1$/);
+    assert.equal(j.failureCode, 'PIN_CORE_OUT_OF_RANGE');
   });
 });

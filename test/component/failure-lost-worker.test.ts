@@ -71,6 +71,7 @@ const cases: { what: string; policy: Partial<RestartPolicy>; check: (j: JobRecor
     policy: {},
     check: (j) => {
       assert.equal(j.state, 'waiting');
+      assert.equal(j.failureCode, 'WORKER_LOST', 'the code of the attempt that ended');
       assert.equal(j.attempt, 1);
       assert.equal(j.tasks[0]?.state, 'pending');
     },
@@ -80,6 +81,7 @@ const cases: { what: string; policy: Partial<RestartPolicy>; check: (j: JobRecor
     policy: { requeueOnWorkerLoss: false },
     check: (j) => {
       assert.equal(j.state, 'failed');
+      assert.equal(j.failureCode, 'WORKER_LOST');
       assert.equal(j.attempt, 0);
       assert.equal(j.tasks[0]?.state, 'lost');
       assert.match(j.tasks[0]?.reason ?? '', /worker w1 was lost while running t0/);

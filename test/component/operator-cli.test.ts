@@ -23,7 +23,8 @@ describe('operator CLI against an in-process control plane', () => {
 
   before(async () => {
     c = await startCluster({
-      overrides: { cluster: { operationTimeoutMs: 5000 } },
+      // A short settle delay: a job that can never fit fails soon after the workers joined.
+      overrides: { cluster: { operationTimeoutMs: 5000 }, scheduler: { neverFitsSettleMs: 300 } },
       workers: [
         { workerId: 'cli-a', coreIds: [0, 1] },
         { workerId: 'cli-b', coreIds: [2, 3] },
@@ -143,11 +144,14 @@ describe('operator CLI against an in-process control plane', () => {
     writeFileSync(join(dir, 'toobig.json'), JSON.stringify(job('toobig', 64)));
     const run = await cli('job', 'run', '-f', 'toobig.json', '--watch', '--interval', '0.1');
     assert.equal(run.code, 4, run.stdout + run.stderr);
-    assert.match(run.stdout, /^job toobig is failed: can never be placed: task t1 needs 64 cores/m);
+    assert.match(
+      run.stdout,
+      /^job toobig is failed: NEVER_FITS: can never be placed: task t1 needs 64 cores/m,
+    );
     const status = await cli('job', 'status', 'toobig');
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /^Unplaced:\s+task t1 needs 64 cores/m);
-    assert.match(status.stdout, /^Failure:\s+can never be placed/m);
+    assert.match(status.stdout, /^Failure:\s+NEVER_FITS: can never be placed/m);
     const ls = await cli('job', 'ls', '--state', 'failed');
     assert.match(ls.stdout, /^toobig\s+failed\s+0\/1\s+\S+\s+task t1 needs 64 cores/m);
   });

@@ -108,6 +108,9 @@ async function startClusterOn(
           }
         : { store: 'memory', queue: 'memory', dockerHost: SERVICES.dockerHost },
       ...(options.overrides ?? {}),
+      // Test fleets are complete when their jobs come: a job that can never fit fails soon (the
+      // default 30 s wait for more workers would only slow the tests).
+      scheduler: { neverFitsSettleMs: 300, ...(options.overrides?.scheduler ?? {}) },
       cluster: {
         heartbeatIntervalMs: 200,
         heartbeatTimeoutMs: 1500,

@@ -71,7 +71,12 @@ export function planCmd(s: ControlState, at: number, strategy = 'best-fit'): Con
       coreIds: p.coreIds,
       memoryBytes: memory.get(`${p.jobId}/${p.taskId}`) ?? p.memoryBytes,
     })),
-    misses: plan.unplaced.map((u) => ({ job: u.jobId, reason: u.reason, neverFits: u.neverFits })),
+    misses: plan.unplaced.map((u) => ({
+      job: u.jobId,
+      reason: u.reason,
+      neverFits: u.neverFits,
+      code: u.code,
+    })),
   };
 }
 
