@@ -1,31 +1,26 @@
 import { EventRing, type ControlState, type EventPage } from '../core/control-state/index.js';
 import {
-  reconcileServices,
   type CommandOutcome,
-  type ControlCommand,
   type ControlIntent,
   type IntentPort,
   NotLeaderError,
 } from '../core/control-state/index.js';
 import type { AppError } from '../core/errors/index.js';
 import type { JobRecord } from '../core/model/records.js';
-import type { UnplacedCode } from '../core/scheduler/types.js';
-import { bounded } from './bounded.js';
 import type {
   ControlLeaderDeps,
   ControlLeaderOptions,
   LeaderState,
   LeaderStats,
 } from './control-leader-options.js';
-import { CycleBatch, type Pending } from './cycle-batch.js';
+import type { Pending } from './cycle-batch.js';
 import { CycleFinisher } from './cycle-finisher.js';
+import { CyclePlanner } from './cycle-planner.js';
 import { EndedJobs } from './ended-jobs.js';
 import { recoverState, recoveryEffects, unconfirmedAssignments } from './leader-recovery.js';
+import { LeaderLog } from './leader-log.js';
 import { LeaderSnapshots } from './leader-snapshots.js';
-import { logEntries, persistedCommands } from './log-entries.js';
 import { RecordsWriter, recordBatchOf } from './records-writer.js';
-import { scheduleRound } from './schedule-round.js';
-import { WakeTimer } from './wake-timer.js';
 
 /**
  * The one writer of control state. Intents from every component queue here; a cycle applies all
@@ -41,22 +36,15 @@ import { WakeTimer } from './wake-timer.js';
 export class ControlLeader implements IntentPort {
   private mode: LeaderState = 'standby';
   private state: ControlState | undefined;
-  private term = 0;
-  private nextSeq = 1;
+  /** This leader's term and log position; appends each cycle's commands. */
+  private readonly log: LeaderLog;
   private pending: Pending[] = [];
   /** The cycle applying intents and appending them, if one runs (one at a time). */
   private cycling: Promise<void> | undefined;
   /** Durable cycles still writing records, answering and dispatching, in order. */
   private readonly finisher: CycleFinisher;
-  private dirty = false;
-  /** A services' reconcile wake-up: kicks a cycle at the time a reconcile asked to look again. */
-  private readonly wake = new WakeTimer(() => this.kick());
-  /** When a job whose "can never fit" waits out the settle delay is judged: a round then. */
-  private readonly judgeWake = new WakeTimer(() => {
-    this.dirty = true;
-    this.kick();
-  });
-  private round = 0;
+  /** Applies a cycle's intents and plans its round; knows when a cycle is due without intents. */
+  private readonly planner: CyclePlanner;
   private readonly snapshots: LeaderSnapshots;
   /** The jobs this leader ended, for reads by name until (and a while after) their history is written. */
   private readonly ended = new EndedJobs();
@@ -83,6 +71,7 @@ export class ControlLeader implements IntentPort {
     private readonly options: ControlLeaderOptions,
     private readonly deps: ControlLeaderDeps,
   ) {
+    this.log = new LeaderLog(deps.log);
     this.records = new RecordsWriter(
       deps.records,
       options.recordsTimeoutMs ?? 10_000,
@@ -92,6 +81,14 @@ export class ControlLeader implements IntentPort {
       },
     );
     this.finisher = new CycleFinisher(this.records, this.events, deps.dispatch, deps.logger, this.stats);
+    this.planner = new CyclePlanner(
+      options,
+      deps,
+      this.ended,
+      this.stats,
+      () => this.mode === 'leading',
+      () => this.kick(),
+    );
     this.snapshots = new LeaderSnapshots(deps, options.snapshotEveryEntries ?? 5000, () => {
       this.stats.snapshots++;
     });
@@ -145,8 +142,8 @@ export class ControlLeader implements IntentPort {
       );
       if (this.mode !== 'recovering') return; // stepped down or closed meanwhile
       this.state = r.state;
-      this.term = r.term;
-      this.nextSeq = r.nextSeq;
+      this.log.term = r.term;
+      this.log.nextSeq = r.nextSeq;
       this.snapshots.reset(r.replayed);
       this.mode = 'leading';
       this.deps.logger.info(
@@ -156,7 +153,7 @@ export class ControlLeader implements IntentPort {
       const fx = recoveryEffects(r);
       for (const j of r.ended) if (j.name && !r.state.job(j.name)) this.ended.keep(j);
       await this.finisher.finish(fx, { ...recordBatchOf(fx, r.state, true), throughSeq: r.nextSeq - 1 });
-      this.dirty = true;
+      this.planner.dirty = true;
       this.kick();
     } catch (err) {
       if (this.mode === 'recovering') this.mode = 'standby';
@@ -178,7 +175,7 @@ export class ControlLeader implements IntentPort {
     this.state = undefined;
     this.ended.clear();
     this.events.clear();
-    this.dirty = false;
+    this.planner.dirty = false;
     this.failPending(reason);
   }
 
@@ -194,7 +191,7 @@ export class ControlLeader implements IntentPort {
 
   /** Asks for a scheduling round (e.g. a timer covering anything missed). */
   nudge(): void {
-    this.dirty = true;
+    this.planner.dirty = true;
     this.kick();
   }
 
@@ -227,19 +224,18 @@ export class ControlLeader implements IntentPort {
     if (this.mode === 'closed') return;
     const wasLeading = this.mode === 'leading';
     this.mode = 'closed';
-    this.wake.clear();
-    this.judgeWake.clear();
+    this.planner.close();
     this.failPending('the JobManager is closing');
     await this.cycling;
     await this.finisher.busy;
     await this.snapshots.busy;
-    if (wasLeading) this.deps.logger.info({ term: this.term }, 'stopped leading');
+    if (wasLeading) this.deps.logger.info({ term: this.log.term }, 'stopped leading');
     this.state = undefined;
   }
 
   private kick(): void {
     if (this.cycling || this.mode !== 'leading') return;
-    if (this.pending.length === 0 && !this.dirty && !this.wake.due) return;
+    if (this.pending.length === 0 && !this.planner.due) return;
     // A snapshot is taken when memory equals the durable log with its records written: when it
     // is due, the pipeline drains first (the last finishing cycle takes it and kicks again).
     if (this.finisher.busy && this.snapshots.due) return;
@@ -254,93 +250,31 @@ export class ControlLeader implements IntentPort {
   private async cycle(): Promise<void> {
     const state = this.state;
     if (!state) return;
-    const { clock } = this.deps;
     const batch = this.pending.splice(0, this.options.maxIntentsPerCycle ?? 5000);
-    const at = clock.now();
-    const t0 = performance.now();
-    const logged = new CycleBatch();
+    const at = this.deps.clock.now();
+    const { logged, applyMs, planMs } = this.planner.plan(state, batch, at);
     const { fx, commands } = logged;
-    for (const p of batch) {
-      const cmd = { ...p.intent, at } as ControlCommand;
-      if (cmd.kind === 'forget-ended') this.ended.forget(cmd.before);
-      logged.applyIntent(state, p, cmd);
-    }
-    // Services whose replicas or definition changed: start or stop replicas to match, as
-    // ordinary logged commands (a standby replaying the log never reconciles itself).
-    this.wake.due = false;
-    const services = state.services.takeDirty(at);
-    if (services.length > 0) {
-      for (const cmd of reconcileServices(state, services, at)) logged.apply(state, cmd);
-    }
-    // Kicks a cycle at the next time a service's reconcile asked for (replaces any earlier one).
-    const nextWake = state.services.nextWake();
-    this.wake.arm(this.mode === 'leading' ? nextWake : undefined, () => this.deps.clock.now());
-    const t1 = performance.now();
-    if (this.dirty || fx.schedule) {
-      this.dirty = false;
-      const round = ++this.round;
-      const unplaced: UnplacedCode[] = [];
-      const onUnplaced = this.deps.onRound ? (code: UnplacedCode) => unplaced.push(code) : undefined;
-      const { placed, placements, judgeAt } = scheduleRound(
-        state,
-        at,
-        round,
-        {
-          defaultStrategy: this.options.defaultStrategy,
-          agingPerSecond: this.options.agingPerSecond,
-          maxJobs: this.options.maxJobsPerRound ?? 5000,
-          startBackoff: this.options.startBackoff,
-          neverFitsSettleMs: this.options.neverFitsSettleMs,
-        },
-        logged,
-        onUnplaced,
-      );
-      this.judgeWake.arm(this.mode === 'leading' ? judgeAt : undefined, () => this.deps.clock.now());
-      this.stats.rounds++;
-      this.deps.onRound?.({ seconds: (performance.now() - t1) / 1000, placements, unplaced });
-      // Capacity a round could not use stays free; only new events ask for another round.
-      if (placed) fx.schedule = false;
-    }
     const t2 = performance.now();
-    // Ended jobs left the state just now: reads find them here until their history is written.
-    for (const j of fx.endedJobs) this.ended.add(j);
     let throughSeq: number | undefined;
     if (commands.length > 0) {
-      const { entries, groups } = logEntries(
-        commands,
-        fx.events,
-        logged.produced,
-        this.term,
-        at,
-        this.nextSeq,
-      );
-      throughSeq = this.nextSeq + groups.length - 1;
       try {
-        await bounded(
-          this.deps.log.append(entries),
-          this.options.appendTimeoutMs ?? 30_000,
-          'control log append',
-        );
+        throughSeq = await this.log.append(logged, at, this.options.appendTimeoutMs ?? 30_000);
       } catch (err) {
-        // Commands in the entries a fenced append did persist.
-        const persisted = persistedCommands(groups, err);
-        logged.failAppend(persisted, err as Error);
-        this.deps.logger.error({ err, term: this.term }, 'control log append failed: stepping down');
+        this.deps.logger.error({ err, term: this.log.term }, 'control log append failed: stepping down');
         this.drop('control log append failed');
         this.stepDownListener?.(String((err as Error).message));
         return;
       }
-      this.nextSeq += entries.length;
       this.snapshots.logged(commands.length);
       this.stats.entries += commands.length;
     }
     const t3 = performance.now();
     const s = this.stats;
     s.cycles++;
-    s.applyMs += t1 - t0;
-    s.planMs += t2 - t1;
+    s.applyMs += applyMs;
+    s.planMs += planMs;
     s.appendMs += t3 - t2;
-    if (fx.schedule) this.dirty = true;
+    if (fx.schedule) this.planner.dirty = true;
     // What this cycle answers and writes is taken now: the next cycle changes the state next.
     const records = { ...recordBatchOf(fx, state), throughSeq };
     const settled = logged.settled(state);
@@ -348,7 +282,7 @@ export class ControlLeader implements IntentPort {
       // Nothing after the last finished cycle was applied (no cycle runs): memory equals the
       // durable log, and its records are written.
       if (!this.cycling && this.state === state && this.mode === 'leading')
-        this.snapshots.maybeTake(state, this.nextSeq - 1, this.term, this.records.behind);
+        this.snapshots.maybeTake(state, this.log.nextSeq - 1, this.log.term, this.records.behind);
       this.kick();
     });
   }
