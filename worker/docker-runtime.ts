@@ -1,6 +1,5 @@
 import Docker from 'dockerode';
 import { containerHardeningSchema, type ContainerHardening } from '../core/config/index.js';
-import { permanentStartFailure } from '../core/job/start-failure.js';
 import { componentLogger, type Logger } from '../core/log/logger.js';
 import { LABELS } from '../core/model/index.js';
 import { taskRefKey, type LogQuery, type TaskAssignment, type TaskRef } from '../core/protocol/index.js';
@@ -14,19 +13,19 @@ import {
   type RuntimeTask,
   type TaskLimits,
 } from './container-runtime.js';
-import { adoptExisting, RUNNING_STATES, type AdoptionContext } from './docker/adopt-existing.js';
+import { RUNNING_STATES } from './docker/adopt-existing.js';
 import { ClusterScope } from './docker/cluster-scope.js';
 import { ContainerEvents, type ContainerEvent } from './docker/container-events.js';
 import { ContainerExits } from './docker/container-exits.js';
 import { readContainerLogs } from './docker/container-logs.js';
-import { createAndStart } from './docker/create-and-start.js';
-import { engineMessage, ignoringAlreadyDone, isNotFound, TaskStartError } from './docker/docker-errors.js';
+import { engineMessage, ignoringAlreadyDone, isNotFound } from './docker/docker-errors.js';
 import type { DockerRuntimeOptions } from './docker/docker-runtime-options.js';
 import { ImagePuller } from './docker/image-puller.js';
 import { JobNetworks } from './docker/job-networks.js';
 import { MAX_REMEMBERED, RecentSet } from './docker/recent-set.js';
+import { startWithRetry, type StartContext } from './docker/start-with-retry.js';
 import { DockerTaskCommands } from './docker/task-commands.js';
-import { DEFAULT_START_RETRY, startErrorKind, startRetryDelayMs } from './start-retry.js';
+import { DEFAULT_START_RETRY } from './start-retry.js';
 
 /** Reason for a container found created but never started (the agent died in between). */
 export const REASON_NEVER_STARTED = 'container was created but never started';
@@ -105,56 +104,13 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /**
-   * Starts one attempt. A permanent start error fails it at once, its reason marked permanent
-   * (the JobManager then does not re-queue it); a transient one is tried again after an
-   * exponential, capped backoff (see start-retry.ts), until the policy's attempts run out, the
-   * task is stopped (`signal`) or the runtime closes.
+   * Starts one attempt, trying a transient start error again (see {@link startWithRetry}); its
+   * outcome arrives as an event. `signal` aborts the retries when the task is stopped meanwhile.
    */
   async start(a: TaskAssignment, signal?: AbortSignal): Promise<void> {
     const ref: TaskRef = { job: a.job, task: a.task, attempt: a.attempt };
     this.stopped.delete(taskRefKey(ref));
-    const policy = this.options.startRetry ?? DEFAULT_START_RETRY;
-    for (let tried = 1; ; tried++) {
-      try {
-        const name = await adoptExisting(this.adoption(), a, ref);
-        if (name === undefined) return;
-        this.rememberDigest(ref, await this.images.ensure(a.image));
-        await createAndStart(
-          {
-            docker: this.docker,
-            networks: this.networks,
-            scope: this.scope,
-            hardening: this.hardening,
-            workerId: this.options.workerId,
-            volumeAllowList: this.options.volumeAllowList ?? [],
-            logger: this.logger,
-          },
-          a,
-          name,
-        );
-        this.emit({ ref, state: 'running', exitCode: null, reason: null });
-        return;
-      } catch (err) {
-        if (this.closing.signal.aborted || signal?.aborted) return;
-        const reason = err instanceof TaskStartError ? err.message : engineMessage(err);
-        const kind = startErrorKind(err);
-        if (kind === 'transient' && tried < policy.attempts) {
-          const delayMs = startRetryDelayMs(policy, tried + 1);
-          this.logger.info({ ref, reason, delayMs, tried }, 'task failed to start; retrying');
-          const waits = signal ? AbortSignal.any([this.closing.signal, signal]) : this.closing.signal;
-          const slept = await this.options.clock.sleep(delayMs, waits).then(
-            () => true,
-            () => false,
-          );
-          if (!slept) return; // stopped or closing: the agent already knows
-          continue;
-        }
-        this.logger.warn({ ref, reason, kind, tried }, 'task failed to start');
-        const reported = kind === 'permanent' ? permanentStartFailure(reason) : reason;
-        this.emit({ ref, state: 'failed', exitCode: null, reason: reported });
-        return;
-      }
-    }
+    await startWithRetry(this.startContext(), a, ref, signal);
   }
 
   async stop(ref: TaskRef, beforeRemove?: () => Promise<void>): Promise<void> {
@@ -235,14 +191,20 @@ export class DockerRuntime implements ContainerRuntime {
     await this.events?.close();
   }
 
-  /** What {@link adoptExisting} needs of this runtime. */
-  private adoption(): AdoptionContext {
+  /** What {@link startWithRetry} needs of this runtime (adoption and creation included). */
+  private startContext(): StartContext {
     return {
       docker: this.docker,
       scope: this.scope,
       workerId: this.options.workerId,
       logger: this.logger,
       images: this.images,
+      networks: this.networks,
+      hardening: this.hardening,
+      volumeAllowList: this.options.volumeAllowList ?? [],
+      policy: this.options.startRetry ?? DEFAULT_START_RETRY,
+      clock: this.options.clock,
+      closing: this.closing.signal,
       rememberDigest: (ref, digest) => this.rememberDigest(ref, digest),
       emit: (event) => this.emit(event),
     };
