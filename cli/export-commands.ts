@@ -16,6 +16,7 @@ interface ExportFlags {
   collection?: string;
   collectionPerJob?: boolean;
   session?: string;
+  workersOut?: string;
 }
 
 /** `--token`, else RSWARM_TOKEN, else the token file (`--token-file`, default `.rswarm/token`). */
@@ -52,6 +53,11 @@ export function registerExportCommands(program: Command): void {
       'one collection per job, named after it (the original layout its notebook scans)',
     )
     .option('--session <id>', 'only jobs of this stress-client session (named job<ms>-<id>)')
+    .option(
+      '--workers-out <file>',
+      "each worker's utilisation over the jobs' span as WorkersResourceInfo documents, one a line " +
+        '(with --mongo-url they are also written to its WorkersResourceInfo collection)',
+    )
     .action(async (flags: ExportFlags) => {
       const { exportOriginal } = await import('./export-original.js');
       const result = await exportOriginal({
@@ -63,9 +69,19 @@ export function registerExportCommands(program: Command): void {
         ...(flags.collection !== undefined ? { collection: flags.collection } : {}),
         ...(flags.collectionPerJob ? { collectionPerJob: true } : {}),
         ...(flags.session !== undefined ? { session: flags.session } : {}),
+        ...(flags.workersOut !== undefined ? { workersOut: flags.workersOut } : {}),
       });
-      const where = [result.written.file, result.written.mongo].filter((w) => w !== undefined && w !== '-');
-      // The count goes to stderr so `--out -` leaves stdout to the documents.
-      console.error(`exported ${result.jobs} job(s)${where.length > 0 ? ` to ${where.join(' and ')}` : ''}`);
+      const where = [result.written.file, result.written.workersFile, result.written.mongo].filter(
+        (w) => w !== undefined && w !== '-',
+      );
+      // The counts go to stderr so `--out -` leaves stdout to the documents.
+      console.error(
+        `exported ${result.jobs} job(s) and ${result.workers} worker(s)` +
+          `${where.length > 0 ? ` to ${where.join(' and ')}` : ''}`,
+      );
+      if (result.skippedWorkers.length > 0)
+        console.error(
+          `not exported (removed, so their core count is unknown): ${result.skippedWorkers.join(', ')}`,
+        );
     });
 }

@@ -1,7 +1,8 @@
 /**
  * `rswarm export original`: reads every job through the REST API (with the token, a page at a
  * time, so it works with any store) and writes the original notebooks' per-job documents to a
- * JSON-lines file and/or MongoDB.
+ * JSON-lines file and/or MongoDB; with them, each worker's utilisation over the jobs' time span as
+ * the original's `WorkersResourceInfo` documents (its notebook's heatmap).
  */
 import { createWriteStream } from 'node:fs';
 import type { components } from '../openapi/schema.js';
@@ -10,8 +11,13 @@ import {
   originalResultDocument,
   type OriginalResultDocument,
 } from './original-result-document.js';
+import {
+  workersResourceDocument,
+  type OriginalWorkersResourceDocument,
+} from './original-workers-resource.js';
 
 type JobPage = components['schemas']['JobPage'];
+type WorkerUsage = components['schemas']['WorkerUsage'];
 
 /** Where the export reads from and writes to. */
 export interface ExportOriginalOptions {
@@ -31,12 +37,18 @@ export interface ExportOriginalOptions {
   readonly session?: string;
   /** Jobs per API page. @defaultValue 500 */
   readonly pageSize?: number;
+  /** JSON-lines file for the `WorkersResourceInfo` documents (with `mongoUrl` they go there too). */
+  readonly workersOut?: string;
 }
 
 /** What an export did. */
 export interface ExportOriginalResult {
   readonly jobs: number;
-  readonly written: { readonly file?: string; readonly mongo?: string };
+  /** `WorkersResourceInfo` documents written. */
+  readonly workers: number;
+  /** Workers with samples but no known core count (removed, record gone): not written. */
+  readonly skippedWorkers: readonly string[];
+  readonly written: { readonly file?: string; readonly mongo?: string; readonly workersFile?: string };
 }
 
 /** Every job the API lists, page after page. */
@@ -59,7 +71,77 @@ export async function fetchAllJobs(url: string, token: string, pageSize = 500): 
   return items;
 }
 
-async function writeJsonLines(out: string, docs: readonly OriginalResultDocument[]): Promise<void> {
+/** Every usage sample of one worker in `[since, until)`, page after page; undefined when unknown (404). */
+async function fetchUsage(
+  url: string,
+  token: string,
+  workerId: string,
+  since: string | undefined,
+  until: string | undefined,
+): Promise<WorkerUsage | undefined> {
+  let all: WorkerUsage | undefined;
+  let from = since;
+  do {
+    const q = new URLSearchParams({
+      limit: '10000',
+      ...(from ? { since: from } : {}),
+      ...(until ? { until } : {}),
+    });
+    const res = await fetch(
+      `${url.replace(/\/+$/, '')}/api/v1/workers/${encodeURIComponent(workerId)}/usage?${q.toString()}`,
+      { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
+    );
+    if (res.status === 404) {
+      await res.arrayBuffer();
+      return undefined;
+    }
+    if (!res.ok) {
+      const text = await res.text();
+      throw new Error(`GET /api/v1/workers/${workerId}/usage answered ${res.status}: ${text.slice(0, 300)}`);
+    }
+    const page = (await res.json()) as WorkerUsage;
+    all = all ? { ...page, samples: [...all.samples, ...page.samples] } : page;
+    from = page.next ?? undefined;
+  } while (from);
+  return all;
+}
+
+/**
+ * The `WorkersResourceInfo` documents for the exported jobs: every worker listed now or named by a
+ * task, over the jobs' span (first submission to last end, or now while some still run).
+ */
+async function workerDocuments(
+  options: ExportOriginalOptions,
+  views: JobPage['items'],
+  docs: readonly OriginalResultDocument[],
+): Promise<{ docs: OriginalWorkersResourceDocument[]; skipped: string[] }> {
+  if (docs.length === 0) return { docs: [], skipped: [] };
+  const res = await fetch(`${options.url.replace(/\/+$/, '')}/api/v1/workers`, {
+    headers: { authorization: `Bearer ${options.token}`, accept: 'application/json' },
+  });
+  if (!res.ok)
+    throw new Error(`GET /api/v1/workers answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  const listed = (await res.json()) as { id: string }[];
+  const ids = new Set(listed.map((w) => w.id));
+  for (const v of views) for (const t of v.tasks) if (t.worker) ids.add(t.worker);
+  const since = new Date(Math.min(...docs.map((d) => d.submit_time)) * 1000).toISOString();
+  const running = docs.some((d) => d.end_time === 0);
+  const until = running
+    ? undefined
+    : new Date(Math.max(...docs.map((d) => d.end_time)) * 1000 + 1).toISOString();
+  const out: OriginalWorkersResourceDocument[] = [];
+  const skipped: string[] = [];
+  for (const id of [...ids].sort()) {
+    const usage = await fetchUsage(options.url, options.token, id, since, until);
+    if (!usage || usage.samples.length === 0) continue;
+    const doc = workersResourceDocument(id, usage.totalCores, usage.samples);
+    if (doc) out.push(doc);
+    else skipped.push(id);
+  }
+  return { docs: out, skipped };
+}
+
+async function writeJsonLines(out: string, docs: readonly object[]): Promise<void> {
   const text = docs.map((d) => JSON.stringify(d) + '\n').join('');
   if (out === '-') {
     process.stdout.write(text);
@@ -75,12 +157,21 @@ async function writeJsonLines(out: string, docs: readonly OriginalResultDocument
 async function writeMongo(
   options: ExportOriginalOptions,
   docs: readonly OriginalResultDocument[],
+  workers: readonly OriginalWorkersResourceDocument[],
 ): Promise<string> {
   const { MongoClient } = await import('mongodb');
   const client = new MongoClient(options.mongoUrl as string, { serverSelectionTimeoutMS: 10_000 });
   const dbName = options.db ?? 'RESTfulSwarmDB';
   try {
     const db = client.db(dbName);
+    // One document per worker, replaced on re-export, in the collection the original used.
+    if (workers.length > 0)
+      await db.collection('WorkersResourceInfo').bulkWrite(
+        workers.map((w) => ({
+          replaceOne: { filter: { hostname: w.hostname }, replacement: { ...w }, upsert: true },
+        })),
+        { ordered: false },
+      );
     // Re-exports replace a job's document rather than add a second one (the notebook reads the first).
     const upsert = (d: OriginalResultDocument) => ({
       replaceOne: { filter: { job_name: d.job_name }, replacement: { ...d }, upsert: true },
@@ -103,21 +194,30 @@ async function writeMongo(
  * @throws Error naming the missing or conflicting option, or the API's refusal
  */
 export async function exportOriginal(options: ExportOriginalOptions): Promise<ExportOriginalResult> {
-  if (options.out === undefined && options.mongoUrl === undefined)
-    throw new Error('say where to write: --out <file> (or - for stdout) and/or --mongo-url <url>');
+  if (options.out === undefined && options.mongoUrl === undefined && options.workersOut === undefined)
+    throw new Error(
+      'say where to write: --out <file> (or - for stdout), --workers-out <file> and/or --mongo-url <url>',
+    );
   if (options.mongoUrl !== undefined && !options.collection === !options.collectionPerJob)
     throw new Error('with --mongo-url, give --collection <name> or --collection-per-job (one of them)');
   if (options.mongoUrl === undefined && (options.collection || options.collectionPerJob))
     throw new Error('--collection and --collection-per-job need --mongo-url');
   const views = await fetchAllJobs(options.url, options.token, options.pageSize);
-  const docs = views
-    .filter((v) => options.session === undefined || inSession(v.name, options.session))
-    .map(originalResultDocument);
-  const written: { file?: string; mongo?: string } = {};
+  const selected = views.filter((v) => options.session === undefined || inSession(v.name, options.session));
+  const docs = selected.map(originalResultDocument);
+  const workers =
+    options.workersOut !== undefined || options.mongoUrl !== undefined
+      ? await workerDocuments(options, selected, docs)
+      : { docs: [], skipped: [] };
+  const written: { file?: string; mongo?: string; workersFile?: string } = {};
   if (options.out !== undefined) {
     await writeJsonLines(options.out, docs);
     written.file = options.out;
   }
-  if (options.mongoUrl !== undefined) written.mongo = await writeMongo(options, docs);
-  return { jobs: docs.length, written };
+  if (options.workersOut !== undefined) {
+    await writeJsonLines(options.workersOut, workers.docs);
+    written.workersFile = options.workersOut;
+  }
+  if (options.mongoUrl !== undefined) written.mongo = await writeMongo(options, docs, workers.docs);
+  return { jobs: docs.length, workers: workers.docs.length, skippedWorkers: workers.skipped, written };
 }

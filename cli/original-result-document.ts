@@ -26,7 +26,11 @@ export interface OriginalResultTask {
 /** A job document in the shape the original notebooks read. */
 export interface OriginalResultDocument {
   readonly job_name: string;
-  readonly job_info: { readonly tasks: Readonly<Record<string, OriginalResultTask>> };
+  readonly job_info: {
+    /** The job's network as the original stored it (`subnet` '' when none was given); absent from older servers. */
+    readonly network?: { readonly name: string; readonly driver: string; readonly subnet: string };
+    readonly tasks: Readonly<Record<string, OriginalResultTask>>;
+  };
   readonly status: 'Ready' | 'Deployed' | 'Down';
   /** When the job was accepted, epoch seconds (the original FrontEnd's `time.time()`). */
   readonly submit_time: number;
@@ -79,7 +83,18 @@ export function originalResultDocument(view: JobView): OriginalResultDocument {
   }
   return {
     job_name: view.name,
-    job_info: { tasks },
+    job_info: {
+      ...(view.network
+        ? {
+            network: {
+              name: view.network.name,
+              driver: view.network.driver,
+              subnet: view.network.subnet ?? '',
+            },
+          }
+        : {}),
+      tasks,
+    },
     status: toOriginalStatus(view.state),
     submit_time: submit,
     start_time: start,

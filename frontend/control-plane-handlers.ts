@@ -7,6 +7,7 @@ import type { WorkerRtt } from '../core/protocol/index.js';
 import type { Stores } from '../core/store/store-ports.js';
 import type { HandlerResult, OperationHandlers } from './operation-handler.js';
 import { jobView, workerView } from './views.js';
+import { workerUsageHandler } from './worker-usage.js';
 
 /** What the FrontEnd's control-plane routes need. */
 export interface ControlPlaneDeps {
@@ -147,6 +148,7 @@ export function controlPlaneHandlers(deps: ControlPlaneDeps): OperationHandlers 
       const w = await getWorkerOr404(req.params['id'] as string);
       return ok(workerView(w, (await latencyById()).get(w.id)));
     },
+    getWorkerUsage: workerUsageHandler(stores, clock),
     drainWorker: async (req) => setDraining(req.params['id'] as string, true),
     undrainWorker: async (req) => setDraining(req.params['id'] as string, false),
     getScheduler: async () =>

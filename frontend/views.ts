@@ -24,6 +24,11 @@ export function jobView(j: JobRecord): JobView {
     unplacedReason: j.unplacedReason,
     failureReason: j.failureReason,
     failureCode: j.failureCode ?? null,
+    network: {
+      name: j.spec.network.name,
+      driver: j.spec.network.driver,
+      subnet: j.spec.network.subnet ?? null,
+    },
     tasks: j.tasks.map((t) => {
       const spec = j.spec.tasks.find((s) => s.name === t.name);
       return {

@@ -262,6 +262,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workers/{id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["WorkerId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A worker's utilisation over time, oldest first, a page at a time.
+         * @description The samples the GlobalManager records every `cluster.usageSampleIntervalMs` (kept for
+         *     `retention.usageSamples`): cores and memory in use and tasks running. A worker that has
+         *     been removed is still answered while its samples are kept. Page with `since` = the
+         *     previous answer's `next`.
+         */
+        get: operations["getWorkerUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workers/{id}/drain": {
         parameters: {
             query?: never;
@@ -870,6 +895,13 @@ export interface components {
             finishedAt?: string | null;
             unplacedReason?: string | null;
             failureReason?: string | null;
+            /** @description The network the job's tasks share, as submitted (normalised). */
+            network?: {
+                name: string;
+                /** @enum {string} */
+                driver: "auto" | "bridge" | "overlay";
+                subnet: string | null;
+            };
             /**
              * @description The stable code of `failureReason`, for scripts: NEVER_FITS, GANG_NEVER_FITS,
              *     PIN_CORE_OUT_OF_RANGE, PIN_CORE_CONFLICT, INVALID_REQUEST and JOB_EMPTY (it can never
@@ -884,6 +916,23 @@ export interface components {
         JobPage: {
             items: components["schemas"]["JobView"][];
             nextCursor?: string | null;
+        };
+        WorkerUsage: {
+            workerId: string;
+            /** @description The worker's cores, when its record is still kept; null after removal. */
+            totalCores: number | null;
+            samples: {
+                /** Format: date-time */
+                at: string;
+                usedCores: number;
+                usedMemoryBytes: number;
+                tasks: number;
+            }[];
+            /**
+             * Format: date-time
+             * @description `since` for the next page; null when this page reached `until`.
+             */
+            next: string | null;
         };
         WorkerView: {
             id: string;
@@ -1598,6 +1647,38 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyAuthFailures"];
+        };
+    };
+    getWorkerUsage: {
+        parameters: {
+            query?: {
+                /** @description First sample time to include (default the oldest kept). */
+                since?: string;
+                /** @description Samples strictly before this time (default now). */
+                until?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["WorkerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The samples. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerUsage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyAuthFailures"];
         };
     };

@@ -195,12 +195,18 @@ export class MemoryUsageStore implements UsageStore {
     });
   }
 
-  /** Samples of `workerId` with `fromMs <= at < toMs`, ascending by time (stable for ties). */
-  range(workerId: string, fromMs: number, toMs: number): Promise<UsageSample[]> {
+  /** Samples of `workerId` with `fromMs <= at < toMs`, ascending by time (stable for ties), at most `limit`. */
+  range(
+    workerId: string,
+    fromMs: number,
+    toMs: number,
+    limit = Number.POSITIVE_INFINITY,
+  ): Promise<UsageSample[]> {
     return settle(() =>
       this.#samples
         .filter((s) => s.workerId === workerId && s.at >= fromMs && s.at < toMs)
         .sort((a, b) => a.at - b.at)
+        .slice(0, limit)
         .map((s) => plainCopy(s)),
     );
   }

@@ -142,11 +142,11 @@ export class MongoUsageStore implements UsageStore {
   }
 
   /** Samples of `workerId` with `fromMs <= at < toMs`, ascending by time. */
-  async range(workerId: string, fromMs: number, toMs: number): Promise<UsageSample[]> {
-    const docs = await this.#usage
-      .find({ workerId, at: { $gte: fromMs, $lt: toMs } })
-      .sort({ at: 1, _id: 1 })
-      .toArray();
+  async range(workerId: string, fromMs: number, toMs: number, limit?: number): Promise<UsageSample[]> {
+    const cursor = this.#usage.find({ workerId, at: { $gte: fromMs, $lt: toMs } }).sort({ at: 1, _id: 1 });
+    const docs = await (
+      limit !== undefined && Number.isFinite(limit) ? cursor.limit(limit) : cursor
+    ).toArray();
     return docs.map(stripId);
   }
 

@@ -129,7 +129,8 @@ export interface EventStore {
 /** Utilisation time series: appended samples, never a rewritten array. */
 export interface UsageStore {
   append(samples: readonly UsageSample[]): Promise<void>;
-  range(workerId: string, fromMs: number, toMs: number): Promise<UsageSample[]>;
+  /** Samples of `workerId` with `fromMs <= at < toMs`, oldest first, at most `limit` of them. */
+  range(workerId: string, fromMs: number, toMs: number, limit?: number): Promise<UsageSample[]>;
   deleteBefore(beforeMs: number): Promise<number>;
 }
 

@@ -126,6 +126,9 @@ describe('rswarm export original', () => {
       assert.equal(d.state, 'finished');
       assert.ok(d.end_time >= d.start_time && d.end_time <= nowSeconds);
       assert.ok((d.execution_time ?? 0) >= 0.2, `ran 0.2 s: ${d.execution_time}`);
+      const submitted = docs.find((x) => x.job_name === d.job_name);
+      assert.equal(d.job_info.network?.name, submitted?.job_info.network.name, 'the network as submitted');
+      assert.ok(['auto', 'bridge', 'overlay'].includes(d.job_info.network?.driver ?? ''));
       const tasks = Object.values(d.job_info.tasks);
       assert.equal(tasks.length, 4);
       for (const t of tasks) {
@@ -143,6 +146,37 @@ describe('rswarm export original', () => {
     const graph = notebookGraph(lines);
     for (const name of graph[session]?.jobs ?? []) assert.ok(docs.some((d) => d.job_name === name));
     assert.ok(Object.keys(graph).every((s) => s === session));
+  });
+
+  test("WorkersResourceInfo: each worker's used-core ratio over the jobs' span, as the original's heatmap reads it", async () => {
+    const out = join(dir, 'jobs.jsonl');
+    const workersOut = join(dir, 'workers.jsonl');
+    const result = await exportOriginal({ url: c.url, token: c.token, out, workersOut });
+    assert.equal(result.workers, 1);
+    assert.deepEqual(result.skippedWorkers, []);
+    const lines = readFileSync(workersOut, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    assert.equal(lines.length, 1);
+    const w = JSON.parse(lines[0] as string) as {
+      hostname: string;
+      init_time: number;
+      details: [number, number][];
+    };
+    assert.deepEqual(Object.keys(w).sort(), ['details', 'hostname', 'init_time']);
+    assert.equal(w.hostname, 'w1');
+    const firstSubmit = Math.min(...readLines(out).map((d) => d.submit_time));
+    assert.ok(w.init_time >= firstSubmit - 0.001 && w.init_time <= Date.now() / 1000, String(w.init_time));
+    assert.deepEqual(w.details[0]?.[0], 0, 'the first entry is at init_time');
+    for (let i = 1; i < w.details.length; i++)
+      assert.ok((w.details[i]?.[0] ?? -1) >= (w.details[i - 1]?.[0] ?? 0), 'seconds only grow');
+    assert.ok(w.details.every(([s, r]) => Number.isInteger(s) && r >= 0 && r <= 1));
+    // The native job still runs (1 of 8 cores), so the span reaches now and its samples count.
+    assert.ok(
+      w.details.some(([, r]) => r >= 0.125),
+      JSON.stringify(w.details.slice(-5)),
+    );
+    await assert.rejects(exportOriginal({ url: c.url, token: c.token }), /--workers-out/);
   });
 
   test('--session keeps only that stress-client session', async () => {

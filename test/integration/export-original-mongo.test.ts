@@ -72,9 +72,19 @@ describe('export original into MongoDB', () => {
   test('--collection-per-job: one collection per job holding its one document, as the notebook scans them', async () => {
     const options = { url: c.url, token: c.token, mongoUrl: SERVICES.mongoUrl, db, collectionPerJob: true };
     assert.equal((await exportOriginal(options)).jobs, 3);
-    await exportOriginal(options); // a second export replaces
-    const names = (await mongo.db(db).listCollections().toArray()).map((x) => x.name).sort();
+    const again = await exportOriginal(options); // a second export replaces
+    const all = (await mongo.db(db).listCollections().toArray()).map((x) => x.name).sort();
+    const names = all.filter((n) => n !== 'WorkersResourceInfo');
     assert.deepEqual(names, [0, 1, 2].map(jobName).sort());
+    // The worker's utilisation over the jobs' span, one document per worker after re-exports
+    // (none when no sample fell inside the span: the jobs run 0.1 s, samples come every 0.3 s).
+    const usage = await mongo.db(db).collection('WorkersResourceInfo').find({}).toArray();
+    assert.equal(usage.length, again.workers);
+    for (const u of usage) {
+      assert.equal(u['hostname'], 'w1');
+      assert.equal(typeof u['init_time'], 'number');
+      assert.ok(Array.isArray(u['details']) && (u['details'] as unknown[]).length > 0);
+    }
     // GraphBook.ipynb: for col in cols with 'job' in it: list(col.find({}))[0], then get_time.
     for (const name of names.filter((n) => n.includes('job'))) {
       const found = await mongo.db(db).collection(name).find({}).toArray();

@@ -811,6 +811,18 @@ export function storeContract(
         assert.deepEqual(await s.usage.range('w1', 40, 40), []);
       });
 
+      test('range with a limit gives the oldest samples first, no more than asked', async () => {
+        await s.usage.append([aSample('w1', 30), aSample('w1', 10), aSample('w2', 5), aSample('w1', 20)]);
+        assert.deepEqual(
+          (await s.usage.range('w1', 0, 100, 2)).map((u) => u.at),
+          [10, 20],
+        );
+        assert.deepEqual(
+          (await s.usage.range('w1', 15, 100, 5)).map((u) => u.at),
+          [20, 30],
+        );
+      });
+
       test('samples are kept one per append, also at equal times', async () => {
         await s.usage.append([aSample('w1', 10, 1)]);
         await s.usage.append([aSample('w1', 10, 2)]);
