@@ -38,6 +38,16 @@ describe('dashboard in headless Chromium', { timeout: 180_000 }, () => {
   let page: Page;
   /** Uncaught errors and policy violations in the page. */
   const problems: string[] = [];
+  /**
+   * Clicks what `selector` names as the page has it at that moment. The live view re-renders
+   * its tables as events arrive, so an element found first and clicked later can be gone ("Node
+   * is detached from document", seen in CI): the find and the click happen in one task of the
+   * page instead.
+   */
+  const clickLive = async (selector: string): Promise<void> => {
+    await page.waitForSelector(selector);
+    await page.$eval(selector, (el) => (el as unknown as { click(): void }).click());
+  };
 
   before(async () => {
     // No skipping: without a browser the test fails and says where it looked.
@@ -165,7 +175,7 @@ describe('dashboard in headless Chromium', { timeout: 180_000 }, () => {
   });
 
   test("a job's tasks and placements open from its row", async () => {
-    await page.click('#jobs-body tr[data-job="analytics"]');
+    await clickLive('#jobs-body tr[data-job="analytics"]');
     await page.waitForSelector('#job-detail:not([hidden]) tr[data-task="t3"]');
     const api = (await c.api('GET', '/api/v1/jobs/analytics')).body;
     const shown = await page.$$eval('#job-detail tbody tr', (rows) =>
@@ -198,8 +208,7 @@ describe('dashboard in headless Chromium', { timeout: 180_000 }, () => {
 
   test('drain and undrain clicked in the page take effect; so does the strategy switch', async () => {
     const drain = '#workers-body tr[data-worker="w4"] button[data-action="drain"]';
-    await page.waitForSelector(drain);
-    await page.click(drain);
+    await clickLive(drain);
     await waitFor('w4 draining in the API', async () =>
       (await c.api('GET', '/api/v1/workers/w4')).body?.state === 'draining' ? true : undefined,
     );
@@ -215,7 +224,7 @@ describe('dashboard in headless Chromium', { timeout: 180_000 }, () => {
     await page.screenshot({ path: `${SCREENSHOT_DIR}dashboard.png`, fullPage: true });
     assert.ok(existsSync(`${SCREENSHOT_DIR}dashboard.png`));
 
-    await page.click('#workers-body tr[data-worker="w4"] button[data-action="undrain"]');
+    await clickLive('#workers-body tr[data-worker="w4"] button[data-action="undrain"]');
     await waitFor('w4 ready again in the API', async () =>
       (await c.api('GET', '/api/v1/workers/w4')).body?.state === 'ready' ? true : undefined,
     );
