@@ -415,7 +415,7 @@ export async function startControlPlane(
             operationTimeoutMs: cl.operationTimeoutMs,
             drain: base.drainWorker as NonNullable<typeof base.drainWorker>,
           }),
-          streamEvents: (req) => eventStream({ control, hub: events, clock }, req),
+          streamEvents: (req) => eventStream({ control, hub: events, clock, store: stores.events }, req),
         },
         healthChecks: async () => ({
           store: await stores.ping(),

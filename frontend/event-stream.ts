@@ -6,6 +6,7 @@ import {
   type EventFilter,
 } from '../core/control-state/index.js';
 import type { ClusterEvent, EventKind } from '../core/model/records.js';
+import type { EventStore } from '../core/store/store-ports.js';
 import type { EventHub } from './event-hub.js';
 import type { HandlerResult, ValidatedRequest } from './operation-handler.js';
 import type { StreamWriter } from './streamed-answer.js';
@@ -18,6 +19,11 @@ export interface EventStreamDeps {
   readonly control: ControlLink;
   readonly hub: EventHub;
   readonly clock: Clock;
+  /**
+   * The recorded events (the leader writes every event there): a resume from an id older than
+   * the leader's ring reads the missing ones from here first. Absent: the ring only.
+   */
+  readonly store?: Pick<EventStore, 'listAfter'>;
   /** @defaultValue {@link KEEPALIVE_MS} */
   readonly keepaliveMs?: number;
 }
@@ -32,8 +38,10 @@ export function sseFrame(e: ClusterEvent): string {
  * backlog (the last `backlog` matching events, or, resuming with `Last-Event-ID` / `after`, every
  * matching event after that id), then each new event as the FrontEnd's {@link EventHub} sees it,
  * and `: keepalive` every 15 s. An `after` older than the ring (after a change of leader, or more
- * than the ring holds) is answered with what the ring has, after a comment saying so. The first
- * read happens before the answer starts, so "no leader" is a 503 with the catalogue's body.
+ * than the ring holds) is answered from the recorded events up to where the ring takes over;
+ * only when those have none either (pruned, or no store) does a comment say events may be
+ * missing. The first read happens before the answer starts, so "no leader" is a 503 with the
+ * catalogue's body.
  */
 export async function eventStream(deps: EventStreamDeps, req: ValidatedRequest): Promise<HandlerResult> {
   const q = req.query;
@@ -67,11 +75,19 @@ export async function eventStream(deps: EventStreamDeps, req: ValidatedRequest):
         signal.addEventListener('abort', onAbort);
         try {
           await out.write(': rswarm events\n\n');
-          if (first.gap)
-            await out.write(
-              `: events after ${after ?? ''} may be missing: the leader holds none that old\n\n`,
-            );
-          lastId = await send(out, first.events, after);
+          // What the backlog is sent after: the client's id, or the last recorded event sent.
+          let sentThrough = after;
+          if (first.gap && after !== undefined) {
+            // Older than the ring: the recorded events first (they are written before the ring
+            // forgets them, so they reach where the ring starts); send() drops the overlap.
+            const recorded = await fromStore(deps, out, after, filter, signal);
+            sentThrough = recorded.lastId;
+            if (recorded.count === 0)
+              await out.write(
+                `: events after ${after} may be missing: neither the leader nor the records hold them\n\n`,
+              );
+          }
+          lastId = await send(out, first.events, sentThrough);
           if (after === undefined && first.newest !== null && (lastId === undefined || first.newest > lastId))
             lastId = first.newest;
           // The resumed backlog may have been longer than a page: the rest, then the live ones.
@@ -106,6 +122,25 @@ export async function eventStream(deps: EventStreamDeps, req: ValidatedRequest):
       },
     },
   };
+}
+
+/** Sends the recorded events after `after`, page by page; how many, and the last id sent. */
+async function fromStore(
+  deps: EventStreamDeps,
+  out: StreamWriter,
+  after: string,
+  filter: EventFilter,
+  signal: AbortSignal,
+): Promise<{ count: number; lastId: string }> {
+  let lastId = after;
+  let count = 0;
+  if (!deps.store) return { count, lastId };
+  for (;;) {
+    const page = await deps.store.listAfter(lastId, filter, MAX_EVENTS_PAGE);
+    count += page.length;
+    lastId = (await send(out, page, lastId)) ?? lastId;
+    if (page.length < MAX_EVENTS_PAGE || signal.aborted) return { count, lastId };
+  }
 }
 
 /** Writes the events newer than `lastId` (the hub may repeat some); returns the new last id. */

@@ -210,8 +210,9 @@ export interface paths {
          *     blank line; a comment `: keepalive` comes every 15 s. Ids grow, so a client that
          *     reconnects with the last id it saw gets each event once. After a change of leader the
          *     ring starts again from what the new leader made: an `after` older than everything it
-         *     holds gets what it has, after a comment line saying events may be missing (the older
-         *     ones are in the database's `events` collection). The answer stays open until the
+         *     holds gets the recorded events (the database's `events` collection) up to where the ring
+         *     starts, each once; only when those are gone too (retention) does a comment line say
+         *     events may be missing. The answer stays open until the
          *     client disconnects (or `http.maxStreamMs`, when set, has passed: then reconnect with
          *     `Last-Event-ID`). Browsers cannot set headers on `EventSource`: read it with `fetch()`
          *     and the bearer token.

@@ -143,6 +143,8 @@ export class MemoryEventStore implements EventStore {
   readonly #appended = new WeakSet<ClusterEvent>();
   /** Ids of the events with one stored: an event with a stored id is not stored again. */
   readonly #ids = new Set<string>();
+  /** The stable id each stored event came with (kept apart: `list` answers without ids). */
+  readonly #idOf = new WeakMap<ClusterEvent, string>();
 
   /** Appends copies of `events`, except those appended before. */
   append(events: readonly ClusterEvent[]): Promise<void> {
@@ -153,6 +155,7 @@ export class MemoryEventStore implements EventStore {
         if (e.id !== undefined) this.#ids.add(e.id);
         const { id: _id, ...rest } = plainCopy(e);
         this.#events.push(rest);
+        if (e.id !== undefined && STABLE_ID.test(e.id)) this.#idOf.set(rest, e.id.toLowerCase());
       }
     });
   }
@@ -174,6 +177,28 @@ export class MemoryEventStore implements EventStore {
     });
   }
 
+  /** The first `limit` matching events with a stable id above `afterId`, by id, with their ids. */
+  listAfter(
+    afterId: string,
+    filter: { readonly job?: string; readonly kind?: EventKind },
+    limit: number,
+  ): Promise<ClusterEvent[]> {
+    return settle(() => {
+      assertLimit(limit);
+      if (!STABLE_ID.test(afterId)) return [];
+      const after = afterId.toLowerCase();
+      const out: ClusterEvent[] = [];
+      for (const e of this.#events) {
+        const id = this.#idOf.get(e);
+        if (id === undefined || id <= after) continue;
+        if (filter.job !== undefined && e.job !== filter.job) continue;
+        if (filter.kind !== undefined && e.kind !== filter.kind) continue;
+        out.push({ ...plainCopy(e), id });
+      }
+      return out.sort((a, b) => ((a.id as string) < (b.id as string) ? -1 : 1)).slice(0, limit);
+    });
+  }
+
   /** Deletes events with `at < beforeMs`. */
   deleteBefore(beforeMs: number): Promise<number> {
     return settle(() => {
@@ -183,6 +208,9 @@ export class MemoryEventStore implements EventStore {
     });
   }
 }
+
+/** An event's stable id: 24 hex digits (see ClusterEvent.id). */
+const STABLE_ID = /^[0-9a-f]{24}$/i;
 
 /** {@link UsageStore} in process memory: an array of samples in append order. */
 export class MemoryUsageStore implements UsageStore {

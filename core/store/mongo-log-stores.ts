@@ -118,6 +118,26 @@ export class MongoEventStore implements EventStore {
     return docs.reverse().map(stripId);
   }
 
+  /**
+   * The first `limit` matching events with an `_id` above `afterId`, by `_id`, with their ids. The
+   * leader's stable ids are the `_id`s (see append), so this is the stream's order.
+   */
+  async listAfter(
+    afterId: string,
+    filter: { readonly job?: string; readonly kind?: EventKind },
+    limit: number,
+  ): Promise<ClusterEvent[]> {
+    assertLimit(limit);
+    if (!/^[0-9a-f]{24}$/i.test(afterId)) return [];
+    const query: Filter<EventDocument> = {
+      _id: { $gt: ObjectId.createFromHexString(afterId) },
+      ...(filter.job !== undefined && { job: filter.job }),
+      ...(filter.kind !== undefined && { kind: filter.kind }),
+    };
+    const docs = await this.#events.find(query).sort({ _id: 1 }).limit(limit).toArray();
+    return docs.map((d) => ({ ...stripId(d), id: d._id.toHexString() }));
+  }
+
   /** Deletes events with `at < beforeMs`. */
   async deleteBefore(beforeMs: number): Promise<number> {
     return (await this.#events.deleteMany({ at: { $lt: beforeMs } })).deletedCount;

@@ -123,6 +123,17 @@ export interface EventStore {
    */
   append(events: readonly ClusterEvent[]): Promise<void>;
   list(filter: { readonly job?: string; readonly kind?: EventKind }, limit: number): Promise<ClusterEvent[]>;
+  /**
+   * The first `limit` matching events whose stable id is greater than `afterId`, by id, with their
+   * ids: what an event stream resumes from when the leader's ring no longer holds that id (the
+   * leader gives every event it records a stable id). An `afterId` not in that form gives none;
+   * where events stored without one fall is the adapter's own (MongoDB: their write time).
+   */
+  listAfter(
+    afterId: string,
+    filter: { readonly job?: string; readonly kind?: EventKind },
+    limit: number,
+  ): Promise<ClusterEvent[]>;
   deleteBefore(beforeMs: number): Promise<number>;
 }
 

@@ -17,6 +17,7 @@ import {
   type QueryResults,
 } from '../../core/control-state/index.js';
 import { silentLogger } from '../../core/log/logger.js';
+import { MemoryEventStore } from '../../core/store/memory-stores.js';
 import type { ClusterEvent, EventKind } from '../../core/model/records.js';
 import { createApp } from '../../frontend/create-app.js';
 import { EventHub } from '../../frontend/event-hub.js';
@@ -53,7 +54,7 @@ class FakeLeader {
   }
 }
 
-async function setup(ringSize?: number) {
+async function setup(ringSize?: number, store?: MemoryEventStore) {
   const clock = new FakeClock(1_000_000);
   const leader = new FakeLeader();
   if (ringSize) Object.assign(leader, { ring: new EventRing(ringSize) });
@@ -64,7 +65,10 @@ async function setup(ringSize?: number) {
       jobRules: TEST_RULES,
       logger: silentLogger(),
       clock,
-      handlers: { streamEvents: (req) => eventStream({ control: leader.link, hub, clock }, req) },
+      handlers: {
+        streamEvents: (req) =>
+          eventStream({ control: leader.link, hub, clock, ...(store ? { store } : {}) }, req),
+      },
     }),
   );
   return { clock, leader, hub, h };
@@ -160,6 +164,58 @@ describe('GET /api/v1/events', { timeout: 30_000 }, () => {
     await settle();
     assert.equal(hub.listenerCount, 0);
     assert.equal(hub.polling, false);
+  });
+
+  test('a resume older than the ring reads the recorded events up to where the ring starts, each once', async (t) => {
+    const store = new MemoryEventStore();
+    const { leader, hub, h } = await setup(3, store);
+    const streams = new AbortController();
+    t.after(async () => {
+      streams.abort();
+      await hub.close();
+      await h.close();
+    });
+    // Eight events, all recorded (the leader writes every event to the store); the ring keeps 3.
+    const made: ClusterEvent[] = [];
+    for (const [kind, job] of [
+      ['job-submitted', 'a'],
+      ['job-submitted', 'b'],
+      ['job-scheduled', 'a'],
+      ['job-scheduled', 'b'],
+      ['job-running', 'a'],
+      ['job-running', 'b'],
+      ['job-finished', 'a'],
+      ['job-finished', 'b'],
+    ] as const)
+      made.push(...leader.emit({ kind, job }));
+    await store.append(made.slice(0, 7)); // the newest is not written yet: the ring has it
+    const all = await open(h, '/api/v1/events', streams.signal, { 'Last-Event-ID': made[0]?.id as string });
+    const onlyB = await open(h, `/api/v1/events?job=b&after=${made[0]?.id}`, streams.signal);
+    await settle();
+    assert.deepEqual(
+      all.events().map((e) => e.id),
+      made.slice(1).map((e) => e.id),
+      'every event after the id, once, in order',
+    );
+    assert.doesNotMatch(all.text(), /may be missing/);
+    assert.deepEqual(
+      onlyB.events().map((e) => `${e.data.kind} ${e.data.job}`),
+      ['job-submitted b', 'job-scheduled b', 'job-running b', 'job-finished b'],
+    );
+    // Records pruned (retention): nothing older than the ring is left, and the stream says so.
+    await store.deleteBefore(Number.MAX_SAFE_INTEGER);
+    const pruned = await open(h, '/api/v1/events', streams.signal, {
+      'Last-Event-ID': made[0]?.id as string,
+    });
+    await settle();
+    assert.match(
+      pruned.text(),
+      /: events after [0-9a-f]{24} may be missing: neither the leader nor the records/,
+    );
+    assert.deepEqual(
+      pruned.events().map((e) => e.id),
+      made.slice(5).map((e) => e.id),
+    );
   });
 
   test('Last-Event-ID (or after) resumes after that event; an id older than the ring says so', async (t) => {

@@ -754,6 +754,38 @@ export function storeContract(
         );
       });
 
+      test('listAfter: events with a stable id above the given one, by id, with their ids, filtered', async () => {
+        const id = (n: number) => `0000000a${n.toString(16).padStart(16, '0')}`;
+        await s.events.append([
+          ev(7, { id: id(3), job: 'b', kind: 'job-running' }),
+          ev(5, { id: id(1), job: 'a' }),
+          ev(6, { id: id(2), job: 'b' }),
+          ev(8, { id: id(4), job: 'a', kind: 'job-finished' }),
+        ]);
+        assert.deepEqual(
+          (await s.events.listAfter(id(1), {}, 10)).map((e) => [e.id, e.job, e.kind, e.at]),
+          [
+            [id(2), 'b', 'job-submitted', 6],
+            [id(3), 'b', 'job-running', 7],
+            [id(4), 'a', 'job-finished', 8],
+          ],
+        );
+        assert.deepEqual(
+          (await s.events.listAfter(id(0), {}, 2)).map((e) => e.id),
+          [id(1), id(2)],
+        );
+        assert.deepEqual(
+          (await s.events.listAfter(id(0), { job: 'a' }, 10)).map((e) => e.id),
+          [id(1), id(4)],
+        );
+        assert.deepEqual(
+          (await s.events.listAfter(id(0), { job: 'b', kind: 'job-running' }, 10)).map((e) => e.id),
+          [id(3)],
+        );
+        assert.deepEqual(await s.events.listAfter(id(4), {}, 10), []);
+        assert.deepEqual(await s.events.listAfter('not-an-id', {}, 10), []);
+      });
+
       test('list filters by job, by kind, and by both', async () => {
         await s.events.append([
           ev(1, { job: 'a' }),
