@@ -70,7 +70,8 @@ export class WorkerAgent {
    */
   static create(options: WorkerOptionsInput, deps: WorkerAgentDeps): WorkerAgent {
     const compiled = compileWorkerOptions(options);
-    const logger = componentLogger(deps.logger, 'worker', { workerId: compiled.workerId });
+    // `worker`, the key the CLI and the fleets bind too: a line names its worker once.
+    const logger = componentLogger(deps.logger, 'worker', { worker: compiled.workerId });
     return new WorkerAgent(compiled, deps.runtime, deps.clock, logger);
   }
 

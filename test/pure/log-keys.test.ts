@@ -56,7 +56,7 @@ test('nested component loggers write each key once: component, module, submodule
   // The all-in-one's worker wiring: cli names the worker, the agent names itself again with its
   // id, the status reporter is a module of it, and a part of that module below.
   const cliWorker = componentLogger(root, 'worker', { worker: 'local-1' });
-  const agent = componentLogger(cliWorker, 'worker', { workerId: 'local-1', worker: 'again' });
+  const agent = componentLogger(cliWorker, 'worker', { worker: 'local-1' });
   const reporter = componentLogger(agent, 'status-reporter');
   const part = componentLogger(reporter, 'retry');
   part.info({ extra: 1 }, 'nested');
@@ -68,7 +68,7 @@ test('nested component loggers write each key once: component, module, submodule
   assert.equal(parsed['module'], 'status-reporter');
   assert.equal(parsed['submodule'], 'retry');
   assert.equal(parsed['worker'], 'local-1');
-  assert.equal(parsed['workerId'], 'local-1');
+  assert.equal(parsed['workerId'], undefined, 'the worker is named once, as `worker`');
 });
 
 test("a standalone job-manager's lease keeper logs each key once", async () => {
