@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { cpus, totalmem, hostname } from 'node:os';
 import Docker from 'dockerode';
 import type { Config } from '../core/config/index.js';
@@ -56,12 +57,20 @@ export function localWorkerOptions(
     keptLogBytes: config.worker.keptLogBytes,
     runtime,
   } as const;
+  // Kept task output survives a restart of the all-in-one when its control state does.
+  const keptLogDir = (id: string): string =>
+    config.worker.keptLogDir
+      ? join(config.worker.keptLogDir, id)
+      : config.backends.state === 'file'
+        ? join(config.backends.stateDir, 'kept-logs', id)
+        : '';
   return Array.from({ length: workers }, (_, i) => {
     if (runtime === 'docker') {
       return {
         ...base,
         ...workerLinkOptions(config, `local-${i + 1}`),
         workerId: `local-${i + 1}`,
+        keptLogDir: keptLogDir(`local-${i + 1}`),
         coreIds: slices[i] ?? [],
         memoryBytes: Math.floor(totalmem() / 2 / Math.max(workers, 1) / 1048576) * 1048576,
       };
@@ -71,6 +80,7 @@ export function localWorkerOptions(
       ...base,
       ...workerLinkOptions(config, `sim-${i + 1}`),
       workerId: `sim-${i + 1}`,
+      keptLogDir: keptLogDir(`sim-${i + 1}`),
       coreIds: Array.from({ length: cores }, (_c, id) => id),
       memoryBytes: parseMemorySize(config.allInOne.simulatedMemory) ?? 64 * 1024 ** 3,
     };
@@ -100,6 +110,7 @@ export function standaloneWorkerOptions(config: Config, logger: Logger): WorkerO
     keptLogLines: w.keptLogLines,
     keptLogTasks: w.keptLogTasks,
     keptLogBytes: w.keptLogBytes,
+    keptLogDir: w.keptLogDir,
     runtime: w.runtime,
     ...(coreIds ? { coreIds } : {}),
     ...(memoryBytes ? { memoryBytes } : {}),

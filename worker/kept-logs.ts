@@ -43,14 +43,15 @@ export class KeptLogs {
    * Keeps `lines` (oldest first) as `key`'s output, replacing what was kept for it: only the last
    * `keptLogLines` of them, and only the last ones that fit in `keptLogBytes`. Then older tasks
    * are dropped until both the task and the byte cap hold.
+   * @returns the keys dropped to make room (so a copy on disk can follow)
    */
-  keep(key: string, lines: readonly LogLine[]): void {
+  keep(key: string, lines: readonly LogLine[]): string[] {
     this.drop(key);
     this.gone.delete(key);
     const { keptLogLines, keptLogTasks, keptLogBytes } = this.limits;
     if (keptLogTasks === 0) {
       this.remember(key, { kind: 'tasks' });
-      return;
+      return [key];
     }
     let kept = lines.slice(Math.max(0, lines.length - keptLogLines));
     let bytes = 0;
@@ -65,8 +66,11 @@ export class KeptLogs {
     kept = kept.slice(first);
     this.entries.set(key, { lines: kept, bytes });
     this.total += bytes;
-    while (this.entries.size > keptLogTasks) this.evictOldest({ kind: 'tasks' });
-    while (this.total > keptLogBytes && this.entries.size > 1) this.evictOldest({ kind: 'bytes' });
+    const evicted: string[] = [];
+    while (this.entries.size > keptLogTasks) evicted.push(...this.evictOldest({ kind: 'tasks' }));
+    while (this.total > keptLogBytes && this.entries.size > 1)
+      evicted.push(...this.evictOldest({ kind: 'bytes' }));
+    return evicted;
   }
 
   /** What is kept of `key`, oldest line first; undefined when nothing is. */
@@ -103,11 +107,12 @@ export class KeptLogs {
     return this.total;
   }
 
-  private evictOldest(why: KeptLogsGone): void {
+  private evictOldest(why: KeptLogsGone): string[] {
     const oldest = this.entries.keys().next().value;
-    if (oldest === undefined) return;
+    if (oldest === undefined) return [];
     this.drop(oldest);
     this.remember(oldest, why);
+    return [oldest];
   }
 
   private remember(key: string, why: KeptLogsGone): void {

@@ -10,6 +10,7 @@ import {
   type TaskRef,
 } from '../core/protocol/index.js';
 import type { ContainerRuntime, RuntimeCommandOutcome } from './container-runtime.js';
+import type { KeptLogFiles } from './kept-log-files.js';
 import { KeptLogs, keptLineBytes, type KeptLogsGone } from './kept-logs.js';
 import { isEnded } from './report-state.js';
 import { messageOf } from './task-refs.js';
@@ -31,6 +32,10 @@ export const KEEP_LOGS_TIMEOUT_MS = 5000;
 export class TaskLogKeeper {
   private readonly kept: KeptLogs;
 
+  /**
+   * @param files where the kept output is also written (`worker.keptLogDir`), so a restarted
+   *   worker still has it: what is there is read back here, at once, within the limits
+   */
   constructor(
     private readonly workerId: string,
     limits: KeptLogLimits,
@@ -38,6 +43,7 @@ export class TaskLogKeeper {
       readonly runtime: ContainerRuntime;
       readonly clock: Clock;
       readonly logger: Logger;
+      readonly files?: KeptLogFiles | undefined;
     },
   ) {
     this.kept = new KeptLogs({
@@ -45,6 +51,16 @@ export class TaskLogKeeper {
       keptLogTasks: limits.keptLogTasks,
       keptLogBytes: limits.keptLogBytes,
     });
+    const files = deps.files;
+    if (files) {
+      const loaded = files.loadAll((file, reason) =>
+        deps.logger.warn({ file, reason }, 'removed an unreadable kept-log file'),
+      );
+      // Oldest first, as they ended: the limits (maybe lower than before) drop the oldest.
+      for (const f of loaded) for (const k of this.kept.keep(f.key, f.lines)) files.removeNow(k);
+      if (loaded.length > 0)
+        deps.logger.info({ dir: files.dir, tasks: this.kept.size }, 'kept output of ended tasks read back');
+    }
   }
 
   /**
@@ -82,7 +98,13 @@ export class TaskLogKeeper {
 
   /** Forgets what was kept of `ref` (it starts again here: that output is of an older run). */
   drop(ref: TaskRef): void {
-    this.kept.drop(taskRefKey(ref));
+    const key = taskRefKey(ref);
+    this.kept.drop(key);
+    try {
+      this.deps.files?.removeNow(key);
+    } catch (err) {
+      this.deps.logger.warn({ ref, err }, 'could not remove a kept-log file');
+    }
   }
 
   /**
@@ -106,9 +128,11 @@ export class TaskLogKeeper {
       const failure = await Promise.race([this.readAll(ref, deadline), timeout]);
       if (failure === undefined) return;
       this.kept.unreadable(key, failure);
+      await this.mirror([key], []);
       logger.warn({ ref, reason: failure }, "could not keep an ended task's output; removing it anyway");
     } catch (err) {
       this.kept.unreadable(key, messageOf(err));
+      await this.mirror([key], []);
       logger.warn({ ref, err }, "could not keep an ended task's output; removing it anyway");
     } finally {
       timer.abort();
@@ -132,8 +156,31 @@ export class TaskLogKeeper {
       if (!r.logs.more || !r.logs.cursor || this.deps.clock.now() > deadline) break;
       query = { after: r.logs.cursor, maxBytes: MAX_LOG_CHUNK_BYTES };
     }
-    this.kept.keep(taskRefKey(ref), lines);
+    const key = taskRefKey(ref);
+    const evicted = this.kept.keep(key, lines);
+    await this.mirror(evicted, evicted.includes(key) ? [] : [key]);
     return undefined;
+  }
+
+  /**
+   * Makes the files follow memory: removes `gone`, writes `saved` as kept now. A failure is
+   * logged, never thrown: the copy in memory still answers until the worker restarts.
+   */
+  private async mirror(gone: readonly string[], saved: readonly string[]): Promise<void> {
+    const files = this.deps.files;
+    if (!files) return;
+    try {
+      for (const k of gone) await files.remove(k);
+      for (const k of saved) {
+        const lines = this.kept.get(k);
+        if (lines) await files.save(k, lines);
+      }
+    } catch (err) {
+      this.deps.logger.warn(
+        { err, dir: files.dir },
+        'could not write the kept output of an ended task to disk',
+      );
+    }
   }
 
   /** Why an ended task's logs are not kept here, naming the setting that bounds them. */

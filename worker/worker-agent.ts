@@ -9,6 +9,7 @@ import { joinMessageOf } from './join-message.js';
 import { runTaskCommand } from './run-task-command.js';
 import { StatusReporter } from './status-reporter.js';
 import { TaskConverger } from './task-converger.js';
+import { KeptLogFiles } from './kept-log-files.js';
 import { TaskLogKeeper } from './task-log-keeper.js';
 import { refOf } from './task-refs.js';
 import { TaskTable, type TaskEntry } from './task-table.js';
@@ -52,7 +53,12 @@ export class WorkerAgent {
     private readonly logger: Logger,
   ) {
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
-    this.logs = new TaskLogKeeper(options.workerId, options, { runtime, clock, logger });
+    this.logs = new TaskLogKeeper(options.workerId, options, {
+      runtime,
+      clock,
+      logger,
+      files: options.keptLogDir ? new KeptLogFiles(options.keptLogDir) : undefined,
+    });
     this.converger = new TaskConverger({
       runtime,
       tasks: this.tasks,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * How much of its ended tasks' output a worker keeps in memory after their containers are removed
+ * How much of its ended tasks' output a worker keeps after their containers are removed
  * (docs/design/operations.md, "Task logs"): the fields of the `worker` configuration section that
  * the worker agent's options take as they are. Defaults live here and only here; both schemas
  * spread this shape.
@@ -18,6 +18,13 @@ export const keptLogsShape = {
     .min(0)
     .max(4 * 1024 ** 3)
     .default(32 * 1024 ** 2),
+  /**
+   * A directory where the kept output is also written (one file per task), so a restarted worker
+   * still answers for tasks that ended before; '' keeps it in memory only. The all-in-one's local
+   * workers use `<backends.stateDir>/kept-logs/<worker id>` when this is '' and the control state
+   * is kept in files. @defaultValue ""
+   */
+  keptLogDir: z.string().max(4096).default(''),
 };
 
 /** The three limits, validated. */

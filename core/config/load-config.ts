@@ -51,6 +51,7 @@ export const ENV_BINDINGS: Readonly<Record<string, { path: readonly string[]; ki
     RSWARM_WORKER_KEPT_LOG_LINES: { path: ['worker', 'keptLogLines'], kind: 'number' },
     RSWARM_WORKER_KEPT_LOG_TASKS: { path: ['worker', 'keptLogTasks'], kind: 'number' },
     RSWARM_WORKER_KEPT_LOG_BYTES: { path: ['worker', 'keptLogBytes'], kind: 'number' },
+    RSWARM_WORKER_KEPT_LOG_DIR: { path: ['worker', 'keptLogDir'], kind: 'string' },
     RSWARM_WORKERS: { path: ['allInOne', 'workers'], kind: 'number' },
     RSWARM_RUNTIME: { path: ['allInOne', 'runtime'], kind: 'string' },
     RSWARM_JOB_MANAGER_ENDPOINT: { path: ['cluster', 'jobManagerEndpoint'], kind: 'string' },

@@ -17,6 +17,22 @@ function lines(...texts: string[]): LogLine[] {
 const texts = (ls: readonly LogLine[] | undefined): string[] | undefined => ls?.map((l) => l.text);
 
 describe('KeptLogs', () => {
+  test('keep says which keys it dropped to make room (a copy on disk follows them)', () => {
+    const kept = new KeptLogs({ keptLogLines: 10, keptLogTasks: 2, keptLogBytes: 3 * 32 });
+    assert.deepEqual(kept.keep('a', lines('a')), []);
+    assert.deepEqual(kept.keep('b', lines('b')), []);
+    assert.deepEqual(kept.keep('c', lines('c')), ['a'], 'over keptLogTasks');
+    assert.deepEqual(
+      kept.keep('d', lines('d', 'd', 'd')),
+      ['b', 'c'],
+      'over keptLogTasks, then keptLogBytes',
+    );
+    assert.deepEqual(
+      new KeptLogs({ keptLogLines: 1, keptLogTasks: 0, keptLogBytes: 1 }).keep('x', lines('x')),
+      ['x'],
+    );
+  });
+
   const cases: {
     name: string;
     limits: { keptLogLines: number; keptLogTasks: number; keptLogBytes: number };
