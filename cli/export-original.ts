@@ -51,20 +51,33 @@ export interface ExportOriginalResult {
   readonly written: { readonly file?: string; readonly mongo?: string; readonly workersFile?: string };
 }
 
+/**
+ * `GET path` on the API with the token, as JSON; undefined for a 404 (the caller says what that
+ * means). Any other refusal throws naming the route and the answer.
+ */
+async function getJson<T>(url: string, token: string, path: string): Promise<T | undefined> {
+  const res = await fetch(`${url.replace(/\/+$/, '')}${path}`, {
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+  });
+  if (res.status === 404) {
+    await res.arrayBuffer();
+    return undefined;
+  }
+  if (!res.ok) {
+    const route = path.split('?')[0] as string;
+    throw new Error(`GET ${route} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  }
+  return (await res.json()) as T;
+}
+
 /** Every job the API lists, page after page. */
 export async function fetchAllJobs(url: string, token: string, pageSize = 500): Promise<JobPage['items']> {
   const items: JobPage['items'] = [];
   let cursor: string | null | undefined;
   do {
     const q = new URLSearchParams({ limit: String(pageSize), ...(cursor ? { cursor } : {}) });
-    const res = await fetch(`${url.replace(/\/+$/, '')}/api/v1/jobs?${q.toString()}`, {
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-    });
-    if (!res.ok) {
-      const text = await res.text();
-      throw new Error(`GET /api/v1/jobs answered ${res.status}: ${text.slice(0, 300)}`);
-    }
-    const page = (await res.json()) as JobPage;
+    const page = await getJson<JobPage>(url, token, `/api/v1/jobs?${q.toString()}`);
+    if (!page) throw new Error('GET /api/v1/jobs answered 404: is this a RESTfulSwarm API?');
     items.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);
@@ -79,7 +92,7 @@ async function fetchUsage(
   since: string | undefined,
   until: string | undefined,
 ): Promise<WorkerUsage | undefined> {
-  let all: WorkerUsage | undefined;
+  let first: WorkerUsage | undefined;
   let from = since;
   do {
     const q = new URLSearchParams({
@@ -87,23 +100,14 @@ async function fetchUsage(
       ...(from ? { since: from } : {}),
       ...(until ? { until } : {}),
     });
-    const res = await fetch(
-      `${url.replace(/\/+$/, '')}/api/v1/workers/${encodeURIComponent(workerId)}/usage?${q.toString()}`,
-      { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
-    );
-    if (res.status === 404) {
-      await res.arrayBuffer();
-      return undefined;
-    }
-    if (!res.ok) {
-      const text = await res.text();
-      throw new Error(`GET /api/v1/workers/${workerId}/usage answered ${res.status}: ${text.slice(0, 300)}`);
-    }
-    const page = (await res.json()) as WorkerUsage;
-    all = all ? { ...page, samples: [...all.samples, ...page.samples] } : page;
+    const path = `/api/v1/workers/${encodeURIComponent(workerId)}/usage?${q.toString()}`;
+    const page = await getJson<WorkerUsage>(url, token, path);
+    if (!page) return undefined;
+    if (first) first.samples.push(...page.samples);
+    else first = page;
     from = page.next ?? undefined;
   } while (from);
-  return all;
+  return first;
 }
 
 /**
@@ -116,12 +120,7 @@ async function workerDocuments(
   docs: readonly OriginalResultDocument[],
 ): Promise<{ docs: OriginalWorkersResourceDocument[]; skipped: string[] }> {
   if (docs.length === 0) return { docs: [], skipped: [] };
-  const res = await fetch(`${options.url.replace(/\/+$/, '')}/api/v1/workers`, {
-    headers: { authorization: `Bearer ${options.token}`, accept: 'application/json' },
-  });
-  if (!res.ok)
-    throw new Error(`GET /api/v1/workers answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
-  const listed = (await res.json()) as { id: string }[];
+  const listed = (await getJson<{ id: string }[]>(options.url, options.token, '/api/v1/workers')) ?? [];
   const ids = new Set(listed.map((w) => w.id));
   for (const v of views) for (const t of v.tasks) if (t.worker) ids.add(t.worker);
   const since = new Date(Math.min(...docs.map((d) => d.submit_time)) * 1000).toISOString();

@@ -88,17 +88,19 @@ export function planRound(state: ControlState, at: number, options: RoundOptions
   const settleMs = options.neverFitsSettleMs ?? 0;
   const judgeAt = state.lastJoinAt() + settleMs;
   const settling = settleMs > 0 && at < judgeAt;
-  let deferred = false;
   const misses = plan.unplaced
-    .map((u) => {
-      if (!u.neverFits || !settling) return u;
-      deferred = true;
-      const reason = `${u.reason}; judged final once no worker has joined for ${formatSeconds(settleMs)}`;
-      return { ...u, reason, neverFits: false };
-    })
+    .map((u) =>
+      u.neverFits && settling
+        ? {
+            ...u,
+            reason: `${u.reason}; judged final once no worker has joined for ${formatSeconds(settleMs)}`,
+            neverFits: false,
+          }
+        : u,
+    )
     .filter((u) => u.neverFits || byName.get(u.jobId)?.unplacedReason !== u.reason)
     .map((u) => ({ job: u.jobId, reason: u.reason, neverFits: u.neverFits, code: u.code }));
-  if (deferred) options.onJudgeLater?.(judgeAt);
+  if (settling && plan.unplaced.some((u) => u.neverFits)) options.onJudgeLater?.(judgeAt);
   if (plan.placements.length === 0 && misses.length === 0) return undefined;
   const planned = new Set([...plan.placements.map((p) => p.jobId), ...misses.map((m) => m.job)]);
   return {
