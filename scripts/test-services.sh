@@ -195,7 +195,10 @@ build_criu() {
 # Flags: --experimental enables `docker checkpoint` (CRIU); --ip 127.0.0.1 makes
 # published container ports bind to loopback by default; iptables stays on
 # (bridge NAT + swarm overlay need it); storage overlay2, vfs as fallback.
-DOCKERD_BASE=(dockerd --host unix:///var/run/docker.sock --experimental --ip 127.0.0.1 --log-level warn)
+# --default-address-pool: 256 /24 networks instead of the ~30 default pools, as every job gets
+# its own bridge network and the suite runs many.
+DOCKERD_BASE=(dockerd --host unix:///var/run/docker.sock --experimental --ip 127.0.0.1 --log-level warn
+  --default-address-pool base=10.231.0.0/16,size=24)
 
 try_dockerd() { # try_dockerd EXTRA_FLAGS...
   local pid i

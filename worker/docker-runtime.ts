@@ -100,6 +100,8 @@ export class DockerRuntime implements ContainerRuntime {
       },
       { clock: options.clock, logger },
     );
+    // Networks a previous agent of this cluster left behind (it died mid-removal) hold address pools.
+    await runtime.networks.sweep();
     return runtime;
   }
 

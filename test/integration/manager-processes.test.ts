@@ -110,7 +110,11 @@ test(
     } finally {
       await client.close();
     }
-    const done = (await c.api('GET', '/api/v1/manager')).body;
+    // The jobs may all finish on the first worker to join, before the second has registered.
+    const done = await waitFor('both workers ready', async () => {
+      const view = (await c.api('GET', '/api/v1/manager')).body;
+      return view.workers.ready === 2 ? view : undefined;
+    });
     assert.equal(done.queueDepth, 0);
     assert.equal(done.jobs.finished, JOBS);
     assert.deepEqual(done.workers, { ready: 2, draining: 0, lost: 0, left: 0 });

@@ -56,8 +56,8 @@ export async function startDockerGatewayCluster(
 
 /**
  * Deletes `services` through the API (errors ignored: a test may have deleted them), closes the
- * cluster, then removes any container the worker left behind, so no run leaks containers onto the
- * shared engine. Tolerates a cluster that never started.
+ * cluster, then removes any container the worker left behind and those containers' job networks,
+ * so no run leaks containers or networks onto the shared engine. Tolerates a cluster that never started.
  */
 export async function closeDockerGatewayCluster(
   c: Cluster | undefined,
@@ -72,4 +72,16 @@ export async function closeDockerGatewayCluster(
     filters: { label: [`${LABELS.worker}=${workerId}`] },
   });
   for (const info of left) await removeContainerIfPresent(docker.getContainer(info.Id));
+  // The worker closed before removing these containers, so it never released their job networks:
+  // remove them too (same job and cluster labels), or every run leaks an address pool.
+  const jobs = new Map(left.map((info) => [info.Labels[LABELS.job], info.Labels[LABELS.cluster]]));
+  for (const [job, cluster] of jobs) {
+    if (job === undefined) continue;
+    const label = [`${LABELS.job}=${job}`, ...(cluster ? [`${LABELS.cluster}=${cluster}`] : [])];
+    for (const n of await docker.listNetworks({ filters: { label } }))
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined); // gone, or still used by another test's container: not ours
+  }
 }

@@ -46,8 +46,15 @@ export async function createAndStart(ctx: CreateContext, a: TaskAssignment, name
       await container.start();
       return;
     } catch (err) {
-      if (!a.network || attempt >= NETWORK_RACE_RETRIES || !/network .* not found/i.test(engineMessage(err)))
+      if (
+        !a.network ||
+        attempt >= NETWORK_RACE_RETRIES ||
+        !/network .* not found/i.test(engineMessage(err))
+      ) {
+        // No container was made to hold the network, so no removal will ever release it.
+        if (!container && networkRef) await ctx.networks.releaseIfUnused(networkRef, a.job);
         throw err;
+      }
       ctx.logger.info(
         { job: a.job, task: a.task, network: a.network.name },
         'job network vanished; retrying',

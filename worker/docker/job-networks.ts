@@ -6,6 +6,7 @@ import { LABELS } from '../../core/model/index.js';
 import type { TaskAssignment } from '../../core/protocol/index.js';
 import type { ClusterScope } from './cluster-scope.js';
 import { engineMessage, statusCodeOf, TaskStartError } from './docker-errors.js';
+import { sweepUnusedJobNetworks } from './sweep-unused-job-networks.js';
 
 type NetworkRequest = NonNullable<TaskAssignment['network']>;
 
@@ -109,6 +110,20 @@ export class JobNetworks {
         'job network kept',
       );
     }
+  }
+
+  /**
+   * Removes this cluster's job networks that nothing uses any more (see sweepUnusedJobNetworks),
+   * except those being created here right now.
+   * @returns how many networks were removed
+   */
+  sweep(): Promise<number> {
+    return sweepUnusedJobNetworks(this.docker, this.scope, this.logger, (job) => this.isCreating(job));
+  }
+
+  private isCreating(job: string): boolean {
+    for (const key of this.creating.keys()) if (key.startsWith(`${job}\u0000`)) return true;
+    return false;
   }
 
   /**
