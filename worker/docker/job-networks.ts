@@ -47,8 +47,9 @@ const swarmInfoSchema = z.object({
  * manager; with the job's subnet as its IPAM config when one is given) and reused when it exists
  * and carries that label; the engine's built-in networks and networks of other jobs (or not made
  * by RESTfulSwarm) are refused. It is removed, best effort, when this worker removes its
- * last container of the job; "in use" errors are ignored because another agent on the same
- * engine may still have containers on it.
+ * last container of the job, or when a start fails before its container exists; "in use" errors
+ * are ignored because another agent on the same engine may still have containers on it. What an
+ * agent that died mid-removal left behind is swept when a worker of the cluster starts.
  *
  * Networks carry the cluster id too (`rswarm.cluster`, see ClusterScope): a job network of
  * another cluster (or, for a worker with a cluster id, one made before cluster ids) is never
