@@ -21,6 +21,7 @@ import type { StartRetryPolicy } from '../../worker/start-retry.js';
 import { WorkerAgent } from '../../worker/worker-agent.js';
 import { startCluster, waitFor } from '../support/control-plane-harness.js';
 import { FakeManager } from '../support/fake-manager.js';
+import { removeWorkerLeftovers } from '../support/docker-leftovers.js';
 import { SERVICES, removeContainerIfPresent, uniqueName } from '../support/services.js';
 
 const MiB = 1024 * 1024;
@@ -92,11 +93,7 @@ async function agentOn(
     await agent.close();
     await fake.close();
     // Only this test's containers: the ones labelled with its fresh worker id.
-    const left = await docker.listContainers({
-      all: true,
-      filters: { label: [`${LABELS.worker}=${workerId}`] },
-    });
-    for (const c of left) await removeContainerIfPresent(docker.getContainer(c.Id));
+    await removeWorkerLeftovers(docker, [workerId]);
   });
   await agent.run();
   await fake.waitFor('join', () => fake.joins(workerId)[0]);

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
-import { SERVICES, removeContainerIfPresent } from '../support/services.js';
+import { removeWorkerLeftovers } from '../support/docker-leftovers.js';
+import { SERVICES } from '../support/services.js';
 
 const run = randomUUID().slice(0, 8);
 const A = `pin-${run}-a`;
@@ -72,13 +73,7 @@ describe('node-pinned one-task jobs on Docker workers', () => {
   after(async () => {
     // Always close the cluster: an open one keeps this test file's process alive.
     try {
-      for (const w of [A, B]) {
-        for (const info of await docker.listContainers({
-          all: true,
-          filters: { label: [`rswarm.worker=${w}`] },
-        }))
-          await removeContainerIfPresent(docker.getContainer(info.Id));
-      }
+      await removeWorkerLeftovers(docker, [A, B]);
     } finally {
       await c.close();
     }

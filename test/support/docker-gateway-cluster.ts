@@ -1,9 +1,9 @@
 import { cpus } from 'node:os';
 import type { ConfigInput } from '../../core/config/index.js';
-import { LABELS } from '../../core/model/index.js';
 import { dockerClientFor } from '../../worker/docker-runtime.js';
 import { startCluster, waitFor, type Cluster } from './control-plane-harness.js';
-import { removeContainerIfPresent, SERVICES } from './services.js';
+import { removeWorkerLeftovers } from './docker-leftovers.js';
+import { SERVICES } from './services.js';
 
 /**
  * The command of a busybox `httpd` replica listening on 8080 in the foreground, serving one page
@@ -66,22 +66,5 @@ export async function closeDockerGatewayCluster(
 ): Promise<void> {
   for (const s of services) await c?.api('DELETE', `/api/v1/services/${s}`).catch(() => undefined);
   await c?.close();
-  const docker = dockerClientFor(SERVICES.dockerHost);
-  const left = await docker.listContainers({
-    all: true,
-    filters: { label: [`${LABELS.worker}=${workerId}`] },
-  });
-  for (const info of left) await removeContainerIfPresent(docker.getContainer(info.Id));
-  // The worker closed before removing these containers, so it never released their job networks:
-  // remove them too (same job and cluster labels), or every run leaks an address pool.
-  const jobs = new Map(left.map((info) => [info.Labels[LABELS.job], info.Labels[LABELS.cluster]]));
-  for (const [job, cluster] of jobs) {
-    if (job === undefined) continue;
-    const label = [`${LABELS.job}=${job}`, ...(cluster ? [`${LABELS.cluster}=${cluster}`] : [])];
-    for (const n of await docker.listNetworks({ filters: { label } }))
-      await docker
-        .getNetwork(n.Id)
-        .remove()
-        .catch(() => undefined); // gone, or still used by another test's container: not ours
-  }
+  await removeWorkerLeftovers(dockerClientFor(SERVICES.dockerHost), [workerId]);
 }

@@ -1,0 +1,33 @@
+import type Docker from 'dockerode';
+import { LABELS } from '../../core/model/index.js';
+import { removeContainerIfPresent } from './services.js';
+
+/**
+ * Removes every container of these workers (their `rswarm.worker` label) on the shared engine and
+ * then those containers' job networks (same job and cluster labels). A test that closes its
+ * workers before they removed their containers also left the networks they would have released:
+ * each one holds one of the engine's address pools, so a suite that leaks them fails on its
+ * next run with "could not find an available, non-overlapping IPv4 address pool".
+ */
+export async function removeWorkerLeftovers(docker: Docker, workerIds: readonly string[]): Promise<void> {
+  const jobs = new Map<string, string | undefined>();
+  for (const workerId of workerIds) {
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.worker}=${workerId}`] },
+    });
+    for (const info of left) {
+      const job = info.Labels[LABELS.job];
+      if (job !== undefined) jobs.set(job, info.Labels[LABELS.cluster]);
+      await removeContainerIfPresent(docker.getContainer(info.Id));
+    }
+  }
+  for (const [job, cluster] of jobs) {
+    const label = [`${LABELS.job}=${job}`, ...(cluster ? [`${LABELS.cluster}=${cluster}`] : [])];
+    for (const n of await docker.listNetworks({ filters: { label } }))
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined); // gone, or still used by another worker's container: not ours
+  }
+}
