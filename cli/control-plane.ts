@@ -257,6 +257,7 @@ export async function startControlPlane(
           agingPerSecond: config.scheduler.agingPerSecond,
           startBackoff: config.scheduler.startBackoff,
           neverFitsSettleMs: config.scheduler.neverFitsSettleMs,
+          neverFits: config.scheduler.neverFits,
           snapshotEveryEntries: cl.snapshotEveryEntries,
         },
         {

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock/clock.js';
-import type { LoggedCommands, RecordSink } from '../core/control-state/index.js';
+import type { LoggedCommands, NeverFitsAction, RecordSink } from '../core/control-state/index.js';
 import type { StartBackoffPolicy } from '../core/control-state/start-failures.js';
 import type { ControlLog } from '../core/durable/control-log.js';
 import type { SnapshotStore } from '../core/durable/snapshot-store.js';
@@ -36,6 +36,8 @@ export interface ControlLeaderOptions {
    * (workers still joining may make it fit). @defaultValue 0
    */
   readonly neverFitsSettleMs?: number;
+  /** `wait`: a job that can never fit waits with its reason instead of failing. @defaultValue "fail" */
+  readonly neverFits?: NeverFitsAction;
 }
 
 /** What the leader is built from: role-named ports only. */

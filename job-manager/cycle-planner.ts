@@ -106,6 +106,7 @@ export class CyclePlanner {
           maxJobs: this.options.maxJobsPerRound ?? 5000,
           startBackoff: this.options.startBackoff,
           neverFitsSettleMs: this.options.neverFitsSettleMs,
+          neverFits: this.options.neverFits,
         },
         logged,
         onUnplaced,

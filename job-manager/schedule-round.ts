@@ -1,4 +1,9 @@
-import { planRound, roundPasses, type ControlState } from '../core/control-state/index.js';
+import {
+  planRound,
+  roundPasses,
+  type ControlState,
+  type NeverFitsAction,
+} from '../core/control-state/index.js';
 import type { StartBackoffPolicy } from '../core/control-state/start-failures.js';
 import type { UnplacedCode } from '../core/scheduler/types.js';
 import type { CycleBatch } from './cycle-batch.js';
@@ -11,6 +16,8 @@ export interface ScheduleRoundOptions {
   readonly startBackoff?: StartBackoffPolicy | undefined;
   /** See RoundOptions.neverFitsSettleMs. */
   readonly neverFitsSettleMs?: number | undefined;
+  /** See RoundOptions.neverFits. */
+  readonly neverFits?: NeverFitsAction | undefined;
 }
 
 /**
@@ -45,6 +52,7 @@ export function scheduleRound(
       ...(options.startBackoff ? { startBackoff: options.startBackoff } : {}),
       ...(onUnplaced ? { onUnplaced } : {}),
       neverFitsSettleMs: options.neverFitsSettleMs ?? 0,
+      neverFits: options.neverFits ?? 'fail',
       onJudgeLater,
     });
     if (place) {

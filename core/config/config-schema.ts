@@ -112,6 +112,13 @@ export const configSchema = z
          */
         neverFitsSettleMs: duration.default(30_000),
         /**
+         * What a job that can never fit the fleet does once the settle delay is over: `fail` it
+         * with its reason (NEVER_FITS, GANG_NEVER_FITS), or `wait` with that reason until a
+         * worker that can hold it joins (a fleet that grows on demand, an operator adding a
+         * bigger node). @defaultValue "fail"
+         */
+        neverFits: z.enum(['fail', 'wait']).default('fail'),
+        /**
          * Retry-next-node: how long a worker is avoided by a group (a job, a service) after a
          * start of its task failed there; defaults in `DEFAULT_START_BACKOFF`.
          */

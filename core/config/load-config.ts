@@ -31,6 +31,7 @@ export const ENV_BINDINGS: Readonly<Record<string, { path: readonly string[]; ki
     RSWARM_METRICS_PORT: { path: ['metrics', 'port'], kind: 'number' },
     RSWARM_STRATEGY: { path: ['scheduler', 'strategy'], kind: 'string' },
     RSWARM_NEVER_FITS_SETTLE: { path: ['scheduler', 'neverFitsSettleMs'], kind: 'string' },
+    RSWARM_NEVER_FITS: { path: ['scheduler', 'neverFits'], kind: 'string' },
     RSWARM_STORE: { path: ['backends', 'store'], kind: 'string' },
     RSWARM_QUEUE: { path: ['backends', 'queue'], kind: 'string' },
     MONGO_URL: { path: ['backends', 'mongoUrl'], kind: 'string' },

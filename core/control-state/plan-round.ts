@@ -7,6 +7,9 @@ import type { PlaceCommand } from './control-command.js';
 import type { ControlState } from './control-state.js';
 import { DEFAULT_START_BACKOFF, type StartBackoffPolicy } from './start-failures.js';
 
+/** What becomes of a job that can never fit the fleet as it is, once the settle delay is over. */
+export type NeverFitsAction = 'fail' | 'wait';
+
 /** Options of {@link planRound}. */
 export interface RoundOptions {
   readonly strategy: string;
@@ -29,6 +32,11 @@ export interface RoundOptions {
    * workers that are still joining may make it fit. 0 judges at once. @defaultValue 0
    */
   readonly neverFitsSettleMs?: number;
+  /**
+   * After the settle delay, a job that can never fit the fleet as it is: `fail` it, or let it
+   * `wait` with its reason until a worker that can hold it joins. @defaultValue "fail"
+   */
+  readonly neverFits?: NeverFitsAction;
   /**
    * Told, when some job's "can never fit" was put off by the settle delay, the time it will be
    * judged (the caller plans a round then; nothing else may ask for one).
@@ -88,19 +96,22 @@ export function planRound(state: ControlState, at: number, options: RoundOptions
   const settleMs = options.neverFitsSettleMs ?? 0;
   const judgeAt = state.lastJoinAt() + settleMs;
   const settling = settleMs > 0 && at < judgeAt;
+  const waits = options.neverFits === 'wait';
   const misses = plan.unplaced
     .map((u) =>
-      u.neverFits && settling
+      u.neverFits && (settling || waits)
         ? {
             ...u,
-            reason: `${u.reason}; judged final once no worker has joined for ${formatSeconds(settleMs)}`,
+            reason: waits
+              ? `${u.reason}; waits for a worker that can hold it (scheduler.neverFits is "wait")`
+              : `${u.reason}; judged final once no worker has joined for ${formatSeconds(settleMs)}`,
             neverFits: false,
           }
         : u,
     )
     .filter((u) => u.neverFits || byName.get(u.jobId)?.unplacedReason !== u.reason)
     .map((u) => ({ job: u.jobId, reason: u.reason, neverFits: u.neverFits, code: u.code }));
-  if (settling && plan.unplaced.some((u) => u.neverFits)) options.onJudgeLater?.(judgeAt);
+  if (settling && !waits && plan.unplaced.some((u) => u.neverFits)) options.onJudgeLater?.(judgeAt);
   if (plan.placements.length === 0 && misses.length === 0) return undefined;
   const planned = new Set([...plan.placements.map((p) => p.jobId), ...misses.map((m) => m.job)]);
   return {

@@ -249,3 +249,40 @@ describe('control plane: workers sharing one host (cpusets not starting at 0)', 
     assert.equal(j.failureCode, 'PIN_CORE_OUT_OF_RANGE');
   });
 });
+
+describe('control plane: scheduler.neverFits "wait" keeps a job no worker can hold', () => {
+  let c: Cluster;
+  before(async () => {
+    c = await startCluster({
+      workers: [{ workerId: 'small', coreIds: [0, 1] }],
+      overrides: { scheduler: { neverFitsSettleMs: 200, neverFits: 'wait' } },
+    });
+    await waitFor('the worker to join', async () =>
+      (await c.api('GET', '/api/v1/workers')).body?.length === 1 ? true : undefined,
+    );
+  });
+  after(async () => c.close());
+
+  test('it waits past the settle delay with its reason, and runs once a big enough worker joins', async () => {
+    assert.equal(
+      (await c.api('POST', '/api/v1/jobs', nativeJob('big', [{ cores: 4, run: 0.2 }]))).status,
+      202,
+    );
+    const waiting = await waitFor('a reason', async () => {
+      const j = (await c.api('GET', '/api/v1/jobs/big')).body;
+      return j?.unplacedReason ? j : undefined;
+    });
+    // Well past the 200 ms delay: still waiting, not failed.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const later = (await c.api('GET', '/api/v1/jobs/big')).body;
+    assert.equal(later.state, 'waiting', JSON.stringify(later));
+    for (const j of [waiting, later])
+      assert.match(
+        j.unplacedReason,
+        /needs 4 cores.*more than any worker has in total.*; waits for a worker that can hold it \(scheduler\.neverFits is "wait"\)$/,
+      );
+    await c.addWorker({ workerId: 'big-one', coreIds: [0, 1, 2, 3] });
+    const done = await jobState(c, 'big', 'finished');
+    assert.equal(done.tasks[0].worker, 'big-one');
+  });
+});

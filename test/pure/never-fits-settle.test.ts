@@ -1,13 +1,14 @@
 /**
  * The settle delay before "can never fit" is final: while a worker joined less than
  * `neverFitsSettleMs` ago, a job that cannot fit the fleet as it is waits (its reason says until
- * when) instead of failing; once the fleet has been quiet that long it fails as before. Pure: the
+ * when) instead of failing; once the fleet has been quiet that long it fails as before, unless
+ * `neverFits` is "wait" (it then waits for good, with its reason). Pure: the
  * decision is made by planRound from the state and the round's time, and carried in the command.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ControlState } from '../../core/control-state/index.js';
-import { planRound } from '../../core/control-state/plan-round.js';
+import { planRound, type NeverFitsAction } from '../../core/control-state/plan-round.js';
 import { joinCmd, jobSpec } from '../support/control-state-fixtures.js';
 
 const SETTLE = 30_000;
@@ -21,7 +22,7 @@ function stateWith(joinAt: number, jobs: readonly (readonly [string, readonly nu
 }
 
 /** One round at `at`: the command it makes (applied) and the judge times it asked for. */
-function round(s: ControlState, at: number, settleMs = SETTLE) {
+function round(s: ControlState, at: number, settleMs = SETTLE, neverFits: NeverFitsAction = 'fail') {
   const judgeAt: number[] = [];
   const cmd = planRound(s, at, {
     strategy: 'best-fit',
@@ -29,6 +30,7 @@ function round(s: ControlState, at: number, settleMs = SETTLE) {
     maxJobs: 100,
     round: 1,
     neverFitsSettleMs: settleMs,
+    neverFits,
     onJudgeLater: (t) => judgeAt.push(t),
   });
   const fx = cmd ? s.apply(cmd) : undefined;
@@ -107,6 +109,25 @@ describe('never-fits settle delay', () => {
     assert.equal(s.job('next')?.state, 'waiting');
     assert.doesNotMatch(s.job('next')?.unplacedReason ?? '', /judged final/);
   });
+
+  for (const settleMs of [SETTLE, 0]) {
+    it(`neverFits "wait" (settle ${settleMs} ms): the job waits with its reason past the delay, asks for no judgement, and runs when a big enough worker joins`, () => {
+      const s = stateWith(1_000, [['big', [8]]]);
+      for (const at of [2_000, 31_000, 10_000_000]) {
+        const r = round(s, at, settleMs, 'wait');
+        assert.deepEqual(r.judgeAt, [], `no judgement at ${at}`);
+        assert.equal(s.job('big')?.state, 'waiting', `still waiting at ${at}`);
+      }
+      assert.match(
+        s.job('big')?.unplacedReason ?? '',
+        /in total.*; waits for a worker that can hold it \(scheduler\.neverFits is "wait"\)$/,
+      );
+      assert.doesNotMatch(s.job('big')?.unplacedReason ?? '', /judged final/);
+      s.apply(joinCmd('w2', 8, 20_000_000));
+      round(s, 20_000_001, settleMs, 'wait');
+      assert.equal(s.job('big')?.state, 'scheduled');
+    });
+  }
 
   it('a snapshot keeps the time of the last join', () => {
     const s = stateWith(7_000, [['big', [8]]]);
