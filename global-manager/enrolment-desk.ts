@@ -47,6 +47,9 @@ export class EnrolmentDesk {
     const router = new Router({
       linger: 200,
       mandatory: true,
+      // A worker whose enrolment went unanswered reconnects on a fresh socket under the same
+      // routing id (worker/await-enrolment.ts); the answer carries nothing to steal.
+      handover: true,
       ...guard.socketOptions(MAX_ENROLMENT_MESSAGE_BYTES),
     });
     try {

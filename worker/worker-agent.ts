@@ -257,17 +257,16 @@ export class WorkerAgent {
    */
   private async enrolThenJoin(): Promise<void> {
     const o = this.options;
-    const desk = new DealerChannel(o.enrolEndpoint as string, this.logger, o.workerId, o.security);
-    this.desk = desk;
     const signal = this.stopping.signal;
     const refusal = await awaitEnrolment(
-      desk,
+      () => new DealerChannel(o.enrolEndpoint as string, this.logger, o.workerId, o.security),
       () => this.joinMessage(),
       o.workerId,
       this.logger,
-      () => {
-        this.desk = undefined;
+      (desk) => {
+        this.desk = desk;
       },
+      signal,
     );
     if (signal.aborted) return;
     if (refusal !== undefined) {

@@ -83,7 +83,10 @@ test(
       async () => ((await workers()).filter((w) => w.state === 'ready').length === 2 ? true : undefined),
       45_000,
       200,
-    );
+    ).catch(async (err: Error) => {
+      // Which worker is missing, and where its log is (a worker that never enrolled logs why).
+      throw new Error(`${err.message}: ${JSON.stringify(await workers())}; logs in ${c.dir}`);
+    });
     const jobBody = async (name: string): Promise<any> => (await c.api('GET', `/api/v1/jobs/${name}`)).body;
     const until = (name: string, ok: (j: any) => boolean, what: string, ms = 45_000): Promise<any> =>
       waitFor(

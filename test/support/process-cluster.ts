@@ -42,7 +42,7 @@ export class ProcessCluster {
     writeFileSync(
       c.configFile,
       stringify({
-        logLevel: 'warn',
+        logLevel: 'info',
         http: { port: ep.http, token: c.token },
         backends: { store: 'mongo', queue: 'redis', ...backends },
         cluster: {
