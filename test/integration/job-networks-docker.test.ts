@@ -17,6 +17,7 @@ import type { TaskAssignment } from '../../core/protocol/index.js';
 import type { RuntimeEvent } from '../../worker/container-runtime.js';
 import { DockerRuntime, dockerClientFor } from '../../worker/docker-runtime.js';
 import { waitFor } from '../support/control-plane-harness.js';
+import { removeClusterLeftovers } from '../support/docker-leftovers.js';
 import { SERVICES } from '../support/services.js';
 
 const MiB = 1024 ** 2;
@@ -45,21 +46,7 @@ describe('job networks on the real Docker engine', { timeout: 120_000 }, () => {
     );
 
   after(async () => {
-    for (const filters of [
-      { label: [`${LABELS.cluster}=${ours}`] },
-      { label: [`${LABELS.cluster}=${theirs}`] },
-    ]) {
-      for (const info of await docker.listContainers({ all: true, filters }))
-        await docker
-          .getContainer(info.Id)
-          .remove({ force: true })
-          .catch(() => undefined);
-      for (const n of (await docker.listNetworks({ filters })) as { Id: string }[])
-        await docker
-          .getNetwork(n.Id)
-          .remove()
-          .catch(() => undefined);
-    }
+    await removeClusterLeftovers(docker, [ours, theirs]);
     await docker
       .getNetwork(`netgc-${run}-unlabelled`)
       .remove()

@@ -16,6 +16,7 @@ import type { TaskAssignment } from '../../core/protocol/index.js';
 import type { RuntimeEvent } from '../../worker/container-runtime.js';
 import { DockerRuntime, dockerClientFor } from '../../worker/docker-runtime.js';
 import { startCluster, waitFor, type Cluster } from '../support/control-plane-harness.js';
+import { removeClusterLeftovers } from '../support/docker-leftovers.js';
 import { SERVICES } from '../support/services.js';
 
 const MiB = 1024 ** 2;
@@ -51,19 +52,7 @@ describe('two clusters on one Docker engine', { timeout: 240_000 }, () => {
 
   after(async () => {
     await Promise.all(clusters.map((c) => c.close()));
-    for (const id of ids) {
-      const filters = { label: [`${LABELS.cluster}=${id}`] };
-      for (const info of await docker.listContainers({ all: true, filters }))
-        await docker
-          .getContainer(info.Id)
-          .remove({ force: true })
-          .catch(() => undefined);
-      for (const n of (await docker.listNetworks({ filters })) as { Id: string }[])
-        await docker
-          .getNetwork(n.Id)
-          .remove()
-          .catch(() => undefined);
-    }
+    await removeClusterLeftovers(docker, ids);
   });
 
   function submit(c: Cluster, i: number, command: string[]): Promise<{ status: number; text: string }> {

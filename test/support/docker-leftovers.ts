@@ -31,3 +31,20 @@ export async function removeWorkerLeftovers(docker: Docker, workerIds: readonly 
         .catch(() => undefined); // gone, or still used by another worker's container: not ours
   }
 }
+
+/**
+ * Removes every container, then every network, labelled with one of these cluster ids: what a
+ * test with its own fresh cluster ids made on the shared engine, whichever worker made it.
+ */
+export async function removeClusterLeftovers(docker: Docker, clusterIds: readonly string[]): Promise<void> {
+  for (const id of clusterIds) {
+    const filters = { label: [`${LABELS.cluster}=${id}`] };
+    for (const info of await docker.listContainers({ all: true, filters }))
+      await removeContainerIfPresent(docker.getContainer(info.Id));
+    for (const n of (await docker.listNetworks({ filters })) as { Id: string }[])
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
+  }
+}
