@@ -22,14 +22,11 @@ export async function removeWorkerLeftovers(docker: Docker, workerIds: readonly 
       await removeContainerIfPresent(docker.getContainer(info.Id));
     }
   }
-  for (const [job, cluster] of jobs) {
-    const label = [`${LABELS.job}=${job}`, ...(cluster ? [`${LABELS.cluster}=${cluster}`] : [])];
-    for (const n of await docker.listNetworks({ filters: { label } }))
-      await docker
-        .getNetwork(n.Id)
-        .remove()
-        .catch(() => undefined); // gone, or still used by another worker's container: not ours
-  }
+  for (const [job, cluster] of jobs)
+    await removeNetworks(docker, [
+      `${LABELS.job}=${job}`,
+      ...(cluster ? [`${LABELS.cluster}=${cluster}`] : []),
+    ]);
 }
 
 /**
@@ -41,10 +38,18 @@ export async function removeClusterLeftovers(docker: Docker, clusterIds: readonl
     const filters = { label: [`${LABELS.cluster}=${id}`] };
     for (const info of await docker.listContainers({ all: true, filters }))
       await removeContainerIfPresent(docker.getContainer(info.Id));
-    for (const n of (await docker.listNetworks({ filters })) as { Id: string }[])
-      await docker
-        .getNetwork(n.Id)
-        .remove()
-        .catch(() => undefined);
+    await removeNetworks(docker, filters.label);
   }
+}
+
+/**
+ * Removes the networks with all these labels; one that is gone, or still in use by another
+ * test's container, is left to its owner.
+ */
+async function removeNetworks(docker: Docker, label: readonly string[]): Promise<void> {
+  for (const n of (await docker.listNetworks({ filters: { label: [...label] } })) as { Id: string }[])
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => undefined);
 }
